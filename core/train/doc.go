@@ -1,0 +1,22 @@
+// Package train is the training loop every claim runs on.
+//
+// Run trains a model with SGD for a number of epochs. Each epoch visits the
+// training set in a fresh seeded order (sampling without replacement); the
+// last incomplete batch of an epoch is dropped, so every step sees exactly S
+// examples and the gradient-noise scale eta/S — the quantity the thesis is
+// about — is the same for every step. Batch sizes and learning rates may
+// follow schedules (core/optim).
+//
+// Claims measure along the trajectory through hooks: OnStep runs after every
+// optimiser step, OnEpoch after every epoch's evaluation. A hook may return
+// ErrStop to end the run early, or any other error to abort it.
+//
+// A run whose training loss becomes NaN or Inf is not a crash: Run returns a
+// Result with Diverged set and the step at which it happened, and the model
+// holds the last parameters (which may be non-finite).
+//
+// Seeds are split by purpose from Config.Seed: "order" for the data order
+// (one stream per epoch) and "dropout" for dropout masks, so changing one
+// setting does not silently change another's randomness. Model
+// initialisation uses the same root seed through nn.New.
+package train
