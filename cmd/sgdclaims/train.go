@@ -1,0 +1,250 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/sgdclaims/sgdclaims/core/data"
+	"github.com/sgdclaims/sgdclaims/core/kernels"
+	"github.com/sgdclaims/sgdclaims/core/nn"
+	"github.com/sgdclaims/sgdclaims/core/optim"
+	"github.com/sgdclaims/sgdclaims/core/rng"
+	"github.com/sgdclaims/sgdclaims/core/train"
+	"github.com/sgdclaims/sgdclaims/internal/atomicfile"
+)
+
+func init() {
+	register(command{name: "train", summary: "train a model with SGD and save run.json and model.safetensors", run: runTrain})
+}
+
+// trainRecord is DIR/run.json: everything needed to repeat the run and the
+// per-epoch record it produced.
+type trainRecord struct {
+	Command       string            `json:"command"`
+	Data          string            `json:"data"`
+	Model         string            `json:"model"`
+	Params        int               `json:"params"`
+	LR            float64           `json:"lr"`
+	LRSchedule    string            `json:"lr_schedule"`
+	Batch         int               `json:"batch"`
+	BatchSchedule string            `json:"batch_schedule"`
+	Epochs        int               `json:"epochs"`
+	Momentum      float64           `json:"momentum"`
+	WeightDecay   float64           `json:"weight_decay"`
+	Dropout       float64           `json:"dropout"`
+	LabelNoise    float64           `json:"label_noise"`
+	TrainExamples int               `json:"train_examples"`
+	ValExamples   int               `json:"val_examples"`
+	Seed          uint64            `json:"seed"`
+	Seeds         map[string]uint64 `json:"seeds"` // derived sub-seeds by purpose
+	ISA           string            `json:"isa"`
+	GOMAXPROCS    int               `json:"gomaxprocs"`
+	GoVersion     string            `json:"go_version"`
+	Started       string            `json:"started"`
+	Result        *train.Result     `json:"result"`
+	FinalValAcc   float64           `json:"final_val_acc"`
+	ModelFile     string            `json:"model_file,omitempty"`
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("train", stderr)
+	dataName := fs.String("data", "mnist", "`mnist` (the GoMNIST module's copy, or $SGDCLAIMS_DATA) or a directory holding the four MNIST IDX files")
+	spec := fs.String("model", "mlp:784-128-128-10", "model `spec`: mlp:IN-H1-...-OUT or resmlp:IN-WIDTHxBLOCKS-OUT")
+	lr := fs.Float64("lr", 0.1, "learning rate")
+	lrSched := fs.String("lr-schedule", "const", "learning-rate schedule: const, cosine, step:F@E1,E2, cyclic:LOW@HALF")
+	batch := fs.Int("batch", 64, "batch size S")
+	batchSched := fs.String("batch-schedule", "const", "batch-size schedule: const, step:F@E1,E2, cyclic:HIGH@HALF")
+	epochs := fs.Int("epochs", 1, "epochs")
+	seed := fs.Uint64("seed", 1, "root seed (init, data order, split, label noise and dropout streams derive from it)")
+	momentum := fs.Float64("momentum", 0, "momentum (torch.optim.SGD semantics)")
+	wd := fs.Float64("weight-decay", 0, "L2 weight decay added to the gradient")
+	dropout := fs.Float64("dropout", 0, "dropout probability after every hidden ReLU")
+	labelNoise := fs.Float64("label-noise", 0, "fraction of training labels replaced by uniformly random ones")
+	trainN := fs.Int("train-examples", 0, "use only the first N training examples after the validation split (0 = all)")
+	valN := fs.Int("val", 5000, "validation examples held out from the training split")
+	out := fs.String("out", "runs/train", "output `DIR` for run.json and model.safetensors")
+	asJSON := fs.Bool("json", false, "print a JSON summary on stdout")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := kernels.EnvError(); err != nil {
+		return usageError{err}
+	}
+
+	// Validate everything cheap before loading data or creating DIR.
+	lrs, err := optim.ParseLR(*lr, *lrSched)
+	if err != nil {
+		return usagef("--lr/--lr-schedule: %v", err)
+	}
+	bs, err := optim.ParseBatch(*batch, *batchSched)
+	if err != nil {
+		return usagef("--batch/--batch-schedule: %v", err)
+	}
+	switch {
+	case *epochs < 1:
+		return usagef("--epochs %d: must be >= 1", *epochs)
+	case !(*dropout >= 0 && *dropout < 1):
+		return usagef("--dropout %g: must be in [0, 1)", *dropout)
+	case !(*labelNoise >= 0 && *labelNoise <= 1):
+		return usagef("--label-noise %g: must be in [0, 1]", *labelNoise)
+	case *trainN < 0:
+		return usagef("--train-examples %d: must be >= 0", *trainN)
+	case *valN < 0:
+		return usagef("--val %d: must be >= 0", *valN)
+	case *out == "":
+		return usagef("--out: must name a directory")
+	}
+	opt := &optim.SGD{Momentum: *momentum, WeightDecay: *wd}
+	if err := opt.Validate(); err != nil {
+		return usagef("--momentum/--weight-decay: %v", err)
+	}
+	model, err := nn.New(*spec, *seed)
+	if err != nil {
+		return usagef("--model: %v", err)
+	}
+	model.Dropout = float32(*dropout)
+
+	trainSet, valSet, err := loadTrainVal(*dataName, *valN, *trainN, *labelNoise, *seed)
+	if err != nil {
+		return err
+	}
+	cfg := train.Config{
+		Model: model, Train: trainSet, Val: valSet, Epochs: *epochs,
+		LR: lrs, Batch: bs, Optimizer: opt, Seed: *seed,
+	}
+	if err := cfg.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return usagef("--out: %v", err)
+	}
+
+	isa := kernels.Active().Name()
+	fmt.Fprintf(stderr, "training %s (%d params) on %s: %d train / %d val examples, lr %g, batch %d, %d epochs, ISA %s, GOMAXPROCS %d\n",
+		model.Spec(), model.NumParams(), *dataName, trainSet.N, datasetSize(valSet), *lr, *batch, *epochs, isa, runtime.GOMAXPROCS(0))
+	bar := newProgressBar(stderr, "train")
+	cfg.Progress = bar.update
+	started := time.Now()
+	res, err := train.Run(cfg)
+	bar.finish()
+	if err != nil {
+		return err
+	}
+
+	rec := trainRecord{
+		Command: "train", Data: *dataName, Model: model.Spec(), Params: model.NumParams(),
+		LR: *lr, LRSchedule: lrs.String(), Batch: *batch, BatchSchedule: bs.String(), Epochs: *epochs,
+		Momentum: *momentum, WeightDecay: *wd, Dropout: *dropout, LabelNoise: *labelNoise,
+		TrainExamples: trainSet.N, ValExamples: datasetSize(valSet), Seed: *seed,
+		Seeds: map[string]uint64{
+			"init":    rng.Derive(*seed, "init", 0),
+			"order":   rng.Derive(*seed, "order", 0),
+			"dropout": rng.Derive(*seed, "dropout", 0),
+			"split":   rng.Derive(*seed, "split", 0),
+			"noise":   rng.Derive(*seed, "label-noise", 0),
+		},
+		ISA: isa, GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
+		Started: started.UTC().Format(time.RFC3339), Result: res,
+	}
+	if n := len(res.Epochs); n > 0 {
+		rec.FinalValAcc = res.Epochs[n-1].ValAcc
+	}
+	if !res.Diverged {
+		rec.ModelFile = "model.safetensors"
+		if err := model.SaveSafetensors(filepath.Join(*out, rec.ModelFile)); err != nil {
+			return fmt.Errorf("writing model: %v", err)
+		}
+	}
+	js, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(filepath.Join(*out, "run.json"), append(js, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing run.json: %v", err)
+	}
+
+	if *asJSON {
+		sum := map[string]any{
+			"model": model.Spec(), "isa": isa, "epochs": len(res.Epochs), "steps": res.Steps,
+			"diverged": res.Diverged, "seconds": res.Seconds, "out": *out,
+		}
+		if n := len(res.Epochs); n > 0 {
+			last := res.Epochs[n-1]
+			sum["train_loss"], sum["train_acc"], sum["val_loss"], sum["val_acc"] = last.TrainLoss, last.TrainAcc, last.ValLoss, last.ValAcc
+		}
+		if res.Diverged {
+			sum["diverged_step"] = res.DivergedStep
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(stdout, "%-6s %-8s %-10s %-10s %-10s %-10s %-8s\n", "epoch", "steps", "train_loss", "train_acc", "val_loss", "val_acc", "seconds")
+		for _, e := range res.Epochs {
+			fmt.Fprintf(stdout, "%-6d %-8d %-10.4f %-10.4f %-10.4f %-10.4f %-8.1f\n", e.Epoch, e.Steps, e.TrainLoss, e.TrainAcc, e.ValLoss, e.ValAcc, e.Seconds)
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, "run.json"))
+	}
+	if res.Diverged {
+		fmt.Fprintf(stderr, "diverged: loss became NaN/Inf at step %d (epoch %d); recorded in run.json, no model written\n", res.DivergedStep, res.DivergedEpoch)
+		return errDiverged
+	}
+	return nil
+}
+
+// errDiverged makes a diverged run exit with status 1: the run finished and
+// was recorded, but it did not train.
+var errDiverged = fmt.Errorf("%w: training diverged", errClaimFails)
+
+// datasetSize is d.N, or 0 for no dataset.
+func datasetSize(d *data.Dataset) int {
+	if d == nil {
+		return 0
+	}
+	return d.N
+}
+
+// loadTrainVal loads the data, holds out nVal validation examples by a
+// seeded split of the training file, keeps the first nTrain of the rest (0 =
+// all) and applies label noise to the training part only.
+func loadTrainVal(name string, nVal, nTrain int, noise float64, seed uint64) (trainSet, valSet *data.Dataset, err error) {
+	dir, err := data.ResolveData(name)
+	if err != nil {
+		return nil, nil, usagef("--data: %v", err)
+	}
+	full, _, err := data.LoadMNIST(dir)
+	if err != nil {
+		return nil, nil, usagef("--data: %v", err)
+	}
+	if nVal >= full.N {
+		return nil, nil, usagef("--val %d: must be smaller than the %d training examples", nVal, full.N)
+	}
+	trainSet = full
+	if nVal > 0 {
+		trainSet, valSet, err = full.Split(nVal, rng.Derive(seed, "split", 0))
+		if err != nil {
+			return nil, nil, usagef("--val: %v", err)
+		}
+	}
+	if nTrain > 0 {
+		if nTrain > trainSet.N {
+			return nil, nil, usagef("--train-examples %d: only %d training examples remain after holding out %d for validation", nTrain, trainSet.N, nVal)
+		}
+		if trainSet, err = trainSet.Head(nTrain); err != nil {
+			return nil, nil, usagef("--train-examples: %v", err)
+		}
+	}
+	if noise > 0 {
+		if trainSet, err = trainSet.WithLabelNoise(noise, rng.Derive(seed, "label-noise", 0)); err != nil {
+			return nil, nil, usagef("--label-noise: %v", err)
+		}
+	}
+	return trainSet, valSet, nil
+}
