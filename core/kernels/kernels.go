@@ -47,7 +47,8 @@ type Impl interface {
 	// not read out.
 	SumRows(m, n int, a []float32, lda int, beta float32, out []float32)
 
-	// Relu computes y[i] = max(x[i], 0); y may alias x.
+	// Relu computes y[i] = max(x[i], 0); y may alias x. NaN propagates (a
+	// NaN activation must reach the loss, where divergence is detected).
 	Relu(n int, x, y []float32)
 	// ReluBackward computes dx[i] = dy[i] if x[i] > 0, else 0; dx may alias dy.
 	// x is the ReLU input (pre-activation). The same mask applies to the
@@ -139,8 +140,13 @@ func Lookup(name string) (Impl, error) {
 	return e.impl, nil
 }
 
-// Use makes the named implementation the active one.
+// Use makes the named implementation the active one. It overrides the
+// start-up choice (SGDCLAIMS_ISA or the CPU's best) for the rest of the
+// process, whether or not Active has been called before.
 func Use(name string) error {
+	// Make the start-up choice first, or the first Active would replace
+	// this one with it.
+	initOnce.Do(selectInitial)
 	impl, err := Lookup(name)
 	if err != nil {
 		return err
@@ -166,16 +172,27 @@ func EnvError() error {
 }
 
 func selectInitial() {
+	impl, err := choose(os.Getenv("SGDCLAIMS_ISA"))
+	active.Store(&implBox{impl})
+	envErr = err
+}
+
+// choose returns the implementation that SGDCLAIMS_ISA=env selects: the
+// named one if this CPU can run it, else the best available together with
+// the reason the name was not honoured. An empty env selects the best.
+func choose(env string) (Impl, error) {
 	all := All()
 	if len(all) == 0 {
 		panic("kernels: no implementation registered")
 	}
-	active.Store(&implBox{all[0]})
-	if name := os.Getenv("SGDCLAIMS_ISA"); name != "" {
-		if err := Use(name); err != nil {
-			envErr = fmt.Errorf("SGDCLAIMS_ISA: %v", err)
-		}
+	if env == "" {
+		return all[0], nil
 	}
+	impl, err := Lookup(env)
+	if err != nil {
+		return all[0], fmt.Errorf("SGDCLAIMS_ISA: %v", err)
+	}
+	return impl, nil
 }
 
 // The package-level functions below call the active implementation; see Impl
@@ -195,8 +212,8 @@ func AddBias(m, n int, bias []float32, c []float32, ldc int) {
 func SumRows(m, n int, a []float32, lda int, beta float32, out []float32) {
 	Active().SumRows(m, n, a, lda, beta, out)
 }
-func Relu(n int, x, y []float32)                { Active().Relu(n, x, y) }
-func ReluBackward(n int, x, dy, dx []float32)   { Active().ReluBackward(n, x, dy, dx) }
+func Relu(n int, x, y []float32)              { Active().Relu(n, x, y) }
+func ReluBackward(n int, x, dy, dx []float32) { Active().ReluBackward(n, x, dy, dx) }
 func SoftmaxCrossEntropy(m, n int, logits []float32, labels []int32, probs []float32, loss []float32) {
 	Active().SoftmaxCrossEntropy(m, n, logits, labels, probs, loss)
 }
