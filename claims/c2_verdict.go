@@ -1,0 +1,230 @@
+package claims
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/sgdclaims/sgdclaims/claims/stats"
+)
+
+// c2PointSummary condenses one grid point of one tier across seeds.
+type c2PointSummary struct {
+	LR, Kappa      float64
+	Batch          int
+	Excess         stats.Interval
+	PredC, PredH   float64 // means over seeds
+	RatioC, RatioH stats.Interval
+	RatioDiscrete  float64 // mean of excess / discrete prediction
+	RatioExact     float64 // tier a: mean of excess / exact prediction
+	ExactOverC     float64 // tier a: mean exact / first-order prediction: the expected bias
+	Transient      float64
+	EtaLambdaMax   float64 // largest over seeds
+	Reshuffled     stats.Interval
+	Problem        string // why intervals are missing (a diverged run, ...)
+}
+
+// NoiseScale is eta kappa = eta/S (N-S)/(N-1).
+func (p c2PointSummary) NoiseScale() float64 { return p.LR * p.Kappa }
+
+type c2TierSummary struct {
+	ID, Title  string
+	WD         float64
+	P          int
+	Points     []c2PointSummary
+	TrCOverTrH stats.Interval
+	Slope      stats.Fit
+	SlopeErr   string
+}
+
+type c2Summary struct{ Tiers []c2TierSummary }
+
+func (s c2Summary) tier(id string) *c2TierSummary {
+	for i := range s.Tiers {
+		if s.Tiers[i].ID == id {
+			return &s.Tiers[i]
+		}
+	}
+	return nil
+}
+
+func nanInterval() stats.Interval { return stats.Interval{Estimate: nan(), Lo: nan(), Hi: nan()} }
+
+func meanOf(xs []float64) float64 {
+	var s float64
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+func c2Summarise(rec c2Record) c2Summary {
+	var out c2Summary
+	for _, t := range rec.Tiers {
+		ts := c2TierSummary{ID: t.ID, Title: t.Title, WD: t.WD, P: t.P}
+		var ratios []float64
+		for _, m := range t.Minima {
+			ratios = append(ratios, float64(m.TrC/m.TrH))
+		}
+		ts.TrCOverTrH = interval(ratios)
+		var xs, ys []float64
+		var groups []int
+		for _, p := range t.Points {
+			ps := c2PointSummary{LR: p.LR, Batch: p.Batch, Kappa: p.Kappa, Excess: nanInterval(), RatioC: nanInterval(), RatioH: nanInterval(), Reshuffled: nanInterval()}
+			var ex, rc, rh, rd, rx, xc, tr, pc, ph []float64
+			for si, r := range p.Runs {
+				if r.Diverged || math.IsNaN(float64(r.Excess)) {
+					ps.Problem = fmt.Sprintf("seed %d diverged or was not measured", r.Seed)
+					continue
+				}
+				e := float64(r.Excess)
+				ex = append(ex, e)
+				rc = append(rc, e/float64(r.PredC))
+				rh = append(rh, e/float64(r.PredH))
+				rd = append(rd, e/float64(r.PredDiscrete))
+				rx = append(rx, e/float64(r.PredExact))
+				xc = append(xc, float64(r.PredExact/r.PredC))
+				tr = append(tr, float64(r.Transient))
+				pc = append(pc, float64(r.PredC))
+				ph = append(ph, float64(r.PredH))
+				ps.EtaLambdaMax = math.Max(ps.EtaLambdaMax, float64(r.EtaLambdaMax))
+				xs = append(xs, p.LR*p.Kappa)
+				ys = append(ys, e)
+				groups = append(groups, si)
+			}
+			if ps.Problem == "" {
+				ps.Excess, ps.RatioC, ps.RatioH = interval(ex), interval(rc), interval(rh)
+				ps.RatioDiscrete, ps.RatioExact, ps.ExactOverC = meanOf(rd), meanOf(rx), meanOf(xc)
+				ps.Transient, ps.PredC, ps.PredH = meanOf(tr), meanOf(pc), meanOf(ph)
+			}
+			var rr []float64
+			for _, r := range p.Reshuffled {
+				rr = append(rr, float64(r.Excess/r.PredC))
+			}
+			if len(rr) > 0 {
+				ps.Reshuffled = interval(rr)
+			}
+			ts.Points = append(ts.Points, ps)
+		}
+		f, err := stats.GroupedLogLogSlope(xs, ys, groups, c2Level)
+		if err != nil {
+			ts.SlopeErr = err.Error()
+			f = stats.Fit{Slope: nan(), SlopeCI: nanInterval()}
+		}
+		ts.Slope = f
+		out.Tiers = append(out.Tiers, ts)
+	}
+	return out
+}
+
+// interval is the 95% t-interval across seeds, or NaN when it cannot be
+// formed (fewer than two finite values).
+func interval(xs []float64) stats.Interval {
+	iv, err := stats.MeanT(xs, c2Level)
+	if err != nil {
+		iv = nanInterval()
+		iv.Method = err.Error()
+	}
+	return iv
+}
+
+func (c stationaryLoss) Verdict(ev *Evidence) (*Verdict, error) {
+	var rec c2Record
+	if err := ev.GetMeasurements(&rec); err != nil {
+		return nil, err
+	}
+	sum := c2Summarise(rec)
+	var checks []Check
+	ratioCheck := func(t *c2TierSummary, name, stat string, pick func(c2PointSummary) stats.Interval, lo, hi float64, reason string) Check {
+		threshold := fmt.Sprintf("95%% CI inside [%.3g, %.3g] at every grid point", lo, hi)
+		if t == nil {
+			return Failed(name, stat, threshold, reason, fmt.Errorf("tier not run"))
+		}
+		var outs []Outcome
+		worst, worstDist := -1, -1.0
+		for i, p := range t.Points {
+			iv := pick(p)
+			if math.IsNaN(iv.Lo) || math.IsNaN(iv.Hi) {
+				outs = append(outs, Inconclusive)
+				continue
+			}
+			outs = append(outs, Within(iv, lo, hi))
+			// distance of the interval's far end from the margin's centre, in margin units
+			d := math.Max((iv.Hi-1)/(hi-1), (1-iv.Lo)/(1-lo))
+			if d > worstDist {
+				worst, worstDist = i, d
+			}
+		}
+		o, decider := AllOf(outs)
+		show := worst
+		if decider >= 0 {
+			show = decider
+		}
+		ck := Check{Name: name, Statistic: stat, Threshold: threshold, Reason: reason, Outcome: o, Value: nanInterval()}
+		if show >= 0 {
+			p := t.Points[show]
+			ck.Value = pick(p)
+			ck.Detail = fmt.Sprintf("%s at eta=%g, S=%d (eta/S=%.3g)", map[bool]string{true: "deciding point", false: "worst point"}[decider >= 0], p.LR, p.Batch, p.LR/float64(p.Batch))
+			if p.Problem != "" {
+				ck.Detail += ": " + p.Problem
+			}
+		} else if len(t.Points) > 0 {
+			ck.Detail = t.Points[0].Problem
+		}
+		var all []string
+		for _, p := range t.Points {
+			all = append(all, fmt.Sprintf("%.3g", pick(p).Estimate))
+		}
+		ck.Detail += "; all points: " + strings.Join(all, ", ")
+		return ck
+	}
+	a, b, cc := sum.tier("a"), sum.tier("b"), sum.tier("c")
+	checks = append(checks,
+		ratioCheck(a, "a: least squares, vs Tr(C)", "excess loss / (eta/(4S) (N-S)/(N-1) Tr C)", func(p c2PointSummary) stats.Interval { return p.RatioC },
+			1-c2MarginA, 1+c2MarginA, "first-order formula; neglected discrete-time and state-dependent-noise terms are computed and below ~3% on this grid; a wrong constant or power of S misses by >= 2x"),
+		ratioCheck(a, "a: least squares, vs Tr(H)", "excess loss / (eta/(4S) (N-S)/(N-1) Tr H), C = H in the population (sigma = 1)", func(p c2PointSummary) stats.Interval { return p.RatioH },
+			1-c2MarginA, 1+c2MarginA, "as for Tr(C), plus the finite-sample gap Tr(C)/Tr(H) ~ (N-P)/N = 0.96"),
+		ratioCheck(b, "b: softmax regression, vs Tr(C)", "excess loss / (eta/(4S) (N-S)/(N-1) Tr C)", func(p c2PointSummary) stats.Interval { return p.RatioC },
+			1-c2MarginB, 1+c2MarginB, "the loss is not quadratic: cubic terms and state-dependent noise add uncomputed O(eta/S) corrections; 15% still rejects a wrong constant"),
+	)
+	slopeCheck := Check{Name: "c: MLP, proportionality", Statistic: "log-log slope of excess loss on eta/S (N-S)/(N-1), one intercept per seed",
+		Threshold: fmt.Sprintf("95%% CI inside [%g, %g]", c2SlopeLo, c2SlopeHi),
+		Reason:    "a decade of eta/S tells a slope of 1 (proportional) from 0.5 or 2; nonconvexity may bend the curve slightly"}
+	if cc == nil || cc.SlopeErr != "" {
+		why := "tier not run"
+		if cc != nil {
+			why = cc.SlopeErr
+		}
+		slopeCheck = Failed(slopeCheck.Name, slopeCheck.Statistic, slopeCheck.Threshold, slopeCheck.Reason, fmt.Errorf("%s", why))
+	} else {
+		slopeCheck.Value = cc.Slope.SlopeCI
+		slopeCheck.Outcome = Within(cc.Slope.SlopeCI, c2SlopeLo, c2SlopeHi)
+		slopeCheck.Detail = fmt.Sprintf("slope %.3f, SE %.3f, %d runs", cc.Slope.Slope, cc.Slope.SlopeSE, cc.Slope.N)
+	}
+	checks = append(checks, slopeCheck,
+		ratioCheck(cc, "c: MLP, vs Tr(C)", "excess loss / (eta/(4S) (N-S)/(N-1) Tr C)", func(p c2PointSummary) stats.Interval { return p.RatioC },
+			c2RatioCLo, c2RatioCHi, "quadratic model of a nonconvex net around an approximate minimum, slow flat directions: tens of percent expected; 1.5x still rejects a wrong constant of 2"),
+	)
+	v := &Verdict{Outcome: Combine(checks), Checks: checks}
+	v.Summary = c2SummaryText(v, sum)
+	return v, nil
+}
+
+func c2SummaryText(v *Verdict, sum c2Summary) string {
+	var parts []string
+	for _, ck := range v.Checks {
+		parts = append(parts, fmt.Sprintf("%s: %s", ck.Name, ck.Outcome))
+	}
+	s := "Per check: " + strings.Join(parts, "; ") + "."
+	if b := sum.tier("b"); b != nil && !math.IsNaN(b.TrCOverTrH.Estimate) {
+		s += fmt.Sprintf(" At the softmax-regression minimum Tr(C)/Tr(H) = %.3g.", b.TrCOverTrH.Estimate)
+	}
+	if c := sum.tier("c"); c != nil && !math.IsNaN(c.TrCOverTrH.Estimate) {
+		s += fmt.Sprintf(" At the MLP minimum Tr(C)/Tr(H) = %.3g", c.TrCOverTrH.Estimate)
+		if c.WD > 0 {
+			s += fmt.Sprintf(" (H of loss + wd/2 |theta|^2, whose trace includes wd P = %.3g)", c.WD*float64(c.P))
+		}
+		s += "."
+	}
+	return s
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sgdclaims/sgdclaims/claims"
+	"github.com/sgdclaims/sgdclaims/core/data"
+	"github.com/sgdclaims/sgdclaims/core/kernels"
+	"github.com/sgdclaims/sgdclaims/reports"
+)
+
+func init() {
+	register(command{name: "verify", summary: "run the thesis claims, print the verdicts and write a report with plots", run: runVerify})
+}
+
+// defaultVerifyOut is where verify writes unless told otherwise: a folder
+// under reports/ that reports/.gitignore keeps out of version control, so a
+// local run never shows up as a change. The committed quick-scale report is
+// written with --out reports/quick.
+const defaultVerifyOut = "reports/latest"
+
+func runVerify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("verify", stderr)
+	list := fs.String("claims", "all", "comma-separated claim `ids` to run (known: "+strings.Join(claims.IDs(), ", ")+")")
+	scaleName := fs.String("scale", "quick", "`quick` (minutes on two cores) or full (the paper's regime as far as MNIST-sized data allow)")
+	dataName := fs.String("data", "mnist", "`mnist` (the GoMNIST module's copy, or $SGDCLAIMS_DATA) or a directory holding the four MNIST IDX files; claims on synthetic data ignore it")
+	seeds := fs.Int("seeds", 0, "replicates per claim (0 = each claim's default, 3 at quick scale; at least 2 for an interval)")
+	out := fs.String("out", defaultVerifyOut, "output `DIR` for report.md, results.json and plots/")
+	asJSON := fs.Bool("json", false, "print the results (evidence and verdicts) as JSON on stdout instead of the table")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := kernels.EnvError(); err != nil {
+		return usageError{err}
+	}
+	scale, err := claims.ParseScale(*scaleName)
+	if err != nil {
+		return usagef("--scale: %v", err)
+	}
+	selected, err := claims.Select(*list)
+	if err != nil {
+		return usagef("--claims: %v", err)
+	}
+	if *seeds < 0 || *seeds == 1 {
+		return usagef("--seeds %d: need 0 (the default) or at least 2, since an interval needs two replicates", *seeds)
+	}
+	if *out == "" {
+		return usagef("--out: must name a directory")
+	}
+	// Validate the data before any claim runs: a bad --data is a usage
+	// error, found in a second, not after the synthetic claims have run.
+	for _, c := range selected {
+		if c.Spec(scale).Data == "mnist" {
+			if _, err := data.ResolveData(*dataName); err != nil {
+				return usagef("--data: %v", err)
+			}
+			break
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	rs := &claims.Results{Scale: scale, Started: time.Now().UTC().Format(time.RFC3339)}
+	for _, c := range selected {
+		id := c.Info().ID
+		fmt.Fprintf(stderr, "%s: %s (%s scale)\n", id, c.Info().Name, scale)
+		prog := newStageProgress(stderr, id)
+		env := &claims.Env{Data: *dataName, Seeds: *seeds, Progress: prog.report}
+		res, err := claims.RunClaim(ctx, c, scale, env)
+		prog.finish()
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("interrupted during %s; nothing written", id)
+			}
+			return err
+		}
+		fmt.Fprintf(stderr, "%s: %s in %.1f s\n", id, res.Verdict.Outcome, res.Evidence.Seconds)
+		rs.Results = append(rs.Results, *res)
+	}
+
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return usagef("--out: %v", err)
+	}
+	if err := claims.SaveResults(filepath.Join(*out, "results.json"), rs); err != nil {
+		return err
+	}
+	cmdLine := "go run ./cmd/sgdclaims verify " + strings.Join(args, " ")
+	if err := reports.Write(*out, rs, reports.Options{Command: strings.TrimSpace(cmdLine)}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s and %s\n", filepath.Join(*out, "report.md"), filepath.Join(*out, "results.json"))
+
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rs); err != nil {
+			return err
+		}
+	} else {
+		h, rows := reports.VerdictRows(rs.Results)
+		if err := reports.Table(stdout, h, rows); err != nil {
+			return err
+		}
+	}
+	var failing []string
+	for _, r := range rs.Results {
+		if r.Verdict.Outcome != claims.Holds {
+			failing = append(failing, fmt.Sprintf("%s %s", r.Verdict.Claim, r.Verdict.Outcome))
+		}
+	}
+	if len(failing) > 0 {
+		return fmt.Errorf("%w: %s", errClaimFails, strings.Join(failing, ", "))
+	}
+	return nil
+}
+
+// stageProgress shows a claim's progress on stderr: a line when a stage
+// starts, and on a terminal a bar within the stage.
+type stageProgress struct {
+	w     io.Writer
+	id    string
+	stage string
+	bar   *progressBar
+}
+
+func newStageProgress(w io.Writer, id string) *stageProgress { return &stageProgress{w: w, id: id} }
+
+func (s *stageProgress) report(p claims.Progress) {
+	if p.Stage != s.stage {
+		s.finish()
+		s.stage = p.Stage
+		fmt.Fprintf(s.w, "%s: %s (%d units)\n", s.id, p.Stage, p.Total)
+		s.bar = newProgressBar(s.w, "  "+p.Stage)
+	}
+	s.bar.update(p.Done, p.Total)
+}
+
+func (s *stageProgress) finish() {
+	if s.bar != nil {
+		s.bar.finish()
+		s.bar = nil
+	}
+}
