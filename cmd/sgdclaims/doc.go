@@ -3,9 +3,10 @@
 // claims of the thesis "Deep Networks Generalization and Optimization
 // Trajectory".
 //
+//	sgdclaims verify     run the claims, print a verdict table, write DIR/report.md with plots
+//	sgdclaims report     re-render a report from the results.json that verify wrote
 //	sgdclaims train      train a model with SGD; writes DIR/run.json and DIR/model.safetensors
 //	sgdclaims curvature  Hessian spectra and traces for a model's weights (safetensors)
-//	sgdclaims verify     run the claims, print a verdict table, write a report
 //
 // Every command takes its inputs as flags (`sgdclaims <command> -h` lists
 // them). Exit status: 0 success (all claims hold), 1 a claim does not hold or
