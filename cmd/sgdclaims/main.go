@@ -34,7 +34,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: sgdclaims <command> [flags]")
 	fmt.Fprintln(w, "commands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "Run 'sgdclaims <command> -h' for a command's flags.")
 }

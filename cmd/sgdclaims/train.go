@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/sgdclaims/sgdclaims/core/rng"
 	"github.com/sgdclaims/sgdclaims/core/train"
 	"github.com/sgdclaims/sgdclaims/internal/atomicfile"
+	"github.com/sgdclaims/sgdclaims/runner"
 )
 
 func init() {
@@ -211,40 +213,20 @@ func datasetSize(d *data.Dataset) int {
 	return d.N
 }
 
-// loadTrainVal loads the data, holds out nVal validation examples by a
-// seeded split of the training file, keeps the first nTrain of the rest (0 =
-// all) and applies label noise to the training part only.
+// loadTrainVal is runner.LoadTrainVal (the one data setup shared by train
+// runs here and in sweeps) with its errors named by this command's flags.
 func loadTrainVal(name string, nVal, nTrain int, noise float64, seed uint64) (trainSet, valSet *data.Dataset, err error) {
-	dir, err := data.ResolveData(name)
+	trainSet, valSet, err = runner.LoadTrainVal(name, nVal, nTrain, noise, seed)
+	var fe *runner.FieldError
+	if errors.As(err, &fe) {
+		flag := map[string]string{"data": "--data", "val_examples": "--val", "train_examples": "--train-examples", "label_noise": "--label-noise"}[fe.Field]
+		if flag == "" {
+			flag = fe.Field
+		}
+		return nil, nil, usagef("%s: %s", flag, fe.Msg)
+	}
 	if err != nil {
-		return nil, nil, usagef("--data: %v", err)
-	}
-	full, _, err := data.LoadMNIST(dir)
-	if err != nil {
-		return nil, nil, usagef("--data: %v", err)
-	}
-	if nVal >= full.N {
-		return nil, nil, usagef("--val %d: must be smaller than the %d training examples", nVal, full.N)
-	}
-	trainSet = full
-	if nVal > 0 {
-		trainSet, valSet, err = full.Split(nVal, rng.Derive(seed, "split", 0))
-		if err != nil {
-			return nil, nil, usagef("--val: %v", err)
-		}
-	}
-	if nTrain > 0 {
-		if nTrain > trainSet.N {
-			return nil, nil, usagef("--train-examples %d: only %d training examples remain after holding out %d for validation", nTrain, trainSet.N, nVal)
-		}
-		if trainSet, err = trainSet.Head(nTrain); err != nil {
-			return nil, nil, usagef("--train-examples: %v", err)
-		}
-	}
-	if noise > 0 {
-		if trainSet, err = trainSet.WithLabelNoise(noise, rng.Derive(seed, "label-noise", 0)); err != nil {
-			return nil, nil, usagef("--label-noise: %v", err)
-		}
+		return nil, nil, usageError{err}
 	}
 	return trainSet, valSet, nil
 }

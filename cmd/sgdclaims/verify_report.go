@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(command{name: "report", summary: "re-render a report (markdown and plots) from the results.json that verify wrote", run: runReport})
+	register(command{name: "report", summary: "re-render a report (markdown and plots) from stored results: verify's results.json or a sweep directory", run: runReport})
 }
 
 // runReport rebuilds DIR/report.md and DIR/plots from stored results,
@@ -22,10 +22,14 @@ func init() {
 func runReport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("report", stderr)
 	in := fs.String("results", filepath.Join(defaultVerifyOut, "results.json"), "results `FILE` written by verify")
+	sweepDir := fs.String("dir", "", "a sweep `DIR` (from sweep plan/run): report its stored results instead; --out is then a FILE.md (default DIR/report.md)")
 	out := fs.String("out", "", "output `DIR` (default: the folder holding the results file)")
 	rejudge := fs.Bool("rejudge", true, "re-decide each verdict from the stored evidence with the current claim code")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *sweepDir != "" {
+		return reportSweepDir(*sweepDir, *out, stdout, stderr)
 	}
 	rs, err := claims.LoadResults(*in)
 	if err != nil {

@@ -1,0 +1,83 @@
+package runner
+
+import (
+	"sync"
+
+	"github.com/sgdclaims/sgdclaims/core/data"
+	"github.com/sgdclaims/sgdclaims/core/rng"
+)
+
+// mnistCache holds MNIST per resolved directory for the life of the
+// process: every run of a sweep shares one load. The datasets are never
+// modified (Split, Head and WithLabelNoise derive new ones).
+var mnistCache struct {
+	sync.Mutex
+	m map[string]*mnistEntry
+}
+
+type mnistEntry struct {
+	once  sync.Once
+	train *data.Dataset
+	err   error
+}
+
+func loadMNISTTrain(name string) (*data.Dataset, error) {
+	dir, err := data.ResolveData(name)
+	if err != nil {
+		return nil, fieldErr("data", "%v", err)
+	}
+	mnistCache.Lock()
+	if mnistCache.m == nil {
+		mnistCache.m = map[string]*mnistEntry{}
+	}
+	ent := mnistCache.m[dir]
+	if ent == nil {
+		ent = &mnistEntry{}
+		mnistCache.m[dir] = ent
+	}
+	mnistCache.Unlock()
+	ent.once.Do(func() {
+		ent.train, _, ent.err = data.LoadMNIST(dir)
+		if ent.err != nil {
+			ent.err = fieldErr("data", "%v", ent.err)
+		}
+	})
+	return ent.train, ent.err
+}
+
+// LoadTrainVal is the data setup of a train run, the same as `sgdclaims
+// train`'s: load the MNIST-layout training file named by name ("mnist" or a
+// directory), hold out nVal examples for validation by a seeded split
+// (purpose "split"), keep the first nTrain of the rest (0: all), and redraw
+// the labels of a fraction noise of those (purpose "label-noise"). The
+// validation set is nil when nVal is 0. Errors are *FieldError naming the
+// field of TrainConfig at fault.
+func LoadTrainVal(name string, nVal, nTrain int, noise float64, seed uint64) (trainSet, valSet *data.Dataset, err error) {
+	full, err := loadMNISTTrain(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if nVal >= full.N {
+		return nil, nil, fieldErr("val_examples", "%d: must be smaller than the %d training examples", nVal, full.N)
+	}
+	trainSet = full
+	if nVal > 0 {
+		if trainSet, valSet, err = full.Split(nVal, rng.Derive(seed, "split", 0)); err != nil {
+			return nil, nil, fieldErr("val_examples", "%v", err)
+		}
+	}
+	if nTrain > 0 {
+		if nTrain > trainSet.N {
+			return nil, nil, fieldErr("train_examples", "%d: only %d training examples remain after holding out %d for validation", nTrain, trainSet.N, nVal)
+		}
+		if trainSet, err = trainSet.Head(nTrain); err != nil {
+			return nil, nil, fieldErr("train_examples", "%v", err)
+		}
+	}
+	if noise > 0 {
+		if trainSet, err = trainSet.WithLabelNoise(noise, rng.Derive(seed, "label-noise", 0)); err != nil {
+			return nil, nil, fieldErr("label_noise", "%v", err)
+		}
+	}
+	return trainSet, valSet, nil
+}

@@ -1,0 +1,344 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+
+	"github.com/sgdclaims/sgdclaims/claims/stats"
+	"github.com/sgdclaims/sgdclaims/core/curvature"
+	"github.com/sgdclaims/sgdclaims/core/data"
+	"github.com/sgdclaims/sgdclaims/core/kernels"
+	"github.com/sgdclaims/sgdclaims/core/nn"
+	"github.com/sgdclaims/sgdclaims/core/optim"
+	"github.com/sgdclaims/sgdclaims/core/train"
+)
+
+func init() {
+	RegisterKind(Kind{Name: "train", Summary: "train a model with SGD, then measure lambda_max (and the trace) of the Hessian", New: func() Config { return &TrainConfig{} }})
+}
+
+// TrainConfig is a run of kind "train": the flags of `sgdclaims train`, plus
+// curvature measured at the end of training. Zero values of the optional
+// fields mean "off" (or the default named), and are left out of the
+// canonical form.
+type TrainConfig struct {
+	// Data is "mnist" (the GoMNIST module's copy, or $SGDCLAIMS_DATA) or a
+	// directory holding the four MNIST IDX files. Default "mnist".
+	Data string `json:"data"`
+	// Model is the network spec: mlp:IN-H1-...-OUT or resmlp:IN-WIDTHxBLOCKS-OUT.
+	Model string `json:"model"`
+	// LR is the base learning rate (> 0) and LRSchedule its schedule:
+	// const (default), cosine[:MINFRAC], step:FACTOR@E1,E2, cyclic:LOW@HALF.
+	LR         float64 `json:"lr"`
+	LRSchedule string  `json:"lr_schedule"`
+	// Batch is the batch size S (>= 1) and BatchSchedule its schedule:
+	// const (default), step:FACTOR@E1,E2, cyclic:HIGH@HALF.
+	Batch         int    `json:"batch"`
+	BatchSchedule string `json:"batch_schedule"`
+	Epochs        int    `json:"epochs"`
+	// Seed is the root seed; init, data order, split, label noise and
+	// dropout derive their streams from it.
+	Seed        uint64  `json:"seed"`
+	Momentum    float64 `json:"momentum,omitempty"`
+	WeightDecay float64 `json:"weight_decay,omitempty"`
+	Dropout     float64 `json:"dropout,omitempty"`
+	LabelNoise  float64 `json:"label_noise,omitempty"`
+	// TrainExamples keeps the first N training examples after the
+	// validation split (0: all). ValExamples holds out that many examples of
+	// the training file for validation by a seeded split (0: none).
+	TrainExamples int `json:"train_examples,omitempty"`
+	ValExamples   int `json:"val_examples,omitempty"`
+	// LambdaMaxExamples, when > 0, measures the top Hessian eigenvalue of
+	// the final model by Lanczos on the first that many training examples
+	// (evaluation mode, mean cross-entropy, weight decay excluded), to the
+	// relative tolerance LambdaMaxTol (default 1e-3).
+	LambdaMaxExamples int     `json:"lambda_max_examples,omitempty"`
+	LambdaMaxTol      float64 `json:"lambda_max_tol,omitempty"`
+	// TraceBudget, when > 0, also estimates the Hessian trace on the same
+	// examples by Hutch++ with that many Hessian-vector products (>= 6).
+	TraceBudget int `json:"trace_budget,omitempty"`
+}
+
+// Normalize fills in defaults and checks every field.
+func (c *TrainConfig) Normalize() error {
+	c.Data = strings.TrimSpace(c.Data)
+	if c.Data == "" {
+		c.Data = "mnist"
+	}
+	if c.LRSchedule == "" {
+		c.LRSchedule = "const"
+	}
+	if c.BatchSchedule == "" {
+		c.BatchSchedule = "const"
+	}
+	if c.LambdaMaxExamples > 0 && c.LambdaMaxTol == 0 {
+		c.LambdaMaxTol = 1e-3
+	}
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	switch {
+	case c.Model == "":
+		return fieldErr("model", "required (e.g. \"mlp:784-128-10\")")
+	case c.LR == 0:
+		return fieldErr("lr", "required (> 0)")
+	case !(c.LR > 0) || !finite(c.LR):
+		return fieldErr("lr", "must be > 0 and finite, got %g", c.LR)
+	case c.Batch == 0:
+		return fieldErr("batch", "required (>= 1)")
+	case c.Batch < 1:
+		return fieldErr("batch", "must be >= 1, got %d", c.Batch)
+	case c.Epochs == 0:
+		return fieldErr("epochs", "required (>= 1)")
+	case c.Epochs < 1:
+		return fieldErr("epochs", "must be >= 1, got %d", c.Epochs)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return fieldErr("momentum", "must be in [0, 1), got %g", c.Momentum)
+	case !(c.WeightDecay >= 0) || !finite(c.WeightDecay):
+		return fieldErr("weight_decay", "must be >= 0 and finite, got %g", c.WeightDecay)
+	case !(c.Dropout >= 0 && c.Dropout < 1):
+		return fieldErr("dropout", "must be in [0, 1), got %g", c.Dropout)
+	case !(c.LabelNoise >= 0 && c.LabelNoise <= 1):
+		return fieldErr("label_noise", "must be in [0, 1], got %g", c.LabelNoise)
+	case c.TrainExamples < 0:
+		return fieldErr("train_examples", "must be >= 0 (0: all), got %d", c.TrainExamples)
+	case c.ValExamples < 0:
+		return fieldErr("val_examples", "must be >= 0, got %d", c.ValExamples)
+	case c.LambdaMaxExamples < 0:
+		return fieldErr("lambda_max_examples", "must be >= 0 (0: not measured), got %d", c.LambdaMaxExamples)
+	case !(c.LambdaMaxTol >= 0 && c.LambdaMaxTol < 1):
+		return fieldErr("lambda_max_tol", "must be in (0, 1), got %g", c.LambdaMaxTol)
+	case c.TraceBudget < 0 || (c.TraceBudget > 0 && c.TraceBudget < 6):
+		return fieldErr("trace_budget", "must be 0 (not measured) or >= 6 Hessian-vector products, got %d", c.TraceBudget)
+	case c.TraceBudget > 0 && c.LambdaMaxExamples == 0:
+		return fieldErr("trace_budget", "needs lambda_max_examples > 0 (the examples the trace is measured on)")
+	}
+	if _, err := optim.ParseLR(c.LR, c.LRSchedule); err != nil {
+		return fieldErr("lr_schedule", "%v", err)
+	}
+	bs, err := optim.ParseBatch(c.Batch, c.BatchSchedule)
+	if err != nil {
+		return fieldErr("batch_schedule", "%v", err)
+	}
+	for e := 0; e < c.Epochs; e++ {
+		if s := bs.Batch(e); s < 1 {
+			return fieldErr("batch_schedule", "batch size %d at epoch %d", s, e+1)
+		}
+	}
+	if err := checkModelSpec(c.Model); err != nil {
+		return fieldErr("model", "%v", err)
+	}
+	return nil
+}
+
+// modelSpecs caches the validity of model specs: building a model to check
+// its spec costs its initialisation, and Open checks every run of a
+// manifest in every array task.
+var modelSpecs sync.Map // spec -> error (nil when valid)
+
+func checkModelSpec(spec string) error {
+	if v, ok := modelSpecs.Load(spec); ok {
+		err, _ := v.(error)
+		return err
+	}
+	_, err := nn.New(spec, 1)
+	modelSpecs.Store(spec, err)
+	return err
+}
+
+// Check loads the data (once per process) and checks the sizes: the split,
+// the batch sizes and the curvature examples against what remains. It
+// computes the sizes rather than building the split, so checking a large
+// grid costs one data load.
+func (c *TrainConfig) Check() error {
+	full, err := loadMNISTTrain(c.Data)
+	if err != nil {
+		return err
+	}
+	if c.ValExamples >= full.N {
+		return fieldErr("val_examples", "%d: must be smaller than the %d training examples", c.ValExamples, full.N)
+	}
+	n := full.N - c.ValExamples
+	if c.TrainExamples > n {
+		return fieldErr("train_examples", "%d: only %d training examples remain after holding out %d for validation", c.TrainExamples, n, c.ValExamples)
+	}
+	if c.TrainExamples > 0 {
+		n = c.TrainExamples
+	}
+	m, _ := nn.New(c.Model, c.Seed)
+	if m.InputDim() != full.Dim {
+		return fieldErr("model", "%s takes %d inputs, the data have %d", c.Model, m.InputDim(), full.Dim)
+	}
+	if m.OutputDim() < full.Classes {
+		return fieldErr("model", "%s has %d outputs, the data have %d classes", c.Model, m.OutputDim(), full.Classes)
+	}
+	bs, _ := optim.ParseBatch(c.Batch, c.BatchSchedule)
+	for e := 0; e < c.Epochs; e++ {
+		if s := bs.Batch(e); s > n {
+			field := "batch"
+			if s != c.Batch {
+				field = "batch_schedule"
+			}
+			return fieldErr(field, "batch size %d at epoch %d exceeds the %d training examples", s, e+1, n)
+		}
+	}
+	if c.LambdaMaxExamples > n {
+		return fieldErr("lambda_max_examples", "%d exceeds the %d training examples", c.LambdaMaxExamples, n)
+	}
+	return nil
+}
+
+// TrainRecord is the stored record of a train run. It holds no wall times
+// (they are in the result's stamp), so two runs of the same config on the
+// same kernels give identical records.
+type TrainRecord struct {
+	Model         string `json:"model"`
+	Params        int    `json:"params"`
+	TrainExamples int    `json:"train_examples"`
+	ValExamples   int    `json:"val_examples"`
+	Steps         int    `json:"steps"`
+	Diverged      bool   `json:"diverged"`
+	DivergedStep  int    `json:"diverged_step,omitempty"`
+	DivergedEpoch int    `json:"diverged_epoch,omitempty"`
+	// Epochs is the per-epoch record: the running mean loss and accuracy
+	// over the epoch's mini-batches (training mode), and the evaluation-mode
+	// figures on the validation set.
+	Epochs []TrainEpoch `json:"epochs"`
+	// Final figures: the last epoch's.
+	TrainLoss stats.Float `json:"train_loss"`
+	TrainAcc  stats.Float `json:"train_acc"`
+	ValLoss   stats.Float `json:"val_loss"`
+	ValAcc    stats.Float `json:"val_acc"`
+	// LambdaMax and Trace are measured on the final model when asked for
+	// and the run did not diverge; each carries its measurement stamp.
+	LambdaMax *curvature.Eigenpairs     `json:"lambda_max,omitempty"`
+	Trace     *curvature.TraceEstimate  `json:"trace,omitempty"`
+	Curvature *TrainCurvatureExamplesID `json:"curvature_examples,omitempty"`
+}
+
+// TrainCurvatureExamplesID says which examples the curvature was measured on.
+type TrainCurvatureExamplesID struct {
+	Count     int    `json:"count"`
+	Selection string `json:"selection"`
+}
+
+// TrainEpoch is one epoch of a TrainRecord.
+type TrainEpoch struct {
+	Epoch     int         `json:"epoch"`
+	Steps     int         `json:"steps"`
+	LR        float64     `json:"lr"`
+	BatchSize int         `json:"batch_size"`
+	TrainLoss stats.Float `json:"train_loss"`
+	TrainAcc  stats.Float `json:"train_acc"`
+	ValLoss   stats.Float `json:"val_loss"`
+	ValAcc    stats.Float `json:"val_acc"`
+}
+
+// Execute trains the model and measures the curvature.
+func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
+	trainSet, valSet, err := LoadTrainVal(c.Data, c.ValExamples, c.TrainExamples, c.LabelNoise, c.Seed)
+	if err != nil {
+		return nil, err
+	}
+	lrs, err := optim.ParseLR(c.LR, c.LRSchedule)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := optim.ParseBatch(c.Batch, c.BatchSchedule)
+	if err != nil {
+		return nil, err
+	}
+	model, err := nn.New(c.Model, c.Seed)
+	if err != nil {
+		return nil, err
+	}
+	model.Dropout = float32(c.Dropout)
+	cfg := train.Config{
+		Model: model, Train: trainSet, Val: valSet, Epochs: c.Epochs,
+		LR: lrs, Batch: bs, Optimizer: &optim.SGD{Momentum: c.Momentum, WeightDecay: c.WeightDecay}, Seed: c.Seed,
+		// Checking ctx every step abandons a run within one step of an
+		// interrupt; the run is redone on resume.
+		OnStep:   func(*train.StepInfo) error { return ctx.Err() },
+		Progress: env.progress,
+	}
+	res, err := train.Run(cfg)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	rec := &TrainRecord{
+		Model: model.Spec(), Params: model.NumParams(), TrainExamples: trainSet.N, Steps: res.Steps,
+		Diverged: res.Diverged, DivergedStep: res.DivergedStep, DivergedEpoch: res.DivergedEpoch,
+		TrainLoss: stats.Float(math.NaN()), TrainAcc: stats.Float(math.NaN()), ValLoss: stats.Float(math.NaN()), ValAcc: stats.Float(math.NaN()),
+	}
+	if valSet != nil {
+		rec.ValExamples = valSet.N
+	}
+	for _, e := range res.Epochs {
+		te := TrainEpoch{Epoch: e.Epoch, Steps: e.Steps, LR: e.LR, BatchSize: e.BatchSize,
+			TrainLoss: stats.Float(e.TrainLoss), TrainAcc: stats.Float(e.TrainAcc),
+			ValLoss: stats.Float(math.NaN()), ValAcc: stats.Float(math.NaN())}
+		if valSet != nil {
+			te.ValLoss, te.ValAcc = stats.Float(e.ValLoss), stats.Float(e.ValAcc)
+		}
+		rec.Epochs = append(rec.Epochs, te)
+	}
+	if n := len(rec.Epochs); n > 0 {
+		last := rec.Epochs[n-1]
+		rec.TrainLoss, rec.TrainAcc, rec.ValLoss, rec.ValAcc = last.TrainLoss, last.TrainAcc, last.ValLoss, last.ValAcc
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if c.LambdaMaxExamples > 0 && !res.Diverged {
+		if err := c.measure(model, trainSet, rec); err != nil {
+			return nil, err
+		}
+	}
+	out := &Output{Record: rec, Diverged: res.Diverged, DivergedStep: res.DivergedStep, ISA: kernels.Active().Name(),
+		Figures: map[string]float64{
+			"train_loss": float64(rec.TrainLoss), "train_acc": float64(rec.TrainAcc), "steps": float64(rec.Steps),
+		}}
+	if valSet != nil {
+		out.Figures["val_loss"], out.Figures["val_acc"] = float64(rec.ValLoss), float64(rec.ValAcc)
+	}
+	if rec.LambdaMax != nil && len(rec.LambdaMax.Top) > 0 {
+		out.Figures["lambda_max"] = rec.LambdaMax.Top[0].Value
+		out.Figures["lr_x_lambda_max"] = c.LR * rec.LambdaMax.Top[0].Value
+	}
+	if rec.Trace != nil {
+		out.Figures["trace"] = rec.Trace.Value
+	}
+	if c.LambdaMaxExamples > 0 && res.Diverged {
+		out.Figures["lambda_max"] = math.NaN()
+	}
+	return out, nil
+}
+
+// measure adds lambda_max (and the trace) of the final model on the first
+// LambdaMaxExamples training examples (in the order of the training split,
+// with its labels, noisy ones included: the loss that was trained).
+func (c *TrainConfig) measure(model *nn.Model, trainSet *data.Dataset, rec *TrainRecord) error {
+	head, err := trainSet.Head(c.LambdaMaxExamples)
+	if err != nil {
+		return err
+	}
+	sel := fmt.Sprintf("first %d examples of the training split (seed %d, %d held out) of %s", head.N, c.Seed, c.ValExamples, c.Data)
+	op, err := curvature.NewHessian(model, head.All(), curvature.NetworkConfig{Selection: sel})
+	if err != nil {
+		return err
+	}
+	rec.Curvature = &TrainCurvatureExamplesID{Count: head.N, Selection: sel}
+	if rec.LambdaMax, err = curvature.Lanczos(op, curvature.LanczosConfig{Top: 1, Tol: c.LambdaMaxTol, Seed: c.Seed}); err != nil {
+		return fmt.Errorf("lambda_max: %w", err)
+	}
+	if c.TraceBudget > 0 {
+		if rec.Trace, err = curvature.HutchPlusPlus(op, curvature.TraceConfig{Budget: c.TraceBudget, Seed: c.Seed}); err != nil {
+			return fmt.Errorf("trace: %w", err)
+		}
+	}
+	return nil
+}
