@@ -1,14 +1,32 @@
 # Common tasks. `make help` lists them.
 GO ?= go
 
-.PHONY: help test ci fmt vet train bench
+.PHONY: help test ci fmt vet train verify report-quick goldens generate
 help:
-	@echo "make train   - the main job: train mlp:784-128-128-10 on MNIST for one epoch"
+	@echo "make verify  - the main job: run the claims, print verdicts, write reports/latest"
+	@echo "make report-quick - regenerate the committed quick-scale report in reports/quick"
+	@echo "make goldens - rewrite goldens/*.json from a fresh quick-scale run"
+	@echo "make train   - train mlp:784-128-128-10 on MNIST for one epoch"
 	@echo "make test    - go test ./..."
 	@echo "make ci      - what CI runs (.ci/run)"
 	@echo "make fmt     - gofmt -w"
 	@echo "make vet     - go vet"
-	@echo "make bench   - kernel benchmarks (see bench/README.md)"
+	@echo "make bench   - benchmarks per ISA (see bench/README.md); benchstat-isa, benchstat-compare"
+	@echo "make generate - regenerate the avo assembly (core/kernels/_gen)"
+
+verify:
+	$(GO) run ./cmd/sgdclaims verify
+
+report-quick:
+	# exit 1 means a claim does not hold; the report is written all the same
+	$(GO) run ./cmd/sgdclaims verify --scale quick --out reports/quick || [ $$? -eq 1 ]
+
+goldens:
+	$(GO) test ./claims -run 'TestClaim' -update -timeout 30m
+
+generate:
+	$(GO) generate ./core/kernels
+	core/kernels/_gen/check.sh
 
 train:
 	$(GO) run ./cmd/sgdclaims train --data mnist --model mlp:784-128-128-10 --lr 0.1 --batch 64 --epochs 1 --seed 1
@@ -24,3 +42,39 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+
+# ---- Kernel benchmarks (bench/; see bench/README.md) ------------------------
+# Paste into the top-level Makefile. `make bench` runs every benchmark in
+# bench/ once per ISA this CPU has, on one core and on all (-cpu 1,N);
+# `make benchstat-isa` compares the ISAs (generic is the base column) and
+# writes a text and a markdown table; `make benchstat-compare OLD=a.txt
+# NEW=b.txt` compares two runs (before/after a change).
+GO          ?= go
+BENCH_COUNT ?= 6
+BENCH_CPU   ?= 1,$(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+BENCH_RUN   ?= .
+BENCH_OUT   ?= bench/out
+# benchstat at the version of golang.org/x/perf in go.mod, run as a tool so
+# that its own dependencies need not be in our go.sum.
+BENCHSTAT   ?= $(GO) run golang.org/x/perf/cmd/benchstat@$(shell $(GO) list -m -f '{{.Version}}' golang.org/x/perf)
+# The last element of every benchmark name is the ISA (or gonum); the sed
+# rewrites it to a key=value pair so benchstat can make it the column.
+BENCH_ISA_SED = s\#^(Benchmark[^ \t]*)/(generic|avx2|avx512|cuda|gonum|openblas)(-[0-9]+)?([ \t])\#\1/isa=\2\3\4\#
+
+.PHONY: bench benchstat-isa benchstat-compare
+bench:
+	@mkdir -p $(BENCH_OUT)
+	@echo "$(GO) test -bench '$(BENCH_RUN)' -count $(BENCH_COUNT) -cpu $(BENCH_CPU) ./bench/ > $(BENCH_OUT)/bench.txt"
+	@$(GO) test -run '^$$' -bench '$(BENCH_RUN)' -count $(BENCH_COUNT) -cpu $(BENCH_CPU) ./bench/ > $(BENCH_OUT)/bench.txt; \
+		status=$$?; cat $(BENCH_OUT)/bench.txt; exit $$status
+
+benchstat-isa: bench
+	sed -E '$(BENCH_ISA_SED)' $(BENCH_OUT)/bench.txt > $(BENCH_OUT)/bench-isa.txt
+	$(BENCHSTAT) -col /isa $(BENCH_OUT)/bench-isa.txt | tee $(BENCH_OUT)/benchstat-isa.txt
+	$(BENCHSTAT) -format csv -col /isa $(BENCH_OUT)/bench-isa.txt 2>/dev/null | $(GO) run ./bench/benchmd > $(BENCH_OUT)/benchstat-isa.md
+	@echo "wrote $(BENCH_OUT)/benchstat-isa.txt and $(BENCH_OUT)/benchstat-isa.md"
+
+benchstat-compare:
+	@test -n "$(OLD)" -a -n "$(NEW)" || { echo "usage: make benchstat-compare OLD=old.txt NEW=new.txt" >&2; exit 2; }
+	$(BENCHSTAT) old=$(OLD) new=$(NEW)
+	$(BENCHSTAT) -format csv old=$(OLD) new=$(NEW) 2>/dev/null | $(GO) run ./bench/benchmd

@@ -1,0 +1,204 @@
+//go:build !purego
+
+package kernels
+
+// simd is an Impl built from one ISA's assembly kernels (avx512 or avx2).
+// The Go methods check arguments (the assembly does no bounds checks), split
+// large inputs between goroutines and call the kernels on raw pointers.
+// SoftmaxCrossEntropy stays in Go (generic's): it evaluates exp and log in
+// float64 over m rows of n = 10 classes in the MLPs, a few microseconds per
+// step, so a vectorised float32 exp would buy nothing measurable and would
+// give up generic's accuracy.
+type simd struct {
+	generic // SoftmaxCrossEntropy
+	name    string
+	gemm    *gemmArch
+
+	axpy         func(n int, alpha float32, x, y *float32)
+	scale        func(n int, alpha float32, x *float32)
+	mul          func(n int, x, y, z *float32)
+	dot          func(n int, x, y *float32) float32
+	relu         func(n int, x, y *float32)
+	reluBackward func(n int, x, dy, dx *float32)
+	addBias      func(m, n int, bias, c *float32, ldc int)
+	sumRows      func(m, n int, a *float32, lda int, beta float32, out *float32, flags int)
+}
+
+// Elementwise kernels are memory-bound, and on the Zen 5 development
+// machine a second core makes them slower while the data fits in the
+// caches (Axpy at 64K elements: 275 GB/s on one core, 180 on two; at 670K:
+// 115 and 90) and faster only from DRAM (8M elements: 73 and 88). So they
+// run on the calling goroutine below simdParallelMin elements, and above it
+// in chunks of simdChunk that goroutines take on demand (parallelTasks).
+const (
+	simdParallelMin = 4 << 20
+	simdChunk       = 256 << 10
+	// dotChunk fixes the summation order of long dot products: partial sums
+	// over chunks of this many elements, added in chunk order. The chunks
+	// depend on n alone, so Dot can run them in parallel and stay
+	// reproducible for any GOMAXPROCS.
+	dotChunk = 16 << 10
+	// sumRowsStrip is the unit of columns SumRows hands to one task.
+	sumRowsStrip = 256
+)
+
+// parallelChunks calls fn(lo, hi) on chunks of size chunk that cover
+// [0, n), taken by goroutines on demand. The methods below call their
+// kernel directly, without a closure, when the work (elements touched) is
+// below simdParallelMin, so the common case allocates nothing.
+func parallelChunks(n, chunk int, fn func(lo, hi int)) {
+	tasks := (n + chunk - 1) / chunk
+	parallelTasks(tasks, false, func(t int) {
+		fn(t*chunk, min(n, (t+1)*chunk))
+	})
+}
+
+func (s *simd) Name() string { return s.name }
+
+func (s *simd) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	s.gemm.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func (s *simd) Axpy(n int, alpha float32, x, y []float32) {
+	checkDims("Axpy", n)
+	checkVector("Axpy", "x", n, x)
+	checkVector("Axpy", "y", n, y)
+	if n < simdParallelMin {
+		if n > 0 {
+			s.axpy(n, alpha, &x[0], &y[0])
+		}
+		return
+	}
+	parallelChunks(n, simdChunk, func(lo, hi int) { s.axpy(hi-lo, alpha, &x[lo], &y[lo]) })
+}
+
+func (s *simd) Scale(n int, alpha float32, x []float32) {
+	checkDims("Scale", n)
+	checkVector("Scale", "x", n, x)
+	if n < simdParallelMin {
+		if n > 0 {
+			s.scale(n, alpha, &x[0])
+		}
+		return
+	}
+	parallelChunks(n, simdChunk, func(lo, hi int) { s.scale(hi-lo, alpha, &x[lo]) })
+}
+
+func (s *simd) Mul(n int, x, y, z []float32) {
+	checkDims("Mul", n)
+	checkVector("Mul", "x", n, x)
+	checkVector("Mul", "y", n, y)
+	checkVector("Mul", "z", n, z)
+	if n < simdParallelMin {
+		if n > 0 {
+			s.mul(n, &x[0], &y[0], &z[0])
+		}
+		return
+	}
+	parallelChunks(n, simdChunk, func(lo, hi int) { s.mul(hi-lo, &x[lo], &y[lo], &z[lo]) })
+}
+
+// Dot sums chunks of dotChunk elements with the kernel (its own order fixed
+// by the chunk length) and adds the chunk sums in order, starting from 0.
+func (s *simd) Dot(n int, x, y []float32) float32 {
+	checkDims("Dot", n)
+	checkVector("Dot", "x", n, x)
+	checkVector("Dot", "y", n, y)
+	if n == 0 {
+		return 0
+	}
+	var sum float32
+	if n < simdParallelMin {
+		for i := 0; i < n; i += dotChunk {
+			sum += s.dot(min(dotChunk, n-i), &x[i], &y[i])
+		}
+		return sum
+	}
+	partial := make([]float32, (n+dotChunk-1)/dotChunk)
+	parallelTasks(len(partial), false, func(ch int) {
+		i := ch * dotChunk
+		partial[ch] = s.dot(min(dotChunk, n-i), &x[i], &y[i])
+	})
+	for _, p := range partial { // the same order as the loop above
+		sum += p
+	}
+	return sum
+}
+
+func (s *simd) Relu(n int, x, y []float32) {
+	checkDims("Relu", n)
+	checkVector("Relu", "x", n, x)
+	checkVector("Relu", "y", n, y)
+	if n < simdParallelMin {
+		if n > 0 {
+			s.relu(n, &x[0], &y[0])
+		}
+		return
+	}
+	parallelChunks(n, simdChunk, func(lo, hi int) { s.relu(hi-lo, &x[lo], &y[lo]) })
+}
+
+func (s *simd) ReluBackward(n int, x, dy, dx []float32) {
+	checkDims("ReluBackward", n)
+	checkVector("ReluBackward", "x", n, x)
+	checkVector("ReluBackward", "dy", n, dy)
+	checkVector("ReluBackward", "dx", n, dx)
+	if n < simdParallelMin {
+		if n > 0 {
+			s.reluBackward(n, &x[0], &dy[0], &dx[0])
+		}
+		return
+	}
+	parallelChunks(n, simdChunk, func(lo, hi int) { s.reluBackward(hi-lo, &x[lo], &dy[lo], &dx[lo]) })
+}
+
+func (s *simd) AddBias(m, n int, bias []float32, c []float32, ldc int) {
+	checkDims("AddBias", m, n)
+	checkVector("AddBias", "bias", n, bias)
+	checkMatrix("AddBias", "c", m, n, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if m*n < simdParallelMin {
+		s.addBias(m, n, &bias[0], &c[0], ldc)
+		return
+	}
+	parallelChunks(m, max(1, simdChunk/n), func(lo, hi int) {
+		s.addBias(hi-lo, n, &bias[0], &c[lo*ldc], ldc)
+	})
+}
+
+// SumRows adds the rows in order for every column (as generic does);
+// goroutines split the columns, never the rows.
+func (s *simd) SumRows(m, n int, a []float32, lda int, beta float32, out []float32) {
+	checkDims("SumRows", m, n)
+	checkMatrix("SumRows", "a", m, n, a, lda)
+	checkVector("SumRows", "out", n, out)
+	if n == 0 {
+		return
+	}
+	flags := 0
+	if beta != 0 {
+		flags |= 1
+	}
+	if beta == 1 {
+		flags |= 2
+	}
+	if m == 0 {
+		// No rows: out = beta*out (beta == 0 writes zeros without reading).
+		var zero float32
+		s.sumRows(0, n, &zero, lda, beta, &out[0], flags)
+		return
+	}
+	if m*n < simdParallelMin {
+		s.sumRows(m, n, &a[0], lda, beta, &out[0], flags)
+		return
+	}
+	// Strips of whole multiples of sumRowsStrip columns, about a chunk of
+	// elements each.
+	strip := sumRowsStrip * max(1, simdChunk/(m*sumRowsStrip))
+	parallelChunks(n, strip, func(j0, j1 int) {
+		s.sumRows(m, j1-j0, &a[j0], lda, beta, &out[j0], flags)
+	})
+}
