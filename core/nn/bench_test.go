@@ -56,7 +56,7 @@ func BenchmarkHVP(b *testing.B) {
 }
 
 func BenchmarkHVPCached(b *testing.B) {
-	for _, k := range []int{1, 4} {
+	for _, k := range []int{1, 4, 16} {
 		b.Run(itoa(k), func(b *testing.B) {
 			m, bt := benchSetup(b, "mlp:784-512-512-10")
 			c := m.NewHVP(bt)

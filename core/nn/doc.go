@@ -48,11 +48,14 @@
 // HVP multiplies the Hessian of the mean loss over a batch (evaluation
 // mode, no weight decay) with k vectors at once, exactly: Pearlmutter's
 // R-operator differentiates the forward and backward passes along each
-// vector. The k tangents are stacked as row blocks, so the products with the
-// weights are single GEMMs over all k vectors. A product costs about 2 to
-// 2.5 gradients; on fixed examples, NewHVP keeps the forward and backward
-// passes and each product then costs the tangent passes alone (about 1.5
-// gradients). GGNVP (and HVPCache.ApplyGGN) gives the generalised
+// vector. A product costs about 2 to 2.5 gradients; on fixed examples,
+// NewHVP keeps the forward and backward passes (and the input restricted to
+// its columns that are not zero in every example) and each product then
+// costs the tangent passes alone (about 1.5 gradients, less on MNIST's
+// border pixels). The vectors of a block run as independent chains of
+// GEMMs, one per core, and a single vector's examples are halved between
+// two chains; on few examples, vectors are stacked as row blocks so that
+// the GEMMs stay large (see tangentPlan in hvp.go). GGNVP (and HVPCache.ApplyGGN) gives the generalised
 // Gauss-Newton matrix mean_i J_i^T H_i J_i, positive semidefinite, equal to
 // the Hessian for models linear in their parameters. FisherVP (and
 // HVPCache.ApplyFisher) gives the second moment of the per-example
@@ -69,9 +72,11 @@
 // large batches and steady-state calls allocate nothing (but for the small
 // random stream of a training call with dropout). Chunk results are
 // accumulated in a fixed order and the few loops written here (loss head,
-// dropout, reductions) run in index order, so that for a given kernel
-// implementation the same seed gives bitwise identical results for any
-// GOMAXPROCS. A Model is not safe for concurrent use: Clone it per
+// dropout, reductions) run in index order; curvature products split work
+// between goroutines by vectors and by halves of the examples whose
+// partial products are added in a fixed order, a split that depends on the
+// sizes alone. So for a given kernel implementation the same seed gives
+// bitwise identical results for any GOMAXPROCS. A Model is not safe for concurrent use: Clone it per
 // goroutine.
 //
 // # Weights on disk: safetensors

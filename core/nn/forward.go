@@ -62,10 +62,10 @@ type workspace struct {
 	full bufs // capacity rows
 	view bufs // row views into full, reused
 
-	// R-operator tangents: trows = k*n rows of every buffer (see hvp.go).
-	trows int
-	tact  [][]float32
-	tgrad [][]float32
+	// R-operator tangents: one scratch space per worker (see hvp.go).
+	tangent []*tangentWork
+	job     tangentJob // the running job (see tangents)
+	partial []float32  // the second half's product of a split job
 }
 
 // pass returns buffers for n <= chunk rows, growing the workspace if needed.
