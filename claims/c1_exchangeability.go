@@ -3,7 +3,6 @@ package claims
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/sgdclaims/sgdclaims/core/rng"
 )
@@ -209,37 +208,17 @@ func (c exchangeability) Run(ctx context.Context, env *Env, spec Spec) (*Evidenc
 		return nil, err
 	}
 	seeds := SeedList(spec.Seeds)
-	type job struct{ point, seed int }
-	var jobs []job
-	for pi := range cfg.Points {
-		for si := range seeds {
-			jobs = append(jobs, job{pi, si})
-		}
+	batches := make([]int, len(cfg.Points))
+	for i, p := range cfg.Points {
+		batches[i] = p.Batch
 	}
-	// Longest runs (smallest batches) first, so two workers finish together;
-	// the order of execution does not change any result.
-	slices.SortStableFunc(jobs, func(a, b job) int { return cfg.Points[a.point].Batch - cfg.Points[b.point].Batch })
-	results := make([]*curvResult, len(cfg.Points)*len(seeds))
-	var done int
-	err = env.ForEach(ctx, len(jobs), func(i int) error {
-		j := jobs[i]
-		p, s := cfg.Points[j.point], seeds[j.seed]
-		r := &curvRun{
+	results, err := runCurvGrid(ctx, env, "SGD runs", batches, seeds, func(pi int, s uint64) *curvRun {
+		p := cfg.Points[pi]
+		return &curvRun{
 			Spec: cfg.Model, InitSeed: rng.Derive(s, "c1-init", 0), OrderSeed: rng.Derive(s, "c1-order", 0),
 			ProbeSeed: rng.Derive(s, "c1-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: cfg.Epochs, Parts: parts,
 			Tol: cfg.Tol, TraceBudget: cfg.TraceBudget,
 		}
-		res, err := r.run(ctx)
-		if err != nil {
-			return fmt.Errorf("eta=%g S=%d seed %d: %w", p.LR, p.Batch, s, err)
-		}
-		results[j.point*len(seeds)+j.seed] = res
-		env.mu.Lock()
-		done++
-		d := done
-		env.mu.Unlock()
-		env.Report("SGD runs", d, len(jobs))
-		return nil
 	})
 	if err != nil {
 		return nil, err

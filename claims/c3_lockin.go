@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/sgdclaims/sgdclaims/core/rng"
 )
@@ -186,36 +185,17 @@ func (c lockIn) Run(ctx context.Context, env *Env, spec Spec) (*Evidence, error)
 		return nil, err
 	}
 	seeds := SeedList(spec.Seeds)
-	type job struct{ point, seed int }
-	var jobs []job
-	for pi := range cfg.Points {
-		for si := range seeds {
-			jobs = append(jobs, job{pi, si})
-		}
+	batches := make([]int, len(cfg.Points))
+	for i, p := range cfg.Points {
+		batches[i] = p.Batch
 	}
-	// Longest runs (smallest batches) first; the order does not change results.
-	slices.SortStableFunc(jobs, func(a, b job) int { return cfg.Points[a.point].Batch - cfg.Points[b.point].Batch })
-	results := make([]*curvResult, len(cfg.Points)*len(seeds))
-	var done int
-	err = env.ForEach(ctx, len(jobs), func(i int) error {
-		j := jobs[i]
-		p, s := cfg.Points[j.point], seeds[j.seed]
-		r := &curvRun{
+	results, err := runCurvGrid(ctx, env, "SGD runs with lambda_max tracking", batches, seeds, func(pi int, s uint64) *curvRun {
+		p := cfg.Points[pi]
+		return &curvRun{
 			Spec: cfg.Model, InitSeed: rng.Derive(s, "c3-init", 0), OrderSeed: rng.Derive(s, "c3-order", 0),
 			ProbeSeed: rng.Derive(s, "c3-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: cfg.Epochs, Parts: parts,
 			Tol: cfg.Tol, ZoomEpochs: cfg.ZoomEpochs, ZoomPoints: cfg.ZoomPoints, EveryEpoch: true,
 		}
-		res, err := r.run(ctx)
-		if err != nil {
-			return fmt.Errorf("eta=%g S=%d seed %d: %w", p.LR, p.Batch, s, err)
-		}
-		results[j.point*len(seeds)+j.seed] = res
-		env.mu.Lock()
-		done++
-		d := done
-		env.mu.Unlock()
-		env.Report("SGD runs with lambda_max tracking", d, len(jobs))
-		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -353,3 +353,37 @@ func fmtPct(iv stats.Interval) string {
 	}
 	return fmt.Sprintf("%.2f [%.2f, %.2f]", 100*iv.Estimate, 100*iv.Lo, 100*iv.Hi)
 }
+
+// runCurvGrid runs newRun(point, seed) for every grid point and seed on env's
+// workers and returns the results indexed point*len(seeds)+seed. The runs
+// with the smallest batches (the longest) start first, so two workers
+// finish together; the order of execution changes no result, since every
+// run is deterministic on its own.
+func runCurvGrid(ctx context.Context, env *Env, stage string, batches []int, seeds []uint64, newRun func(point int, seed uint64) *curvRun) ([]*curvResult, error) {
+	type job struct{ point, seed int }
+	var jobs []job
+	for pi := range batches {
+		for si := range seeds {
+			jobs = append(jobs, job{pi, si})
+		}
+	}
+	slices.SortStableFunc(jobs, func(a, b job) int { return batches[a.point] - batches[b.point] })
+	results := make([]*curvResult, len(batches)*len(seeds))
+	var done int
+	err := env.ForEach(ctx, len(jobs), func(i int) error {
+		j := jobs[i]
+		r := newRun(j.point, seeds[j.seed])
+		res, err := r.run(ctx)
+		if err != nil {
+			return fmt.Errorf("eta=%g S=%d seed %d: %w", r.LR, r.Batch, seeds[j.seed], err)
+		}
+		results[j.point*len(seeds)+j.seed] = res
+		env.mu.Lock()
+		done++
+		d := done
+		env.mu.Unlock()
+		env.Report(stage, d, len(jobs))
+		return nil
+	})
+	return results, err
+}
