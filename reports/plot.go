@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -50,7 +51,7 @@ func Render(p claims.Plot) (*Rendered, error) {
 	pl := plot.New()
 	pl.Title.Text = p.Title
 	pl.X.Label.Text = p.XLabel
-	pl.Y.Label.Text = p.YLabel
+	pl.Y.Label.Text = wrapAxisLabel(p.YLabel)
 	pl.Add(plotter.NewGrid())
 	if p.LogX {
 		pl.X.Scale = plot.LogScale{}
@@ -207,4 +208,18 @@ func writePlot(pl *plot.Plot, ext string, w io.Writer) error {
 	leg.Draw(draw.Crop(dc, plotWidth+legendGap/2, 0, 0, -legendGap))
 	_, err := canvas.WriteTo(w)
 	return err
+}
+
+// wrapAxisLabel puts the units of a long y-axis label ("what  (units)") on a
+// second line: written vertically, a label longer than about 45 characters
+// does not fit the plot's height and would be clipped at both ends.
+func wrapAxisLabel(label string) string {
+	const fits = 45
+	if len(label) <= fits {
+		return label
+	}
+	if i := strings.LastIndex(label, "  ("); i > 0 {
+		return label[:i] + "\n" + label[i+2:]
+	}
+	return label
 }
