@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/sgdclaims/sgdclaims/core/data"
@@ -13,26 +12,17 @@ import (
 // benchModel is the MLP the kernels issue sets its training goals on.
 const benchModel = "mlp:784-512-512-10"
 
-var mnistOnce struct {
-	sync.Once
-	train *data.Dataset
-	err   error
-}
-
 // mnistTrain loads the MNIST training file once per benchmark binary.
 func mnistTrain(b *testing.B) *data.Dataset {
-	mnistOnce.Do(func() {
-		dir, err := data.MNISTDir()
-		if err != nil {
-			mnistOnce.err = err
-			return
-		}
-		mnistOnce.train, _, mnistOnce.err = data.LoadMNIST(dir)
-	})
-	if mnistOnce.err != nil {
-		b.Fatal(mnistOnce.err)
+	dir, err := data.MNISTDir()
+	if err != nil {
+		b.Fatal(err)
 	}
-	return mnistOnce.train
+	train, _, err := data.LoadMNISTShared(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return train
 }
 
 // BenchmarkTrainStep is one plain-SGD step of mlp:784-512-512-10 on MNIST

@@ -125,19 +125,6 @@ feed:
 	return ctx.Err()
 }
 
-// mnistCache holds MNIST per resolved directory for the life of the process:
-// several claims (and benchmarks) share one load.
-var mnistCache struct {
-	sync.Mutex
-	m map[string]*mnistEntry
-}
-
-type mnistEntry struct {
-	once        sync.Once
-	train, test *data.Dataset
-	err         error
-}
-
 // MNIST returns the MNIST training and test sets named by Env.Data, loaded
 // once per process. The datasets are shared: never modify them (derive with
 // Subset, Split, Head, WithLabelNoise).
@@ -150,18 +137,7 @@ func (e *Env) MNIST() (train, test *data.Dataset, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	mnistCache.Lock()
-	if mnistCache.m == nil {
-		mnistCache.m = map[string]*mnistEntry{}
-	}
-	ent := mnistCache.m[dir]
-	if ent == nil {
-		ent = &mnistEntry{}
-		mnistCache.m[dir] = ent
-	}
-	mnistCache.Unlock()
-	ent.once.Do(func() { ent.train, ent.test, ent.err = data.LoadMNIST(dir) })
-	return ent.train, ent.test, ent.err
+	return data.LoadMNISTShared(dir)
 }
 
 // RunClaim runs c at env's scale and judges it: the spec (with env's seed

@@ -1,48 +1,22 @@
 package runner
 
 import (
-	"sync"
-
 	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/rng"
 )
 
-// mnistCache holds MNIST per resolved directory for the life of the
-// process: every run of a sweep shares one load. The datasets are never
-// modified (Split, Head and WithLabelNoise derive new ones).
-var mnistCache struct {
-	sync.Mutex
-	m map[string]*mnistEntry
-}
-
-type mnistEntry struct {
-	once  sync.Once
-	train *data.Dataset
-	err   error
-}
-
+// loadMNISTTrain is the MNIST-layout training file named by name, loaded
+// once per process (data.LoadMNISTShared).
 func loadMNISTTrain(name string) (*data.Dataset, error) {
 	dir, err := data.ResolveData(name)
 	if err != nil {
 		return nil, fieldErr("data", "%v", err)
 	}
-	mnistCache.Lock()
-	if mnistCache.m == nil {
-		mnistCache.m = map[string]*mnistEntry{}
+	train, _, err := data.LoadMNISTShared(dir)
+	if err != nil {
+		return nil, fieldErr("data", "%v", err)
 	}
-	ent := mnistCache.m[dir]
-	if ent == nil {
-		ent = &mnistEntry{}
-		mnistCache.m[dir] = ent
-	}
-	mnistCache.Unlock()
-	ent.once.Do(func() {
-		ent.train, _, ent.err = data.LoadMNIST(dir)
-		if ent.err != nil {
-			ent.err = fieldErr("data", "%v", ent.err)
-		}
-	})
-	return ent.train, ent.err
+	return train, nil
 }
 
 // LoadTrainVal is the data setup of a train run, the same as `sgdclaims
