@@ -2,6 +2,7 @@ package claims
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/sgdclaims/sgdclaims/core/rng"
@@ -199,27 +200,66 @@ type c1Run struct {
 }
 
 func (c exchangeability) Run(ctx context.Context, env *Env, spec Spec) (*Evidence, error) {
+	return RunUnits(ctx, env, c, spec)
+}
+
+func c1SpecConfig(spec Spec) (c1Config, error) {
 	cfg, ok := spec.Config.(c1Config)
 	if !ok {
-		return nil, fmt.Errorf("c1: spec config is %T, want c1Config", spec.Config)
+		return cfg, fmt.Errorf("c1: spec config is %T, want c1Config", spec.Config)
+	}
+	return cfg, nil
+}
+
+func (c c1Config) grid() (lrs []float64, batches []int) {
+	for _, p := range c.Points {
+		lrs, batches = append(lrs, p.LR), append(batches, p.Batch)
+	}
+	return lrs, batches
+}
+
+// Units: one SGD run per grid point and seed.
+func (exchangeability) Units(spec Spec) []Unit {
+	cfg, err := c1SpecConfig(spec)
+	if err != nil {
+		return nil
+	}
+	lrs, batches := cfg.grid()
+	return curvUnits(lrs, batches, spec.Seeds)
+}
+
+// RunUnit trains one grid point from one seed and measures its endpoint.
+func (exchangeability) RunUnit(ctx context.Context, env *Env, spec Spec, u Unit) (any, error) {
+	cfg, err := c1SpecConfig(spec)
+	if err != nil {
+		return nil, err
+	}
+	lrs, batches := cfg.grid()
+	pi, err := curvUnitPoint(lrs, batches, u)
+	if err != nil {
+		return nil, err
 	}
 	parts, err := loadMNISTParts(env, cfg.TrainN, cfg.ValN, cfg.ProbeN)
 	if err != nil {
 		return nil, err
 	}
-	seeds := SeedList(spec.Seeds)
-	batches := make([]int, len(cfg.Points))
-	for i, p := range cfg.Points {
-		batches[i] = p.Batch
+	p, s := cfg.Points[pi], u.Seed
+	r := &curvRun{
+		Spec: cfg.Model, InitSeed: rng.Derive(s, "c1-init", 0), OrderSeed: rng.Derive(s, "c1-order", 0),
+		ProbeSeed: rng.Derive(s, "c1-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: cfg.Epochs, Parts: parts,
+		Tol: cfg.Tol, TraceBudget: cfg.TraceBudget,
 	}
-	results, err := runCurvGrid(ctx, env, "SGD runs", batches, seeds, func(pi int, s uint64) *curvRun {
-		p := cfg.Points[pi]
-		return &curvRun{
-			Spec: cfg.Model, InitSeed: rng.Derive(s, "c1-init", 0), OrderSeed: rng.Derive(s, "c1-order", 0),
-			ProbeSeed: rng.Derive(s, "c1-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: cfg.Epochs, Parts: parts,
-			Tol: cfg.Tol, TraceBudget: cfg.TraceBudget,
-		}
-	})
+	return r.run(ctx)
+}
+
+// Merge assembles the grid record from the runs of the given seeds.
+func (exchangeability) Merge(env *Env, spec Spec, seeds []uint64, results map[string]json.RawMessage) (*Evidence, error) {
+	cfg, err := c1SpecConfig(spec)
+	if err != nil {
+		return nil, err
+	}
+	lrs, batches := cfg.grid()
+	runs, err := curvGridResults(lrs, batches, seeds, results)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +267,7 @@ func (c exchangeability) Run(ctx context.Context, env *Env, spec Spec) (*Evidenc
 	for pi, p := range cfg.Points {
 		pr := c1PointRecord{c1Point: p, Ratio: p.ratio()}
 		for si, s := range seeds {
-			res := results[pi*len(seeds)+si]
+			res := runs[pi*len(seeds)+si]
 			pr.Runs = append(pr.Runs, c1Run{Seed: s, curvResult: *res})
 			if rec.LambdaStamp == "" && res.LambdaStamp != "" {
 				rec.LambdaStamp, rec.TraceStamp = res.LambdaStamp, res.TraceStamp
@@ -235,7 +275,7 @@ func (c exchangeability) Run(ctx context.Context, env *Env, spec Spec) (*Evidenc
 		}
 		rec.Points = append(rec.Points, pr)
 	}
-	ev := &Evidence{Seeds: seeds, Data: fmt.Sprintf("MNIST (%s): first %d training-file images train, last %d validate", parts.Dir, cfg.TrainN, cfg.ValN)}
+	ev := &Evidence{Seeds: seeds, Data: fmt.Sprintf("MNIST (%s): first %d training-file images train, last %d validate", mnistSource(env), cfg.TrainN, cfg.ValN)}
 	if err := ev.SetMeasurements(rec); err != nil {
 		return nil, err
 	}

@@ -2,8 +2,11 @@ package claims
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -332,104 +335,177 @@ type c2Setup struct {
 }
 
 func (c stationaryLoss) Run(ctx context.Context, env *Env, spec Spec) (*Evidence, error) {
+	return RunUnits(ctx, env, c, spec)
+}
+
+// C2 splits into one unit per (tier, seed): the seed's problem (data,
+// minimum, H and C) and every SGD run of the tier on it, one after the
+// other: each grid point, and for tier a also the reshuffled runs.
+
+// c2UnitName names the unit of tier t and seed s ("tier=a seed=1").
+func c2UnitName(tier string, seed uint64) string {
+	return fmt.Sprintf("tier=%s seed=%d", tier, seed)
+}
+
+// c2UnitResult is one unit's result: the tier's minimum for the seed and
+// its runs, one per grid point, complete (excess with drift added).
+type c2UnitResult struct {
+	P          int           `json:"params"`
+	Min        c2MinRecord   `json:"minimum"`
+	Runs       []c2RunRecord `json:"runs"`                 // per grid point
+	Reshuffled []c2RunRecord `json:"reshuffled,omitempty"` // per grid point (tier a, with Reshuffle)
+	Traces     []*c2Trace    `json:"traces,omitempty"`     // per grid point (seed 1 only)
+}
+
+func c2ConfigOf(spec Spec) (c2Config, error) {
 	cfg, ok := spec.Config.(c2Config)
 	if !ok {
-		return nil, fmt.Errorf("c2: spec config is %T, want c2Config", spec.Config)
+		return cfg, fmt.Errorf("c2: spec config is %T, want c2Config", spec.Config)
 	}
-	seeds := SeedList(spec.Seeds)
-	nt := len(cfg.Tiers)
+	return cfg, nil
+}
 
-	// Set up every (tier, seed): data, minimum, H, C.
-	setups := make([]*c2Setup, nt*len(seeds))
-	tick := env.Counter("minima and curvature", len(setups))
-	err := env.ForEach(ctx, len(setups), func(i int) error {
-		t, s := cfg.Tiers[i/len(seeds)], seeds[i%len(seeds)]
-		su, err := c2SetUp(ctx, t, s)
-		if err != nil {
-			return fmt.Errorf("tier %s seed %d: %w", t.ID, s, err)
-		}
-		setups[i] = su
-		tick()
+// Units lists one unit per (tier, seed), seed-major ("tier=a seed=1",
+// "tier=b seed=1", ...), so that a sweep's first tasks complete seeds.
+// Cost is a rough estimate of the work from the config (c2UnitCost).
+func (c stationaryLoss) Units(spec Spec) []Unit {
+	cfg, err := c2ConfigOf(spec)
+	if err != nil {
 		return nil
-	})
+	}
+	var us []Unit
+	for _, s := range SeedList(spec.Seeds) {
+		for _, t := range cfg.Tiers {
+			us = append(us, Unit{Name: c2UnitName(t.ID, s), Seed: s, Cost: c2UnitCost(t, cfg)})
+		}
+	}
+	return us
+}
+
+func (c stationaryLoss) RunUnit(ctx context.Context, env *Env, spec Spec, u Unit) (any, error) {
+	cfg, err := c2ConfigOf(spec)
 	if err != nil {
 		return nil, err
 	}
-
-	// Plan every run.
-	type job struct {
-		tier, point, seed int
-		reshuffle         bool
-		run               *stationaryRun
-		rec               c2RunRecord
+	var t *c2Tier
+	for i := range cfg.Tiers {
+		if c2UnitName(cfg.Tiers[i].ID, u.Seed) == u.Name {
+			t = &cfg.Tiers[i]
+		}
 	}
-	var jobs []*job
-	for ti, t := range cfg.Tiers {
-		for pi, p := range t.Grid {
-			for si, s := range seeds {
-				su := setups[ti*len(seeds)+si]
-				kappa := float64(t.N-p.Batch) / float64(p.Batch*(t.N-1))
-				rec, run := c2Plan(su, p, kappa, cfg, s, uint64(pi))
-				run.Settle, run.WD = t.Settle, t.WeightDecay
-				if si == 0 {
-					run.TracePoints = 300
-				}
-				jobs = append(jobs, &job{tier: ti, point: pi, seed: si, run: run, rec: rec})
-				if cfg.Reshuffle && t.ID == "a" {
-					rr := *run
-					rr.Reshuffle, rr.TracePoints = true, 0
-					jobs = append(jobs, &job{tier: ti, point: pi, seed: si, reshuffle: true, run: &rr, rec: rec})
-				}
+	if t == nil {
+		return nil, fmt.Errorf("c2: no tier for unit %q", u.Name)
+	}
+	s := u.Seed
+	env.Report("minimum and curvature", 0, 1)
+	su, err := c2SetUp(ctx, *t, s)
+	if err != nil {
+		return nil, fmt.Errorf("tier %s seed %d: %w", t.ID, s, err)
+	}
+	env.Report("minimum and curvature", 1, 1)
+	reshuffle := cfg.Reshuffle && t.ID == "a"
+	nruns := len(t.Grid)
+	if reshuffle {
+		nruns *= 2
+	}
+	tick := env.Counter("SGD runs", nruns)
+	out := c2UnitResult{P: su.quad.P, Min: su.min}
+	// finish completes a run's record from its result.
+	finish := func(r c2RunRecord, res *stationaryResult) c2RunRecord {
+		r.Excess, r.Evals, r.Diverged = stats.Float(res.Excess), res.Evals, res.Diverged
+		r.LEnd, r.Drift = stats.Float(res.LEnd), 0
+		if res.LEnd < su.lstar {
+			// The run found lower ground than the minimum: measure the
+			// excess from there (the minimum "reached by annealing").
+			r.Drift = stats.Float(su.lstar - res.LEnd)
+			r.Excess += r.Drift
+		}
+		return r
+	}
+	for pi, p := range t.Grid {
+		kappa := float64(t.N-p.Batch) / float64(p.Batch*(t.N-1))
+		rec, run := c2Plan(su, p, kappa, cfg, s, uint64(pi))
+		run.Settle, run.WD = t.Settle, t.WeightDecay
+		if s == 1 {
+			// The traces plotted are those of seed 1: decided by the seed
+			// value, so that units stay independent of one another.
+			run.TracePoints = 300
+		}
+		rr := *run
+		res, err := run.run(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tick()
+		r := finish(rec, res)
+		out.Runs = append(out.Runs, r)
+		var tr *c2Trace
+		if res.TraceStep != nil {
+			tr = &c2Trace{Seed: s, Step: stats.Floats(res.TraceStep), Excess: stats.Floats(res.TraceValue), Pred: r.PredC}
+		}
+		out.Traces = append(out.Traces, tr)
+		if reshuffle {
+			rr.Reshuffle, rr.TracePoints = true, 0
+			res, err := rr.run(ctx)
+			if err != nil {
+				return nil, err
 			}
+			tick()
+			out.Reshuffled = append(out.Reshuffled, finish(rec, res))
 		}
 	}
-	results := make([]*stationaryResult, len(jobs))
-	tick = env.Counter("SGD runs", len(jobs))
-	err = env.ForEach(ctx, len(jobs), func(i int) error {
-		r, err := jobs[i].run.run(ctx)
-		if err != nil {
-			return err
-		}
-		results[i] = r
-		tick()
-		return nil
-	})
+	if s != 1 {
+		out.Traces = nil
+	}
+	return out, nil
+}
+
+// Merge assembles C2's record from the units of the given seeds, in tier,
+// grid-point and seed order. The traces are seed 1's: absent when seed 1
+// is not among the seeds (the trace plots are then left out).
+func (c stationaryLoss) Merge(env *Env, spec Spec, seeds []uint64, results map[string]json.RawMessage) (*Evidence, error) {
+	cfg, err := c2ConfigOf(spec)
 	if err != nil {
 		return nil, err
 	}
-
-	// Assemble the record.
+	if len(seeds) == 0 {
+		return nil, fmt.Errorf("c2: no seeds to merge")
+	}
 	rec := c2Record{}
-	for ti, t := range cfg.Tiers {
-		tr := c2TierRecord{ID: t.ID, Title: t.Title, WD: t.WeightDecay, N: t.N, P: setups[ti*len(seeds)].quad.P}
-		for si := range seeds {
-			tr.Minima = append(tr.Minima, setups[ti*len(seeds)+si].min)
-		}
+	for _, t := range cfg.Tiers {
+		tr := c2TierRecord{ID: t.ID, Title: t.Title, WD: t.WeightDecay, N: t.N}
 		for _, p := range t.Grid {
 			tr.Points = append(tr.Points, c2PointRecord{LR: p.LR, Batch: p.Batch, Kappa: float64(t.N-p.Batch) / float64(p.Batch*(t.N-1))})
 		}
+		for si, s := range seeds {
+			name := c2UnitName(t.ID, s)
+			raw, ok := results[name]
+			if !ok {
+				return nil, fmt.Errorf("c2: no result for unit %q", name)
+			}
+			var u c2UnitResult
+			if err := json.Unmarshal(raw, &u); err != nil {
+				return nil, fmt.Errorf("c2: unit %q: %w", name, err)
+			}
+			if len(u.Runs) != len(t.Grid) || (u.Reshuffled != nil && len(u.Reshuffled) != len(t.Grid)) || (u.Traces != nil && len(u.Traces) != len(t.Grid)) {
+				return nil, fmt.Errorf("c2: unit %q has %d runs, %d reshuffled, %d traces for %d grid points", name, len(u.Runs), len(u.Reshuffled), len(u.Traces), len(t.Grid))
+			}
+			if si == 0 {
+				tr.P = u.P
+			}
+			tr.Minima = append(tr.Minima, u.Min)
+			for pi := range tr.Points {
+				pt := &tr.Points[pi]
+				pt.Runs = append(pt.Runs, u.Runs[pi])
+				if u.Reshuffled != nil {
+					pt.Reshuffled = append(pt.Reshuffled, u.Reshuffled[pi])
+				}
+				if u.Traces != nil && u.Traces[pi] != nil {
+					pt.Trace = u.Traces[pi]
+				}
+			}
+		}
 		rec.Tiers = append(rec.Tiers, tr)
-	}
-	for i, j := range jobs {
-		r := j.rec
-		res := results[i]
-		r.Excess, r.Evals, r.Diverged = stats.Float(res.Excess), res.Evals, res.Diverged
-		r.LEnd, r.Drift = stats.Float(res.LEnd), 0
-		if lstar := setups[j.tier*len(seeds)+j.seed].lstar; res.LEnd < lstar {
-			// The run found lower ground than the minimum: measure the
-			// excess from there (the minimum "reached by annealing").
-			r.Drift = stats.Float(lstar - res.LEnd)
-			r.Excess += r.Drift
-		}
-		pt := &rec.Tiers[j.tier].Points[j.point]
-		if j.reshuffle {
-			pt.Reshuffled = append(pt.Reshuffled, r)
-			continue
-		}
-		pt.Runs = append(pt.Runs, r)
-		if res.TraceStep != nil {
-			pt.Trace = &c2Trace{Seed: seeds[j.seed], Step: stats.Floats(res.TraceStep), Excess: stats.Floats(res.TraceValue), Pred: r.PredC}
-		}
 	}
 
 	ev := &Evidence{Seeds: seeds, Data: "synthetic: linear regression with Gaussian inputs (a); Gaussian mixtures (b, c); generated from the seeds"}
@@ -447,6 +523,57 @@ func (c stationaryLoss) Run(ctx context.Context, env *Env, spec Spec) (*Evidence
 	ev.Plots = c2Plots(rec, sum)
 	ev.Notes = c2Notes(rec, sum)
 	return ev, nil
+}
+
+// c2UnitCost is a rough estimate of a unit's work, from the config alone:
+// the examples it pushes through the network (finding the minimum: warm-up
+// epochs, annealing steps, full-batch descent, Newton steps; then per run
+// its SGD steps, taken as a quarter of MaxSteps since the real count needs
+// the curvature, the window's full-batch evaluations unless the loss is in
+// closed form (tier a), and settling), times the number of parameters. At
+// the quick scale it puts tier c (minimum by annealing, settled runs) at
+// about 8 times tiers a and b, which come out about equal (one seed
+// measured on one core: a 1.6 s, b 2.2 s, c 9.7 s). It only orders
+// execution, longest first.
+func c2UnitCost(t c2Tier, cfg c2Config) float64 {
+	m := t.Minimum
+	examples := float64(m.WarmEpochs*t.N + m.AnnealSteps*m.AnnealBatch + m.GDIters*t.N + m.NewtonIters*t.N)
+	runs := 1
+	if cfg.Reshuffle && t.ID == "a" {
+		runs = 2
+	}
+	for _, p := range t.Grid {
+		run := float64(cfg.MaxSteps/4) * float64(p.Batch)
+		if t.Classes > 0 {
+			run += cfg.Window * c2EvalsPerT * float64(t.N)
+		}
+		if st := t.Settle; st != nil {
+			run += float64(st.AnnealSteps*p.Batch + st.GDIters*t.N)
+		}
+		examples += float64(runs) * run
+	}
+	return examples * float64(c2MLPParams(t.Model))
+}
+
+// c2MLPParams is the number of parameters of an "mlp:a-b-...-z" spec, 1 if
+// the spec is not of that form.
+func c2MLPParams(spec string) int {
+	dims, ok := strings.CutPrefix(spec, "mlp:")
+	if !ok {
+		return 1
+	}
+	n, prev := 0, -1
+	for _, f := range strings.Split(dims, "-") {
+		d, err := strconv.Atoi(f)
+		if err != nil || d < 1 {
+			return 1
+		}
+		if prev > 0 {
+			n += (prev + 1) * d
+		}
+		prev = d
+	}
+	return max(n, 1)
 }
 
 // c2SetUp builds one seed's problem and moves the model to its minimum.

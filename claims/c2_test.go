@@ -2,7 +2,9 @@ package claims
 
 import (
 	"context"
+	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -99,5 +101,71 @@ func TestC2DeterministicAcrossWorkers(t *testing.T) {
 	}
 	if d := cmp.Diff(figs[0], figs[1], cmpopts.EquateNaNs()); d != "" {
 		t.Errorf("figures depend on the number of workers (-1 worker +3 workers):\n%s", d)
+	}
+}
+
+// TestC2Split checks C2's units against the Splitter contract (checkSplit)
+// on the tiny config with three seeds: units run one by one and merged give
+// RunUnits' evidence bitwise, and a merge without seed 3 equals a two-seed
+// run. It also checks the trace plots: drawn from seed 1, left out of a
+// merge without seed 1.
+func TestC2Split(t *testing.T) {
+	sp := c2Tiny()
+	sp.Seeds = 3
+	c := stationaryLoss{}
+	checkSplit(t, c, sp)
+
+	units := c.Units(sp)
+	if len(units) != 9 || units[0].Name != "tier=a seed=1" || units[8].Name != "tier=c seed=3" {
+		t.Fatalf("units %+v", units)
+	}
+	if ca, cc := units[0].Cost, units[2].Cost; !(cc > ca) {
+		t.Errorf("tier c costs %g, tier a %g: the longest should start first", cc, ca)
+	}
+	parts := map[string]json.RawMessage{}
+	for _, u := range units {
+		b, err := RunUnit(context.Background(), nil, c, sp, u.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts[u.Name] = b
+	}
+	tracePlots := func(parts map[string]json.RawMessage) (plots []string, traces int) {
+		t.Helper()
+		res, _, err := MergeUnits(c, nil, sp, parts, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec c2Record
+		if err := res.Evidence.GetMeasurements(&rec); err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range rec.Tiers {
+			for _, p := range tr.Points {
+				if p.Trace != nil {
+					traces++
+					if p.Trace.Seed != 1 {
+						t.Errorf("tier %s: trace of seed %d", tr.ID, p.Trace.Seed)
+					}
+				}
+			}
+		}
+		for _, p := range res.Evidence.Plots {
+			if strings.HasSuffix(p.Name, "_trace") {
+				plots = append(plots, p.Name)
+			}
+		}
+		return plots, traces
+	}
+	if plots, traces := tracePlots(parts); len(plots) != 2 || traces != 6 {
+		t.Errorf("all seeds: trace plots %v, %d traces; want c2a_trace and c2c_trace from 6 traces (tiers a, b, c x 2 points)", plots, traces)
+	}
+	for _, u := range units {
+		if u.Seed == 1 {
+			delete(parts, u.Name)
+		}
+	}
+	if plots, traces := tracePlots(parts); len(plots) != 0 || traces != 0 {
+		t.Errorf("without seed 1: trace plots %v, %d traces; want none", plots, traces)
 	}
 }

@@ -2,6 +2,7 @@ package claims
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -176,27 +177,66 @@ type c3Run struct {
 }
 
 func (c lockIn) Run(ctx context.Context, env *Env, spec Spec) (*Evidence, error) {
+	return RunUnits(ctx, env, c, spec)
+}
+
+func c3SpecConfig(spec Spec) (c3Config, error) {
 	cfg, ok := spec.Config.(c3Config)
 	if !ok {
-		return nil, fmt.Errorf("c3: spec config is %T, want c3Config", spec.Config)
+		return cfg, fmt.Errorf("c3: spec config is %T, want c3Config", spec.Config)
+	}
+	return cfg, nil
+}
+
+func (c c3Config) grid() (lrs []float64, batches []int) {
+	for _, p := range c.Points {
+		lrs, batches = append(lrs, p.LR), append(batches, p.Batch)
+	}
+	return lrs, batches
+}
+
+// Units: one SGD run with lambda_max tracking per (eta, S) and seed.
+func (lockIn) Units(spec Spec) []Unit {
+	cfg, err := c3SpecConfig(spec)
+	if err != nil {
+		return nil
+	}
+	lrs, batches := cfg.grid()
+	return curvUnits(lrs, batches, spec.Seeds)
+}
+
+// RunUnit trains one (eta, S) from one seed, tracking lambda_max.
+func (lockIn) RunUnit(ctx context.Context, env *Env, spec Spec, u Unit) (any, error) {
+	cfg, err := c3SpecConfig(spec)
+	if err != nil {
+		return nil, err
+	}
+	lrs, batches := cfg.grid()
+	pi, err := curvUnitPoint(lrs, batches, u)
+	if err != nil {
+		return nil, err
 	}
 	parts, err := loadMNISTParts(env, cfg.TrainN, cfg.ValN, cfg.ProbeN)
 	if err != nil {
 		return nil, err
 	}
-	seeds := SeedList(spec.Seeds)
-	batches := make([]int, len(cfg.Points))
-	for i, p := range cfg.Points {
-		batches[i] = p.Batch
+	p, s := cfg.Points[pi], u.Seed
+	r := &curvRun{
+		Spec: cfg.Model, InitSeed: rng.Derive(s, "c3-init", 0), OrderSeed: rng.Derive(s, "c3-order", 0),
+		ProbeSeed: rng.Derive(s, "c3-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: cfg.Epochs, Parts: parts,
+		Tol: cfg.Tol, ZoomEpochs: cfg.ZoomEpochs, ZoomPoints: cfg.ZoomPoints, EveryEpoch: true,
 	}
-	results, err := runCurvGrid(ctx, env, "SGD runs with lambda_max tracking", batches, seeds, func(pi int, s uint64) *curvRun {
-		p := cfg.Points[pi]
-		return &curvRun{
-			Spec: cfg.Model, InitSeed: rng.Derive(s, "c3-init", 0), OrderSeed: rng.Derive(s, "c3-order", 0),
-			ProbeSeed: rng.Derive(s, "c3-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: cfg.Epochs, Parts: parts,
-			Tol: cfg.Tol, ZoomEpochs: cfg.ZoomEpochs, ZoomPoints: cfg.ZoomPoints, EveryEpoch: true,
-		}
-	})
+	return r.run(ctx)
+}
+
+// Merge assembles the trajectories of the given seeds.
+func (lockIn) Merge(env *Env, spec Spec, seeds []uint64, results map[string]json.RawMessage) (*Evidence, error) {
+	cfg, err := c3SpecConfig(spec)
+	if err != nil {
+		return nil, err
+	}
+	lrs, batches := cfg.grid()
+	runs, err := curvGridResults(lrs, batches, seeds, results)
 	if err != nil {
 		return nil, err
 	}
@@ -204,14 +244,14 @@ func (c lockIn) Run(ctx context.Context, env *Env, spec Spec) (*Evidence, error)
 	for pi, p := range cfg.Points {
 		pr := c3PointRecord{c3Point: p, Ratio: p.ratio()}
 		for si, s := range seeds {
-			pr.Runs = append(pr.Runs, c3Run{Seed: s, curvResult: *results[pi*len(seeds)+si]})
+			pr.Runs = append(pr.Runs, c3Run{Seed: s, curvResult: *runs[pi*len(seeds)+si]})
 		}
 		rec.Points = append(rec.Points, pr)
 	}
-	if r := results[0]; r != nil && r.LambdaStamp != "" {
+	if r := runs[0]; r.LambdaStamp != "" {
 		rec.Stamp = r.LambdaStamp + " (the first measurement of the first run; every measurement uses this operator and estimator)"
 	}
-	ev := &Evidence{Seeds: seeds, Data: fmt.Sprintf("MNIST (%s): first %d training-file images train, last %d validate", parts.Dir, cfg.TrainN, cfg.ValN)}
+	ev := &Evidence{Seeds: seeds, Data: fmt.Sprintf("MNIST (%s): first %d training-file images train, last %d validate", mnistSource(env), cfg.TrainN, cfg.ValN)}
 	if err := ev.SetMeasurements(rec); err != nil {
 		return nil, err
 	}

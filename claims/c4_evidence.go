@@ -205,10 +205,16 @@ func c4Notes(rec c4Record, sum c4Summary) []string {
 		"The critical sample ratio's radius, step and noise are our choice in pixel units (P2's units cannot be recovered); see the CSR table.",
 	}
 	var cens []string
-	for _, r := range sum.Rows {
+	for i, r := range sum.Rows {
 		for s, h := range r.HalfMis {
 			if h > float64(sum.FixedEpoch) {
-				cens = append(cens, fmt.Sprintf("%s seed %d", r.Name, s+1))
+				// The seed from the run, not from the index: a merge of
+				// partial results may lack any seed.
+				seed := uint64(s + 1)
+				if i < len(rec.Rows) && s < len(rec.Rows[i].Runs) {
+					seed = rec.Rows[i].Runs[s].Seed
+				}
+				cens = append(cens, fmt.Sprintf("%s seed %d", r.Name, seed))
 			}
 		}
 		if len(r.Diverged) > 0 {

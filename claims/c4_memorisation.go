@@ -2,9 +2,12 @@ package claims
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/sgdclaims/sgdclaims/claims/stats"
 	"github.com/sgdclaims/sgdclaims/core/curvature"
@@ -337,60 +340,124 @@ func c4PrepareData(cfg c4Config, trainAll, test *data.Dataset, seed uint64) (*c4
 }
 
 func (c memorisation) Run(ctx context.Context, env *Env, spec Spec) (*Evidence, error) {
+	return RunUnits(ctx, env, c, spec)
+}
+
+// C4 splits into one unit per (seed, regulariser row): the seed's data
+// (c4PrepareData: cheap and deterministic, so every unit of a seed makes
+// it again) and the row's training run.
+
+// c4UnitName names the unit of row r and seed s from the row's settings:
+// "dropout=0.5 seed=2", "weight_decay=0.0005 seed=2" ("dropout=0" for the
+// row without a regulariser).
+func c4UnitName(r c4Reg, seed uint64) string {
+	var parts []string
+	if r.Dropout != 0 || r.WeightDecay == 0 {
+		parts = append(parts, "dropout="+strconv.FormatFloat(r.Dropout, 'g', -1, 64))
+	}
+	if r.WeightDecay != 0 {
+		parts = append(parts, "weight_decay="+strconv.FormatFloat(r.WeightDecay, 'g', -1, 64))
+	}
+	return strings.Join(append(parts, fmt.Sprintf("seed=%d", seed)), " ")
+}
+
+// c4UnitResult is one unit's result: the run and its seed's subset.
+type c4UnitResult struct {
+	Run    c4RunRecord  `json:"run"`
+	Subset c4SubsetInfo `json:"subset"`
+}
+
+func c4ConfigOf(spec Spec) (c4Config, error) {
 	cfg, ok := spec.Config.(c4Config)
 	if !ok {
-		return nil, fmt.Errorf("c4: spec config is %T, want c4Config", spec.Config)
+		return cfg, fmt.Errorf("c4: spec config is %T, want c4Config", spec.Config)
 	}
 	if cfg.FixedEpoch < cfg.Window || cfg.FixedEpoch > cfg.Epochs || cfg.Window < 1 {
-		return nil, fmt.Errorf("c4: fixed epoch %d with a window of %d in %d epochs", cfg.FixedEpoch, cfg.Window, cfg.Epochs)
+		return cfg, fmt.Errorf("c4: fixed epoch %d with a window of %d in %d epochs", cfg.FixedEpoch, cfg.Window, cfg.Epochs)
+	}
+	return cfg, nil
+}
+
+// Units lists one unit per (seed, row), seed-major, so that the rows of a
+// seed (paired in every check) are next to each other. Every unit trains
+// the same network for the same epochs: equal costs.
+func (c memorisation) Units(spec Spec) []Unit {
+	cfg, ok := spec.Config.(c4Config)
+	if !ok {
+		return nil
+	}
+	var us []Unit
+	for _, s := range SeedList(spec.Seeds) {
+		for _, r := range cfg.Rows {
+			us = append(us, Unit{Name: c4UnitName(r, s), Seed: s, Cost: 1})
+		}
+	}
+	return us
+}
+
+func (c memorisation) RunUnit(ctx context.Context, env *Env, spec Spec, u Unit) (any, error) {
+	cfg, err := c4ConfigOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	var row *c4Reg
+	for i := range cfg.Rows {
+		if c4UnitName(cfg.Rows[i], u.Seed) == u.Name {
+			row = &cfg.Rows[i]
+		}
+	}
+	if row == nil {
+		return nil, fmt.Errorf("c4: no regulariser row for unit %q", u.Name)
 	}
 	trainAll, test, err := env.MNIST()
 	if err != nil {
 		return nil, err
 	}
-	seeds := SeedList(spec.Seeds)
-	ds := make([]*c4Data, len(seeds))
-	for i, s := range seeds {
-		if ds[i], err = c4PrepareData(cfg, trainAll, test, s); err != nil {
-			return nil, err
-		}
+	d, err := c4PrepareData(cfg, trainAll, test, u.Seed)
+	if err != nil {
+		return nil, err
 	}
-	nr := len(cfg.Rows)
-	runs := make([]c4RunRecord, nr*len(seeds))
-	total := len(runs) * cfg.Epochs
-	var done int
-	tick := func() {
-		env.mu.Lock()
-		done++
-		d := done
-		env.mu.Unlock()
-		env.Report("training", d, total)
+	r, err := c4Train(ctx, cfg, *row, d, u.Seed, env.Counter("training epochs", cfg.Epochs))
+	if err != nil {
+		return nil, fmt.Errorf("%s, seed %d: %w", row.Name, u.Seed, err)
 	}
-	// Jobs run seed-major so that the rows of one seed (paired in every
-	// check) finish close together; the order does not affect results.
-	err = env.ForEach(ctx, len(runs), func(i int) error {
-		si, ri := i/nr, i%nr
-		r, err := c4Train(ctx, cfg, cfg.Rows[ri], ds[si], seeds[si], tick)
-		if err != nil {
-			return fmt.Errorf("%s, seed %d: %w", cfg.Rows[ri].Name, seeds[si], err)
-		}
-		runs[i] = r
-		return nil
-	})
+	return c4UnitResult{Run: r, Subset: d.info}, nil
+}
+
+// Merge assembles C4's record from the units of the given seeds: rows in
+// the config's order, runs in seed order, one subset per seed.
+func (c memorisation) Merge(env *Env, spec Spec, seeds []uint64, results map[string]json.RawMessage) (*Evidence, error) {
+	cfg, err := c4ConfigOf(spec)
 	if err != nil {
 		return nil, err
 	}
 	rec := c4Record{Epochs: cfg.Epochs, FixedEpoch: cfg.FixedEpoch, Window: cfg.Window, CSR: cfg.CSR}
+	subsets := make([]c4SubsetInfo, len(seeds))
 	for ri, r := range cfg.Rows {
 		row := c4RowRecord{c4Reg: r}
-		for si := range seeds {
-			row.Runs = append(row.Runs, runs[si*nr+ri])
+		for si, s := range seeds {
+			name := c4UnitName(r, s)
+			raw, ok := results[name]
+			if !ok {
+				return nil, fmt.Errorf("c4: no result for unit %q", name)
+			}
+			var u c4UnitResult
+			if err := json.Unmarshal(raw, &u); err != nil {
+				return nil, fmt.Errorf("c4: unit %q: %w", name, err)
+			}
+			if u.Run.Seed != s || u.Subset.Seed != s {
+				return nil, fmt.Errorf("c4: unit %q holds seed %d", name, u.Run.Seed)
+			}
+			row.Runs = append(row.Runs, u.Run)
+			if ri == 0 {
+				subsets[si] = u.Subset
+			} else if u.Subset != subsets[si] {
+				return nil, fmt.Errorf("c4: unit %q: subset %+v, another row of seed %d has %+v", name, u.Subset, s, subsets[si])
+			}
 		}
 		rec.Rows = append(rec.Rows, row)
 	}
-	for _, d := range ds {
-		rec.Subsets = append(rec.Subsets, d.info)
-	}
+	rec.Subsets = subsets
 	ev := &Evidence{Seeds: seeds, Data: c4DataName(env)}
 	if err := ev.SetMeasurements(rec); err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"math"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/sgdclaims/sgdclaims/claims/stats"
@@ -174,11 +175,7 @@ func TestC4VerdictDecides(t *testing.T) {
 // noise included.
 func TestC4Deterministic(t *testing.T) {
 	c := memorisation{}
-	spec := c.Spec(Quick)
-	cfg := spec.Config.(c4Config)
-	cfg.Model, cfg.TrainExamples, cfg.ValExamples, cfg.Epochs, cfg.FixedEpoch, cfg.Window = "mlp:784-32-32-10", 640, 200, 2, 2, 1
-	cfg.CSR.Examples, cfg.CSR.HeldOut, cfg.CSR.Epochs = 40, 40, []int{0, 2}
-	spec.Config, spec.Seeds = cfg, 2
+	spec := c4Mini()
 	run := func(procs, workers int) []byte {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		ev, err := c.Run(context.Background(), &Env{Workers: workers}, spec)
@@ -203,4 +200,38 @@ func TestC4Deterministic(t *testing.T) {
 			}
 		}
 	}
+}
+
+// c4Mini is C4 shrunk to run in about a second per seed: a narrow MLP, a
+// few hundred images, two epochs, every regulariser row and the CSR at
+// initialisation and at the end.
+func c4Mini() Spec {
+	spec := memorisation{}.Spec(Quick)
+	cfg := spec.Config.(c4Config)
+	cfg.Model, cfg.TrainExamples, cfg.ValExamples, cfg.Epochs, cfg.FixedEpoch, cfg.Window = "mlp:784-32-32-10", 640, 200, 2, 2, 1
+	cfg.CSR.Examples, cfg.CSR.HeldOut, cfg.CSR.Epochs = 40, 40, []int{0, 2}
+	spec.Config, spec.Seeds = cfg, 2
+	return spec
+}
+
+// TestC4Split checks C4's units against the Splitter contract (checkSplit)
+// on the miniature config with three seeds, and that unit names are made
+// from the rows' settings.
+func TestC4Split(t *testing.T) {
+	c := memorisation{}
+	spec := c4Mini()
+	spec.Seeds = 3
+	units := c.Units(spec)
+	var names []string
+	for _, u := range units {
+		names = append(names, u.Name)
+	}
+	want := []string{"dropout=0 seed=1", "dropout=0.25 seed=1", "dropout=0.5 seed=1", "weight_decay=0.0005 seed=1"}
+	if len(units) != 12 || !slices.Equal(names[:4], want) || names[11] != "weight_decay=0.0005 seed=3" {
+		t.Fatalf("units %q", names)
+	}
+	if n := c4UnitName(c4Reg{Dropout: 0.5, WeightDecay: 5e-3}, 4); n != "dropout=0.5 weight_decay=0.005 seed=4" {
+		t.Errorf("unit name %q", n)
+	}
+	checkSplit(t, c, spec)
 }

@@ -91,6 +91,22 @@
 //     RunClaim fills in Info, Spec, Seeds, ISA, GOMAXPROCS, Go version and
 //     wall time.
 //
+//     To let a sweep spread the claim over a cluster, implement Splitter
+//     (every claim of the thesis does) and make Run just
+//     `return RunUnits(ctx, env, c, spec)`:
+//     - Units(spec): the independent pieces, one per seed and grid point
+//     (or per seed and tier, ...), named by their values with the seed
+//     last ("eta=0.05 S=64 seed=3"), with a rough relative Cost;
+//     - RunUnit(ctx, env, spec, u): one unit's work; its result must be
+//     deterministic (no wall times) and survive JSON (stats.Float for NaN);
+//     decide anything seed-dependent from u.Seed, never from a position;
+//     - Merge(env, spec, seeds, results): the Evidence from the units of
+//     the given seeds. A sweep that is not finished merges only the seeds
+//     whose every unit has a result (MergeUnits), so Merge must work for
+//     any subset of seeds, and a merge without seed k must equal a run
+//     planned with the other seeds. checkSplit (split_test.go) tests all
+//     of this on a miniature spec; call it from your claim's test.
+//
 //  5. Verdict(ev): decode the record with GetMeasurements and decide from it
 //     alone (a stored result is re-judged this way), with the statistics of
 //     package stats (MeanT across seeds, Bootstrap, SpearmanTest,
@@ -113,6 +129,7 @@
 //
 //	claim.go      Claim, Info, Spec, Scale, the registry (Register, All, Lookup, Select)
 //	env.go        Env (data, seeds, workers, progress), ForEach, RunClaim
+//	split.go      Unit, Splitter, RunUnits, RunUnit, MergeUnits, Coverage: claims run in pieces
 //	evidence.go   Evidence, Table, Plot, Series, Result(s) and their JSON
 //	verdict.go    Outcome, Check, Verdict and the decision rules
 //	golden.go     Golden, Tolerance, Compare

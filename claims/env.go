@@ -2,13 +2,10 @@ package claims
 
 import (
 	"context"
-	"fmt"
 	"runtime"
 	"sync"
-	"time"
 
 	"github.com/sgdclaims/sgdclaims/core/data"
-	"github.com/sgdclaims/sgdclaims/core/kernels"
 )
 
 // Env is what a claim's Run may use from the outside world: data, the
@@ -147,36 +144,9 @@ func RunClaim(ctx context.Context, c Claim, scale Scale, env *Env) (*Result, err
 	if env == nil {
 		env = &Env{}
 	}
-	spec := c.Spec(scale)
-	if env.Seeds > 0 {
-		spec.Seeds = env.Seeds
-	}
-	if spec.Seeds < 1 {
-		return nil, fmt.Errorf("claims: %s: %d seeds", c.Info().ID, spec.Seeds)
-	}
-	env.claim = c.Info().ID
-	start := time.Now()
-	ev, err := c.Run(ctx, env, spec)
+	spec, err := SpecAt(c, scale, env.Seeds)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", c.Info().ID, err)
+		return nil, err
 	}
-	ev.Info, ev.Spec = c.Info(), spec
-	if ev.Seeds == nil {
-		ev.Seeds = SeedList(spec.Seeds)
-	}
-	ev.ISA = kernels.Active().Name()
-	ev.GOMAXPROCS = runtime.GOMAXPROCS(0)
-	ev.GoVersion = runtime.Version()
-	ev.Seconds = time.Since(start).Seconds()
-	for _, p := range ev.Plots {
-		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Info().ID, err)
-		}
-	}
-	v, err := c.Verdict(ev)
-	if err != nil {
-		return nil, fmt.Errorf("%s: verdict: %w", c.Info().ID, err)
-	}
-	v.Claim = c.Info().ID
-	return &Result{Evidence: ev, Verdict: v}, nil
+	return runAndJudge(ctx, c, spec, env)
 }

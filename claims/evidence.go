@@ -30,6 +30,9 @@ type Evidence struct {
 	GOMAXPROCS int     `json:"gomaxprocs"`
 	GoVersion  string  `json:"go_version"`
 	Seconds    float64 `json:"seconds"`
+	// Coverage is set when the evidence was merged from a sweep's partial
+	// results: which seeds it uses and which units were missing.
+	Coverage *Coverage `json:"coverage,omitempty"`
 	// Figures are the claim's key numbers by name ("a/ratio_C/worst"): what
 	// goldens compare and benchmarks report. Names are stable across
 	// versions; add, don't rename.

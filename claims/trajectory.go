@@ -2,6 +2,7 @@ package claims
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -50,15 +51,19 @@ func loadMNISTParts(env *Env, nTrain, nVal, nProbe int) (*mnistParts, error) {
 	}
 	val := full.Subset(idx)
 	val.Name = full.Name + "/val"
-	// Name the data without machine-specific paths: goldens record it.
-	dir := "the GoMNIST module's copy"
-	if env != nil && env.Data != "" && env.Data != "mnist" {
-		dir = env.Data
-	}
 	return &mnistParts{
-		Dir: dir, Train: tr, Val: val, Probe: tr.Rows(0, nProbe),
+		Dir: mnistSource(env), Train: tr, Val: val, Probe: tr.Rows(0, nProbe),
 		ProbeSel: fmt.Sprintf("first %d of the %d training images, file order", nProbe, nTrain),
 	}, nil
+}
+
+// mnistSource names env's MNIST without machine-specific paths: goldens
+// and sweep results record it.
+func mnistSource(env *Env) string {
+	if env != nil && env.Data != "" && env.Data != "mnist" {
+		return env.Data
+	}
+	return "the GoMNIST module's copy"
 }
 
 // curvRun is one constant-step SGD run through train.Run with curvature
@@ -114,7 +119,9 @@ type curvResult struct {
 	ValLoss   stats.Float `json:"val_loss"`
 	ValAcc    stats.Float `json:"val_acc"`
 	HVPs      int         `json:"hvps"` // all Hessian-vector products of the run
-	Seconds   float64     `json:"seconds"`
+	// Seconds is the run's wall time, for logs; not stored, so that a
+	// unit's result is deterministic (a sweep stamps its own wall time).
+	Seconds float64 `json:"-"`
 	// Stamps say how the end-of-training figures were measured.
 	LambdaStamp string `json:"lambda_stamp,omitempty"`
 	TraceStamp  string `json:"trace_stamp,omitempty"`
@@ -354,36 +361,46 @@ func fmtPct(iv stats.Interval) string {
 	return fmt.Sprintf("%.2f [%.2f, %.2f]", 100*iv.Estimate, 100*iv.Lo, 100*iv.Hi)
 }
 
-// runCurvGrid runs newRun(point, seed) for every grid point and seed on env's
-// workers and returns the results indexed point*len(seeds)+seed. The runs
-// with the smallest batches (the longest) start first, so two workers
-// finish together; the order of execution changes no result, since every
-// run is deterministic on its own.
-func runCurvGrid(ctx context.Context, env *Env, stage string, batches []int, seeds []uint64, newRun func(point int, seed uint64) *curvRun) ([]*curvResult, error) {
-	type job struct{ point, seed int }
-	var jobs []job
-	for pi := range batches {
-		for si := range seeds {
-			jobs = append(jobs, job{pi, si})
+// curvUnits lists the units of a curvature grid: one SGD run per grid
+// point and seed, named "eta=0.05 S=64 seed=3", point-major. A run's cost
+// is its number of steps per epoch, N/S: the smallest batches take longest.
+func curvUnits(lrs []float64, batches []int, seeds int) []Unit {
+	var us []Unit
+	for pi := range lrs {
+		for _, s := range SeedList(seeds) {
+			us = append(us, Unit{Name: curvUnitName(lrs[pi], batches[pi], s), Seed: s, Cost: 1 / float64(batches[pi])})
 		}
 	}
-	slices.SortStableFunc(jobs, func(a, b job) int { return batches[a.point] - batches[b.point] })
-	results := make([]*curvResult, len(batches)*len(seeds))
-	var done int
-	err := env.ForEach(ctx, len(jobs), func(i int) error {
-		j := jobs[i]
-		r := newRun(j.point, seeds[j.seed])
-		res, err := r.run(ctx)
-		if err != nil {
-			return fmt.Errorf("eta=%g S=%d seed %d: %w", r.LR, r.Batch, seeds[j.seed], err)
+	return us
+}
+
+func curvUnitName(lr float64, batch int, seed uint64) string {
+	return fmt.Sprintf("eta=%g S=%d seed=%d", lr, batch, seed)
+}
+
+// curvUnitPoint returns the grid point of unit u.
+func curvUnitPoint(lrs []float64, batches []int, u Unit) (int, error) {
+	for pi := range lrs {
+		if curvUnitName(lrs[pi], batches[pi], u.Seed) == u.Name {
+			return pi, nil
 		}
-		results[j.point*len(seeds)+j.seed] = res
-		env.mu.Lock()
-		done++
-		d := done
-		env.mu.Unlock()
-		env.Report(stage, d, len(jobs))
-		return nil
-	})
-	return results, err
+	}
+	return 0, fmt.Errorf("no grid point for unit %q", u.Name)
+}
+
+// curvGridResults decodes the units' results of a curvature grid for the
+// given seeds, indexed point*len(seeds)+seed index.
+func curvGridResults(lrs []float64, batches []int, seeds []uint64, results map[string]json.RawMessage) ([]*curvResult, error) {
+	out := make([]*curvResult, 0, len(lrs)*len(seeds))
+	for pi := range lrs {
+		for _, s := range seeds {
+			name := curvUnitName(lrs[pi], batches[pi], s)
+			var r curvResult
+			if err := json.Unmarshal(results[name], &r); err != nil {
+				return nil, fmt.Errorf("unit %s: %w", name, err)
+			}
+			out = append(out, &r)
+		}
+	}
+	return out, nil
 }

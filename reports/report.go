@@ -72,7 +72,11 @@ func VerdictRows(rs []claims.Result) (header []string, rows [][]string) {
 		for _, ck := range r.Verdict.Checks {
 			rows = append(rows, []string{in.ID, in.Paper, ck.Name, ck.Statistic, Interval(ck.Value.Estimate, ck.Value.Lo, ck.Value.Hi), ck.Threshold, string(ck.Outcome)})
 		}
-		rows = append(rows, []string{in.ID, in.Paper, "claim overall", "all checks", "", "all hold", "**" + string(r.Verdict.Outcome) + "**"})
+		overall := "**" + string(r.Verdict.Outcome) + "**"
+		if c := r.Evidence.Coverage; c != nil {
+			overall += fmt.Sprintf(" (partial: %d of %d seeds)", len(c.Used), c.Planned)
+		}
+		rows = append(rows, []string{in.ID, in.Paper, "claim overall", "all checks", "", "all hold", overall})
 	}
 	return header, rows
 }
