@@ -2,16 +2,21 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sgdclaims/sgdclaims/claims"
 	"github.com/sgdclaims/sgdclaims/core/data"
+	"github.com/sgdclaims/sgdclaims/core/kernels"
 )
 
 func init() {
 	RegisterKind(Kind{Name: "claim", Summary: "run one thesis claim at a scale and decide its verdict", New: func() Config { return &ClaimConfig{} }})
+	RegisterKind(Kind{Name: "claim-unit", Summary: "run one unit (a seed at a grid point) of a thesis claim; collect merges the units and decides the verdict",
+		New: func() Config { return &ClaimUnitConfig{} }})
 }
 
 // ClaimConfig is a run of kind "claim": a whole claim (all its seeds and
@@ -59,14 +64,29 @@ func (c *ClaimConfig) Normalize() error {
 }
 
 // Check resolves the data when the claim trains on MNIST.
-func (c *ClaimConfig) Check() error {
-	cl, _ := claims.Lookup(c.Claim)
-	if cl.Spec(claims.Scale(c.Scale)).Data == "mnist" {
-		if _, err := data.ResolveData(c.Data); err != nil {
+func (c *ClaimConfig) Check() error { return checkClaimData(c.Claim, c.Scale, c.Data) }
+
+func checkClaimData(id, scale, dataName string) error {
+	cl, _ := claims.Lookup(id)
+	if cl.Spec(claims.Scale(scale)).Data == "mnist" {
+		if _, err := data.ResolveData(dataName); err != nil {
 			return fieldErr("data", "%v", err)
 		}
 	}
 	return nil
+}
+
+// claimEnv is the claims.Env of a run: its data, seeds and parallelism, with
+// the claim's progress passed on to the runner's.
+func claimEnv(dataName string, seeds int, env *Env) *claims.Env {
+	cenv := &claims.Env{Data: dataName, Seeds: seeds}
+	if env != nil {
+		cenv.Workers = env.Workers
+		if env.Progress != nil {
+			cenv.Progress = func(p claims.Progress) { env.Progress(p.Done, p.Total) }
+		}
+	}
+	return cenv
 }
 
 // Execute runs the claim and judges it.
@@ -75,14 +95,7 @@ func (c *ClaimConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	cenv := &claims.Env{Data: c.Data, Seeds: c.Seeds}
-	if env != nil {
-		cenv.Workers = env.Workers
-	}
-	if env != nil && env.Progress != nil {
-		cenv.Progress = func(p claims.Progress) { env.Progress(p.Done, p.Total) }
-	}
-	res, err := claims.RunClaim(ctx, cl, claims.Scale(c.Scale), cenv)
+	res, err := claims.RunClaim(ctx, cl, claims.Scale(c.Scale), claimEnv(c.Data, c.Seeds, env))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -108,4 +121,254 @@ func claimLabel(c *ClaimConfig) string {
 		l += fmt.Sprintf(" seeds=%d", c.Seeds)
 	}
 	return l
+}
+
+// ClaimUnitConfig is a run of kind "claim-unit": one unit of a claim that
+// splits (claims.Splitter), e.g. one seed of one grid point. A sweep of a
+// claim plans one such run per unit, so a cluster runs the units as
+// separate tasks; collect merges the stored unit results (CollectClaims)
+// and judges the claim from them.
+type ClaimUnitConfig struct {
+	Claim string `json:"claim"`
+	Scale string `json:"scale"`
+	// Seeds is the number of replicates planned (0: the spec's). It sets
+	// which units exist.
+	Seeds int    `json:"seeds,omitempty"`
+	Data  string `json:"data"`
+	// Unit is the unit's name ("eta=0.05 S=64 seed=3"), as the claim's
+	// Units lists it.
+	Unit string `json:"unit"`
+}
+
+// Normalize fills in defaults and checks the fields, the unit included.
+func (c *ClaimUnitConfig) Normalize() error {
+	cc := ClaimConfig{Claim: c.Claim, Scale: c.Scale, Seeds: c.Seeds, Data: c.Data}
+	if err := cc.Normalize(); err != nil {
+		return err
+	}
+	c.Claim, c.Scale, c.Data = cc.Claim, cc.Scale, cc.Data
+	s, spec, err := c.splitter()
+	if err != nil {
+		return err
+	}
+	if _, err := claims.FindUnit(s, spec, c.Unit); err != nil {
+		return fieldErr("unit", "%v", err)
+	}
+	return nil
+}
+
+func (c *ClaimUnitConfig) splitter() (claims.Splitter, claims.Spec, error) {
+	cl, err := claims.Lookup(c.Claim)
+	if err != nil {
+		return nil, claims.Spec{}, fieldErr("claim", "%v", err)
+	}
+	s, ok := cl.(claims.Splitter)
+	if !ok {
+		return nil, claims.Spec{}, fieldErr("claim", "%s does not split into units; use kind \"claim\"", c.Claim)
+	}
+	spec, err := claims.SpecAt(cl, claims.Scale(c.Scale), c.Seeds)
+	if err != nil {
+		return nil, spec, fieldErr("seeds", "%v", err)
+	}
+	return s, spec, nil
+}
+
+// Check resolves the data when the claim trains on MNIST.
+func (c *ClaimUnitConfig) Check() error { return checkClaimData(c.Claim, c.Scale, c.Data) }
+
+// ClaimUnitRecord is the stored record of a claim-unit run.
+type ClaimUnitRecord struct {
+	Claim string `json:"claim"`
+	Unit  string `json:"unit"`
+	Seed  uint64 `json:"seed"`
+	// Result is the unit's result in the claim's own JSON shape: what the
+	// claim's Merge reads.
+	Result json.RawMessage `json:"result"`
+}
+
+// Execute runs the unit.
+func (c *ClaimUnitConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
+	s, spec, err := c.splitter()
+	if err != nil {
+		return nil, err
+	}
+	u, err := claims.FindUnit(s, spec, c.Unit)
+	if err != nil {
+		return nil, err
+	}
+	b, err := claims.RunUnit(ctx, claimEnv(c.Data, c.Seeds, env), s, spec, c.Unit)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	return &Output{Record: ClaimUnitRecord{Claim: c.Claim, Unit: c.Unit, Seed: u.Seed, Result: b},
+		Figures: map[string]float64{}, ISA: activeISA()}, nil
+}
+
+func activeISA() string { return kernels.Active().Name() }
+
+// ClaimRuns plans the claims in list (IDs separated by commas, or "all")
+// at a scale: one "claim-unit" run per unit of a claim that splits (every
+// claim of the thesis does), the most costly first so that a job array's
+// first tasks are its longest; one "claim" run for a claim that does not.
+// Every run is checked.
+func ClaimRuns(list, scale string, seeds int, dataName string) ([]Run, error) {
+	selected, err := claims.Select(list)
+	if err != nil {
+		return nil, fieldErr("claim", "%v", err)
+	}
+	var runs []Run
+	add := func(kind string, v Config, label string) error {
+		raw, _ := json.Marshal(v)
+		run, cfg, err := NewRun(kind, raw)
+		if err != nil {
+			return err
+		}
+		if err := cfg.Check(); err != nil {
+			return err
+		}
+		run.Index, run.Label = len(runs), label
+		runs = append(runs, run)
+		return nil
+	}
+	for _, c := range selected {
+		id := c.Info().ID
+		cc := &ClaimConfig{Claim: id, Scale: scale, Seeds: seeds, Data: dataName}
+		if err := cc.Normalize(); err != nil {
+			return nil, err
+		}
+		s, ok := c.(claims.Splitter)
+		if !ok {
+			if err := add("claim", cc, claimLabel(cc)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		spec, err := claims.SpecAt(c, claims.Scale(cc.Scale), seeds)
+		if err != nil {
+			return nil, fieldErr("seeds", "%v", err)
+		}
+		units := s.Units(spec)
+		slices.SortStableFunc(units, func(a, b claims.Unit) int {
+			switch {
+			case a.Cost > b.Cost:
+				return -1
+			case a.Cost < b.Cost:
+				return 1
+			}
+			return 0
+		})
+		for _, u := range units {
+			uc := &ClaimUnitConfig{Claim: id, Scale: cc.Scale, Seeds: seeds, Data: cc.Data, Unit: u.Name}
+			if err := add("claim-unit", uc, fmt.Sprintf("%s %s %s", id, cc.Scale, u.Name)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return runs, nil
+}
+
+// ClaimCollection is one claim judged from a sweep's stored unit results.
+type ClaimCollection struct {
+	Claim string
+	Scale string
+	Seeds int // planned replicates (0: the spec's)
+	Data  string
+	// Result is the merged evidence and its verdict; nil when too few
+	// seeds are complete (Err says why).
+	Result   *claims.Result
+	Coverage *claims.Coverage
+	Err      error
+	// Planned and Have count the claim's unit runs in the manifest and
+	// those with a valid result.
+	Planned, Have int
+	// ISA names the kernels of the unit results ("avx512", or "avx512+avx2"
+	// when they were mixed: such results agree only to rounding).
+	ISA string
+	// Seconds is the sum of the units' wall times; Started the earliest
+	// unit's start.
+	Seconds float64
+	Started string
+}
+
+// CollectClaims merges the claim-unit results of a sweep, one collection
+// per (claim, scale, seeds, data) in manifest order, and judges each from
+// whatever units have results (seeds with a missing unit are left out,
+// and Coverage says so).
+func CollectClaims(st *Status) []*ClaimCollection {
+	type key struct {
+		claim, scale string
+		seeds        int
+		data         string
+	}
+	var order []key
+	groups := map[key]*ClaimCollection{}
+	parts := map[key]map[string]json.RawMessage{}
+	isas := map[key][]string{}
+	for _, r := range st.Runs {
+		if r.Run.Kind != "claim-unit" {
+			continue
+		}
+		var cfg ClaimUnitConfig
+		if err := json.Unmarshal(r.Run.Config, &cfg); err != nil {
+			continue // Open verified every planned config; not reached
+		}
+		k := key{cfg.Claim, cfg.Scale, cfg.Seeds, cfg.Data}
+		g := groups[k]
+		if g == nil {
+			g = &ClaimCollection{Claim: cfg.Claim, Scale: cfg.Scale, Seeds: cfg.Seeds, Data: cfg.Data}
+			groups[k], parts[k] = g, map[string]json.RawMessage{}
+			order = append(order, k)
+		}
+		g.Planned++
+		if r.Result == nil {
+			continue
+		}
+		var rec ClaimUnitRecord
+		if err := json.Unmarshal(r.Result.Record, &rec); err != nil || rec.Unit != cfg.Unit {
+			g.Err = fmt.Errorf("run %d (%s): stored unit record does not decode or names another unit", r.Run.Index, r.Run.ID)
+			continue
+		}
+		g.Have++
+		parts[k][cfg.Unit] = rec.Result
+		g.Seconds += r.Result.Stamp.Seconds
+		if g.Started == "" || r.Result.Stamp.Started < g.Started {
+			g.Started = r.Result.Stamp.Started
+		}
+		if !slices.Contains(isas[k], r.Result.Stamp.ISA) {
+			isas[k] = append(isas[k], r.Result.Stamp.ISA)
+		}
+	}
+	var out []*ClaimCollection
+	for _, k := range order {
+		g := groups[k]
+		out = append(out, g)
+		slices.Sort(isas[k])
+		g.ISA = strings.Join(isas[k], "+")
+		if g.Err != nil {
+			continue
+		}
+		cl, err := claims.Lookup(g.Claim)
+		if err != nil {
+			g.Err = err
+			continue
+		}
+		s, ok := cl.(claims.Splitter)
+		if !ok {
+			g.Err = fmt.Errorf("%s no longer splits into units", g.Claim)
+			continue
+		}
+		spec, err := claims.SpecAt(cl, claims.Scale(g.Scale), g.Seeds)
+		if err != nil {
+			g.Err = err
+			continue
+		}
+		g.Result, g.Coverage, g.Err = claims.MergeUnits(s, &claims.Env{Data: g.Data}, spec, parts[k], g.ISA)
+		if g.Result != nil {
+			g.Result.Evidence.Seconds = g.Seconds
+		}
+	}
+	return out
 }

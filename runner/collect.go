@@ -142,7 +142,7 @@ func (st *Status) figureNames() []string {
 // (their report has them).
 func (st *Status) RunTable() (header []string, rows [][]string) {
 	figs := st.figureNames()
-	if st.hasKind("claim") {
+	if st.hasKind("claim") || st.hasKind("claim-unit") {
 		figs = nil
 	}
 	header = append([]string{"#", "run", "id", "state"}, figs...)
@@ -209,7 +209,7 @@ func (st *Status) SeedTable() (header []string, rows [][]string) {
 			g.diverged++
 		}
 	}
-	if !anySeed || st.hasKind("claim") {
+	if !anySeed || st.hasKind("claim") || st.hasKind("claim-unit") {
 		return nil, nil
 	}
 	figs := st.figureNames()

@@ -12,13 +12,18 @@
 // ID is the first 16 hex digits of the SHA-256 of the kind and the
 // configuration (IDOf), so the same configuration has the same ID in every
 // plan and on every machine, and a result file says which work it holds.
-// Two kinds are registered:
+// Three kinds are registered:
 //
 //	train   train a model with SGD (the fields of `sgdclaims train`), then
 //	        measure lambda_max of the Hessian by Lanczos on a fixed set of
 //	        training examples, and optionally its trace by Hutch++
-//	claim   run one thesis claim (package claims) at a scale and decide its
-//	        verdict; a whole claim, all its seeds, is one run
+//	claim-unit  run one unit of a thesis claim (package claims): one seed
+//	        at one grid point (C1, C3), one seed of one tier (C2), one seed
+//	        of one regulariser (C4); collect merges the units and decides
+//	        the claim's verdict
+//	claim   run one thesis claim at a scale and decide its verdict; a
+//	        whole claim, all its seeds, is one run (for claims that do not
+//	        split, and for spec files that want it so)
 //
 // A train configuration (TrainConfig) has these fields; those marked
 // optional may be left out (zero: off, or the default named):
@@ -40,11 +45,29 @@
 //	trace_budget         optional, Hutch++ trace with that many Hessian-vector products
 //
 // A claim configuration (ClaimConfig) has claim ("c1".."c4"), scale
-// ("quick" or "full", default full), seeds (optional override) and data.
+// ("quick" or "full", default full), seeds (optional override) and data;
+// a claim-unit configuration (ClaimUnitConfig) has the same fields and
+// unit, the unit's name as the claim lists it ("eta=0.05 S=64 seed=3").
+//
+// # Claims in units
+//
+// `sgdclaims sweep plan --claim c1 --scale full` plans one claim-unit run
+// per unit (ClaimRuns), the costliest first, so a job array of 112 tasks
+// runs C1's 14 grid points x 8 seeds side by side. Each unit's result is
+// the claim's own JSON record of that piece. CollectClaims merges them
+// with claims.MergeUnits into the claim's evidence and verdict: the same
+// bytes as `sgdclaims verify` running the claim in one process (the claim
+// runs its units through JSON there too; TestSweepSlurmClaimUnits checks
+// C2 from a real Slurm job array against its golden). A sweep that is not
+// finished is judged from the seeds whose every unit has a result, and the
+// report and the verdict table say "partial" with what is missing; with
+// fewer than two complete seeds the claim is not judged and collect exits
+// with status 1.
 //
 // # Spec files
 //
-// A user's own grid is a JSON file:
+// A user's own grid is a JSON or YAML file (ParseSpecFile: YAML when the
+// name ends in .yaml or .yml, JSON otherwise). In JSON:
 //
 //	{
 //	  "kind": "train",
@@ -69,6 +92,36 @@
 // batch larger than the training set, two grid points that are the same
 // run, more than MaxRuns runs.
 //
+// The same grid in YAML:
+//
+//	kind: train
+//	base:
+//	  model: mlp:784-128-10
+//	  epochs: 5
+//	  val_examples: 5000
+//	  lambda_max_examples: 1000
+//	grid:                      # keys in this order: lr slowest, seed fastest
+//	  lr: [0.05, 0.1, 0.2]
+//	  batch: [32, 128]
+//	  seed: [1, 2, 3]
+//
+// YAML is converted to JSON (the manifest keeps that JSON as the spec) and
+// then read exactly as a JSON spec, so the runs, their IDs and labels, and
+// the errors are the same; errors found in the YAML also give its line
+// ("grid.lr[1]: want a number, got string (line 8)"). Mapping keys keep
+// their order. Values are resolved as go.yaml.in/yaml/v3 resolves them:
+// yes, no, on and off are strings (so they fail by the field's name where
+// a boolean is wanted), 0x10 and 1_000 are integers, 5. is a number but
+// not an integer, an unquoted date is a string. Comments, and anchors with
+// aliases (lr: &lrs [...] then *lrs), may be used. Refused, in one line
+// naming the field or the line: a key given twice, .inf and .nan (JSON
+// cannot hold them either), tags other than YAML's own for strings,
+// numbers, booleans, null, lists and mappings (!!binary, !custom), merge
+// keys (<<), keys that are null or not scalars, more than one document,
+// and syntax errors. In flow style ([...], {...}) a value holding a comma
+// must be quoted: [step:0.1@10,20] is two values. An empty file is refused
+// as an empty JSON spec is.
+//
 // # The sweep directory
 //
 //	DIR/manifest.json      the plan: format, source, spec, runs (index, id, kind, label, config)
@@ -80,7 +133,7 @@
 // diverged and at which step, its headline figures, the kind's full record
 // (for train: per-epoch losses and accuracies, final figures, lambda_max
 // and the trace with their measurement stamps; for claim: the evidence and
-// the verdict), a stamp (ISA, GOMAXPROCS, Go version, host, start, seconds,
+// the verdict; for claim-unit: the unit's name, seed and result), a stamp (ISA, GOMAXPROCS, Go version, host, start, seconds,
 // scheduler task) and a checksum. Everything outside the stamp is
 // deterministic: the same run on the same kernels gives the same bytes
 // (Result.Deterministic), however the sweep is sharded and whatever the

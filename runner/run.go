@@ -12,8 +12,10 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // Run is one fully specified unit of work: a kind and its configuration.
@@ -164,7 +166,11 @@ func (e *FieldError) Error() string {
 	if e.Field == "" {
 		return e.Msg
 	}
-	return e.Field + ": " + e.Msg
+	f := e.Field
+	if strings.ContainsFunc(f, unicode.IsControl) {
+		f = strconv.Quote(f) // a key with a newline must not break the one-line error
+	}
+	return f + ": " + e.Msg
 }
 
 func fieldErr(field, format string, args ...any) *FieldError {

@@ -139,6 +139,8 @@ func TestSpecErrorsNameTheField(t *testing.T) {
 		{`{"kind":"train","base":{` + base + `,"batch":8},"grid":{"lr":[0.1,0.1]}}`, `grid: runs 0 (lr=0.1) and 1 (lr=0.1) are the same configuration`},
 		{`{"kind":"train","base":{` + base + `,"batch":8},"grid":{"lr":[null]}}`, `grid.lr[0]: null is not a value`},
 		{`{"kind":"trian","grid":{"lr":[0.1]}}`, `kind: unknown kind "trian"`},
+		{`{"kind":"train","kind":"train","base":{` + base + `,"batch":8},"grid":{"lr":[0.1]}}`, `kind: given twice`},
+		{`{"kind":"train","base":{` + base + `,"batch":8,"a\nb":1},"grid":{"lr":[0.1]}}`, `"base.a\nb": unknown field`},
 		{`{"kind":"train","base":{` + base + `,"batch":8},"grid":{"lr":[0.1]`, `truncated JSON`},
 		{`{"kind":"train","base":{` + base + `,"batch":8},"grid":{"lr":[0.1]}} {}`, `unexpected data after the JSON value`},
 		{`{"kind":"train","base":{` + base + `,"batch":8},"grid":{"seed":[-1]}}`, `grid.seed[0]: want a non-negative integer, got number -1`},

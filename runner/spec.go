@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/sgdclaims/sgdclaims/claims"
 )
 
 // MaxRuns caps the number of runs one plan may hold, so that a typo in a
@@ -50,6 +48,11 @@ func ParseSpec(b []byte) (*Spec, error) {
 		Grid json.RawMessage `json:"grid"`
 	}
 	if err := decodeStrict(b, &top); err != nil {
+		return nil, err
+	}
+	// encoding/json lets a later key win; a spec with "kind" twice is a
+	// mistake to report, as in base and grid.
+	if _, _, err := orderedObject(b, ""); err != nil {
 		return nil, err
 	}
 	var compact bytes.Buffer
@@ -237,12 +240,16 @@ func orderedObject(raw json.RawMessage, name string) (keys []string, vals []json
 			return nil, nil, fieldErr(name, "%v", err)
 		}
 		key, _ := t.(string)
+		field := key
+		if name != "" {
+			field = name + "." + key
+		}
 		var v json.RawMessage
 		if err := dec.Decode(&v); err != nil {
-			return nil, nil, fieldErr(name+"."+key, "%v", err)
+			return nil, nil, fieldErr(field, "%v", err)
 		}
 		if slices.Contains(keys, key) {
-			return nil, nil, fieldErr(name+"."+key, "given twice")
+			return nil, nil, fieldErr(field, "given twice")
 		}
 		keys, vals = append(keys, key), append(vals, v)
 	}
@@ -268,27 +275,4 @@ func jsonType(v json.RawMessage) string {
 		return "null"
 	}
 	return "number"
-}
-
-// ClaimRuns returns one run of kind "claim" per claim in list (IDs
-// separated by commas, or "all"), at the given scale, each checked.
-func ClaimRuns(list, scale string, seeds int, dataName string) ([]Run, error) {
-	selected, err := claims.Select(list)
-	if err != nil {
-		return nil, fieldErr("claim", "%v", err)
-	}
-	var runs []Run
-	for i, c := range selected {
-		raw, _ := json.Marshal(ClaimConfig{Claim: c.Info().ID, Scale: scale, Seeds: seeds, Data: dataName})
-		run, cfg, err := NewRun("claim", raw)
-		if err != nil {
-			return nil, err
-		}
-		if err := cfg.Check(); err != nil {
-			return nil, err
-		}
-		run.Index, run.Label = i, claimLabel(cfg.(*ClaimConfig))
-		runs = append(runs, run)
-	}
-	return runs, nil
 }

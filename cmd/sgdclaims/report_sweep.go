@@ -43,7 +43,7 @@ func reportSweepDir(dir, out string, stdout, stderr io.Writer) error {
 		return usagef("--out %q: want a markdown file name ending in .md", out)
 	}
 	st := s.Status()
-	rs, err := writeSweepReport(s, st, out, stderr)
+	rs, _, err := writeSweepReport(s, st, out, stderr)
 	if err != nil {
 		return err
 	}
@@ -54,25 +54,37 @@ func reportSweepDir(dir, out string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// claimResults gathers the stored claim runs as claims.Results, each
-// verdict re-decided from its evidence by the current claim code (as
-// `sgdclaims report` does), with the wall time and GOMAXPROCS put back
-// from the stamp. It returns nil when the sweep holds no claim results.
-func claimResults(st *runner.Status, stderr io.Writer) (*claims.Results, error) {
+// claimResults gathers the stored claim results as claims.Results: whole
+// claim runs with each verdict re-decided from its evidence by the current
+// claim code (as `sgdclaims report` does), and claims planned as units,
+// merged from whatever units have results (runner.CollectClaims). Wall
+// time and GOMAXPROCS come from the stamps. It returns nil results when
+// the sweep holds no judged claim, and one line per claim that could not be
+// judged (too few complete seeds), saying what is missing.
+func claimResults(st *runner.Status, stderr io.Writer) (*claims.Results, []string, error) {
 	var rs *claims.Results
+	add := func(res claims.Result, started string) {
+		if rs == nil {
+			rs = &claims.Results{Scale: res.Evidence.Spec.Scale, Started: started}
+		}
+		if started != "" && started < rs.Started {
+			rs.Started = started
+		}
+		rs.Results = append(rs.Results, res)
+	}
 	for _, r := range st.Runs {
 		if r.Run.Kind != "claim" || r.Result == nil {
 			continue
 		}
 		var res claims.Result
 		if err := json.Unmarshal(r.Result.Record, &res); err != nil || res.Evidence == nil || res.Verdict == nil {
-			return nil, fmt.Errorf("run %d (%s): stored claim record does not decode: %v", r.Run.Index, r.Run.ID, err)
+			return nil, nil, fmt.Errorf("run %d (%s): stored claim record does not decode: %v", r.Run.Index, r.Run.ID, err)
 		}
 		res.Evidence.Seconds, res.Evidence.GOMAXPROCS = r.Result.Stamp.Seconds, r.Result.Stamp.GOMAXPROCS
 		if c, err := claims.Lookup(res.Evidence.Info.ID); err == nil {
 			v, err := c.Verdict(res.Evidence)
 			if err != nil {
-				return nil, fmt.Errorf("%s: verdict: %w", res.Evidence.Info.ID, err)
+				return nil, nil, fmt.Errorf("%s: verdict: %w", res.Evidence.Info.ID, err)
 			}
 			v.Claim = res.Evidence.Info.ID
 			if v.Outcome != res.Verdict.Outcome {
@@ -80,29 +92,34 @@ func claimResults(st *runner.Status, stderr io.Writer) (*claims.Results, error) 
 			}
 			res.Verdict = v
 		}
-		if rs == nil {
-			rs = &claims.Results{Scale: res.Evidence.Spec.Scale, Started: r.Result.Stamp.Started}
-		}
-		if r.Result.Stamp.Started < rs.Started {
-			rs.Started = r.Result.Stamp.Started
-		}
-		rs.Results = append(rs.Results, res)
+		add(res, r.Result.Stamp.Started)
 	}
-	return rs, nil
+	var unjudged []string
+	for _, g := range runner.CollectClaims(st) {
+		if g.Result == nil {
+			unjudged = append(unjudged, fmt.Sprintf("%s (%s): not judged: %d of %d units have results: %v", g.Claim, g.Scale, g.Have, g.Planned, g.Err))
+			continue
+		}
+		add(*g.Result, g.Started)
+	}
+	return rs, unjudged, nil
 }
 
 // writeSweepReport renders the sweep's report to path from stored results:
 // for claim runs the claims report (verdicts, checks, tables, plots, drawn
 // into plots/ beside path), for train runs the per-seed summary and the
 // run table; and in both the sweep's status. It returns the claim results.
-func writeSweepReport(s *runner.Sweep, st *runner.Status, path string, stderr io.Writer) (*claims.Results, error) {
-	rs, err := claimResults(st, stderr)
+func writeSweepReport(s *runner.Sweep, st *runner.Status, path string, stderr io.Writer) (*claims.Results, []string, error) {
+	rs, unjudged, err := claimResults(st, stderr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	for _, l := range unjudged {
+		fmt.Fprintln(stderr, l)
 	}
 	outDir := filepath.Dir(path)
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, usagef("--out: %v", err)
+		return nil, nil, usagef("--out: %v", err)
 	}
 	var buf bytes.Buffer
 	m := s.Manifest
@@ -110,13 +127,13 @@ func writeSweepReport(s *runner.Sweep, st *runner.Status, path string, stderr io
 		for _, r := range rs.Results {
 			for _, p := range r.Evidence.Plots {
 				if _, err := reports.SavePlot(filepath.Join(outDir, "plots"), p); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 		}
 		opt := reports.Options{Title: "sgdclaims sweep: " + m.Source, Command: "sgdclaims sweep collect --dir " + s.Dir}
 		if err := reports.Markdown(&buf, rs, opt); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		fmt.Fprintf(&buf, "\n## Sweep\n\n")
 	} else {
@@ -124,6 +141,9 @@ func writeSweepReport(s *runner.Sweep, st *runner.Status, path string, stderr io
 	}
 	fmt.Fprintf(&buf, "Planned %s: %d runs in `%s`. Regenerate with `sgdclaims sweep report --dir %s`.\n\n", m.Created, len(m.Runs), s.Dir, s.Dir)
 	for _, l := range st.Summary() {
+		fmt.Fprintf(&buf, "- %s\n", l)
+	}
+	for _, l := range unjudged {
 		fmt.Fprintf(&buf, "- %s\n", l)
 	}
 	if len(m.Spec) > 0 {
@@ -137,18 +157,18 @@ func writeSweepReport(s *runner.Sweep, st *runner.Status, path string, stderr io
 	if h, rows := st.SeedTable(); h != nil {
 		fmt.Fprintf(&buf, "\n### Over seeds\n\nMean ± standard deviation over the finished, non-diverged seeds of each grid point.\n\n")
 		if err := reports.Table(&buf, h, rows); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	fmt.Fprintf(&buf, "\n### Runs\n\n")
 	h, rows := st.RunTable()
 	if err := reports.Table(&buf, h, rows); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return rs, nil
+	return rs, unjudged, nil
 }
 
 // printSweepTable prints the verdict table of claim sweeps, or the seed
@@ -165,12 +185,17 @@ func printSweepTable(w io.Writer, st *runner.Status, rs *claims.Results) error {
 	return reports.Table(w, h, rows)
 }
 
-// claimsVerdictError is errClaimFails when a collected claim does not hold.
-func claimsVerdictError(rs *claims.Results) error {
-	if rs == nil {
-		return nil
-	}
+// claimsVerdictError is errClaimFails when a collected claim does not hold
+// or could not be judged.
+func claimsVerdictError(rs *claims.Results, unjudged []string) error {
 	var failing []string
+	for _, l := range unjudged {
+		id, _, _ := strings.Cut(l, " ")
+		failing = append(failing, id+" not judged")
+	}
+	if rs == nil {
+		rs = &claims.Results{}
+	}
 	for _, r := range rs.Results {
 		if r.Verdict.Outcome != claims.Holds {
 			failing = append(failing, fmt.Sprintf("%s %s", r.Verdict.Claim, r.Verdict.Outcome))

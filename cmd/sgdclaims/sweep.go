@@ -86,11 +86,11 @@ func openSweep(dir string) (*runner.Sweep, error) {
 func sweepPlan(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sweep plan", stderr)
 	dir := dirFlag(fs)
-	claimList := fs.String("claim", "", "claim `ids` to plan, comma-separated, or all (known: "+strings.Join(claims.IDs(), ", ")+"); one run per claim")
+	claimList := fs.String("claim", "", "claim `ids` to plan, comma-separated, or all (known: "+strings.Join(claims.IDs(), ", ")+"); one run per unit (seed x grid point) of each claim")
 	scale := fs.String("scale", "full", "claim `scale`: quick or full")
 	seeds := fs.Int("seeds", 0, "replicates per claim (0: the claim's default)")
 	dataName := fs.String("data", "mnist", "`mnist` or a directory of MNIST IDX files, for claims that train on MNIST")
-	specFile := fs.String("spec", "", "spec `FILE` (JSON) describing a grid of runs; see runner/doc.go")
+	specFile := fs.String("spec", "", "spec `FILE` (JSON, or YAML when named .yaml or .yml) describing a grid of runs; see runner/doc.go")
 	force := fs.Bool("force", false, "replace a different plan already in DIR (results of runs in both plans still count)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -114,7 +114,7 @@ func sweepPlan(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return usagef("--spec: %v", err)
 		}
-		spec, err := runner.ParseSpec(b)
+		spec, err := runner.ParseSpecFile(*specFile, b)
 		if err != nil {
 			return usagef("%s: %v", *specFile, err)
 		}
@@ -263,7 +263,7 @@ func sweepCollect(args []string, stdout, stderr io.Writer) error {
 	if path == "" {
 		path = filepath.Join(*dir, "report.md")
 	}
-	rs, err := writeSweepReport(s, st, path, stderr)
+	rs, unjudged, err := writeSweepReport(s, st, path, stderr)
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func sweepCollect(args []string, stdout, stderr io.Writer) error {
 	if *complete && !st.Complete() {
 		return fmt.Errorf("incomplete: %d of %d runs have no valid result (missing: %s)", len(st.Runs)-st.Count(runner.Done)-st.Count(runner.Diverged), len(st.Runs), runner.FormatRanges(st.Indices(runner.Missing, runner.Corrupt)))
 	}
-	return claimsVerdictError(rs)
+	return claimsVerdictError(rs, unjudged)
 }
 
 func sweepSlurm(args []string, stdout, stderr io.Writer) error {
