@@ -34,16 +34,16 @@ func LoadTrainVal(name string, nVal, nTrain int, noise float64, seed uint64) (tr
 	if nVal >= full.N {
 		return nil, nil, fieldErr("val_examples", "%d: must be smaller than the %d training examples", nVal, full.N)
 	}
+	if nTrain > full.N-nVal {
+		return nil, nil, fieldErr("train_examples", "%d: only %d training examples remain after holding out %d for validation", nTrain, full.N-nVal, nVal)
+	}
 	trainSet = full
 	if nVal > 0 {
-		if trainSet, valSet, err = full.Split(nVal, rng.Derive(seed, "split", 0)); err != nil {
+		// SplitHead copies only the nTrain rows kept, not all 55,000.
+		if trainSet, valSet, err = full.SplitHead(nVal, nTrain, rng.Derive(seed, "split", 0)); err != nil {
 			return nil, nil, fieldErr("val_examples", "%v", err)
 		}
-	}
-	if nTrain > 0 {
-		if nTrain > trainSet.N {
-			return nil, nil, fieldErr("train_examples", "%d: only %d training examples remain after holding out %d for validation", nTrain, trainSet.N, nVal)
-		}
+	} else if nTrain > 0 {
 		if trainSet, err = trainSet.Head(nTrain); err != nil {
 			return nil, nil, fieldErr("train_examples", "%v", err)
 		}

@@ -210,13 +210,28 @@ func (d *Dataset) Head(n int) (*Dataset, error) {
 // the training loop chooses the order). The choice is a function of seed
 // alone, drawn from the stream (seed, "split").
 func (d *Dataset) Split(nVal int, seed uint64) (train, val *Dataset, err error) {
+	return d.SplitHead(nVal, 0, seed)
+}
+
+// SplitHead is Split followed by Head(nTrain) on the training part (nTrain
+// 0: all of it), without copying the training rows that Head would drop:
+// the same rows in the same order, bit for bit, for a fraction of the
+// memory traffic when nTrain is small (a train run on 1,000 of MNIST's
+// 55,000 training images copies 1,000 rows instead of 55,000).
+func (d *Dataset) SplitHead(nVal, nTrain int, seed uint64) (train, val *Dataset, err error) {
 	if nVal < 1 || nVal >= d.N {
 		return nil, nil, fmt.Errorf("data: %s: cannot split %d rows into a validation part of %d and a non-empty training part", d.Name, d.N, nVal)
+	}
+	if nTrain < 0 || nTrain > d.N-nVal {
+		return nil, nil, fmt.Errorf("data: %s: cannot take the first %d of the %d training rows left after holding out %d", d.Name, nTrain, d.N-nVal, nVal)
 	}
 	perm := rng.New(seed, "split", 0).Perm(d.N)
 	vi, ti := perm[:nVal], perm[nVal:]
 	slices.Sort(vi)
 	slices.Sort(ti)
+	if nTrain > 0 {
+		ti = ti[:nTrain]
+	}
 	train, val = d.Subset(ti), d.Subset(vi)
 	train.Name, val.Name = d.Name+"/train", d.Name+"/val"
 	return train, val, nil

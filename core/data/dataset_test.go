@@ -2,6 +2,7 @@ package data
 
 import (
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -108,6 +109,36 @@ func TestHead(t *testing.T) {
 	for _, n := range []int{0, -1, 11} {
 		if _, err := d.Head(n); err == nil || !strings.Contains(err.Error(), "counting") {
 			t.Errorf("Head(%d): %v", n, err)
+		}
+	}
+}
+
+// SplitHead gives bitwise what Split then Head gives, copying less.
+func TestSplitHeadEqualsSplitThenHead(t *testing.T) {
+	d := counting(100, 10)
+	for _, n := range []int{1, 17, 70} {
+		tr, val, err := d.Split(30, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := tr.Head(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, gval, err := d.SplitHead(30, n, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(gval, val) {
+			t.Errorf("SplitHead(30, %d) differs from Split then Head", n)
+		}
+		if cap(got.X) != n*d.Dim {
+			t.Errorf("SplitHead(30, %d) holds %d floats, want %d", n, cap(got.X), n*d.Dim)
+		}
+	}
+	for _, n := range []int{-1, 71} {
+		if _, _, err := d.SplitHead(30, n, 7); err == nil {
+			t.Errorf("SplitHead(30, %d) accepted", n)
 		}
 	}
 }
