@@ -199,8 +199,8 @@ func (stationaryLoss) config(scale Scale) c2Config {
 	if scale == Full {
 		cfg.Window = 8000
 		cfg.MaxSteps = 2000000
-		cfg.Tiers[0].N, cfg.Tiers[0].Dim = 65536, 50
-		cfg.Tiers[1].N, cfg.Tiers[1].Dim, cfg.Tiers[1].Classes = 8192, 20, 5
+		cfg.Tiers[0].N, cfg.Tiers[0].Dim, cfg.Tiers[0].Model = 65536, 50, "mlp:50-1"
+		cfg.Tiers[1].N, cfg.Tiers[1].Dim, cfg.Tiers[1].Classes, cfg.Tiers[1].Model = 8192, 20, 5, "mlp:20-5"
 		cfg.Tiers[2].N, cfg.Tiers[2].Dim, cfg.Tiers[2].Classes, cfg.Tiers[2].Model = 8192, 20, 5, "mlp:20-32-5"
 	}
 	return cfg

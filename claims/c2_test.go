@@ -3,6 +3,7 @@ package claims
 import (
 	"context"
 	"encoding/json"
+	"github.com/sgdclaims/sgdclaims/core/nn"
 	"math"
 	"strings"
 	"testing"
@@ -167,5 +168,28 @@ func TestC2Split(t *testing.T) {
 	}
 	if plots, traces := tracePlots(parts); len(plots) != 0 || traces != 0 {
 		t.Errorf("without seed 1: trace plots %v, %d traces; want none", plots, traces)
+	}
+}
+
+// Every tier's model must fit its data at both scales: the full scale was
+// first run as a sweep, and found tiers a and b still holding the quick
+// scale's models (mlp:20-1 for 50 inputs, mlp:10-3 for 5 classes).
+func TestC2ModelsFitTheirData(t *testing.T) {
+	for _, sc := range []Scale{Quick, Full} {
+		for _, tier := range (stationaryLoss{}).config(sc).Tiers {
+			m, err := nn.New(tier.Model, 1)
+			if err != nil {
+				t.Fatalf("%s tier %s: %v", sc, tier.ID, err)
+			}
+			if out := max(tier.Classes, 1); m.InputDim() != tier.Dim || m.OutputDim() != out {
+				t.Errorf("%s tier %s: %s maps %d inputs to %d outputs; the data have %d inputs and %d targets",
+					sc, tier.ID, tier.Model, m.InputDim(), m.OutputDim(), tier.Dim, out)
+			}
+			for _, p := range tier.Grid {
+				if p.Batch >= tier.N {
+					t.Errorf("%s tier %s: batch %d of %d examples", sc, tier.ID, p.Batch, tier.N)
+				}
+			}
+		}
 	}
 }

@@ -2,6 +2,8 @@ package claims
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -64,6 +66,22 @@ func SpecAt(c Claim, scale Scale, seeds int) (Spec, error) {
 		return spec, fmt.Errorf("claims: %s: %d seeds", c.Info().ID, spec.Seeds)
 	}
 	return spec, nil
+}
+
+// ConfigHash fingerprints what a claim runs at spec: the first 12 hex
+// digits of SHA-256 over the scale, the number of seeds, the data kind and
+// the claim's Config as JSON. A sweep stores it with every planned run, so
+// results computed for one version of a claim's setup are never credited to
+// another (a changed grid, model or epoch count changes the hash).
+func ConfigHash(spec Spec) string {
+	cfg, err := json.Marshal(spec.Config)
+	if err != nil {
+		cfg = []byte(fmt.Sprintf("unmarshalable %T", spec.Config))
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "sgdclaims-claim-config/1\n%s\n%d\n%s\n", spec.Scale, spec.Seeds, spec.Data)
+	h.Write(cfg)
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // FindUnit returns the unit of s at spec with the given name; the error

@@ -32,6 +32,11 @@ type ClaimConfig struct {
 	// Data is "mnist" (default) or a directory of MNIST IDX files; claims
 	// on synthetic data ignore it.
 	Data string `json:"data"`
+	// Setup is claims.ConfigHash of the claim's spec when it was planned
+	// (filled in when empty). A build whose claim runs something else
+	// (another grid, model, epochs) refuses the run rather than credit it
+	// with results of the old setup.
+	Setup string `json:"setup"`
 }
 
 // ClaimRecord is the stored record of a claim run: the evidence and the
@@ -59,6 +64,24 @@ func (c *ClaimConfig) Normalize() error {
 	}
 	if c.Seeds < 0 || c.Seeds == 1 {
 		return fieldErr("seeds", "need 0 (the claim's default) or at least 2 for an interval, got %d", c.Seeds)
+	}
+	return checkSetup(&c.Setup, c.Claim, c.Scale, c.Seeds)
+}
+
+// checkSetup fills in or verifies the hash of the claim's setup.
+func checkSetup(setup *string, id, scale string, seeds int) error {
+	cl, _ := claims.Lookup(id)
+	spec, err := claims.SpecAt(cl, claims.Scale(scale), seeds)
+	if err != nil {
+		return fieldErr("seeds", "%v", err)
+	}
+	h := claims.ConfigHash(spec)
+	switch *setup {
+	case "":
+		*setup = h
+	case h:
+	default:
+		return fieldErr("setup", "planned for another version of claim %s's setup (hash %s; this build runs %s): plan the sweep again (sweep plan --force)", id, *setup, h)
 	}
 	return nil
 }
@@ -135,6 +158,8 @@ type ClaimUnitConfig struct {
 	// which units exist.
 	Seeds int    `json:"seeds,omitempty"`
 	Data  string `json:"data"`
+	// Setup is claims.ConfigHash of the claim's spec, as in ClaimConfig.
+	Setup string `json:"setup"`
 	// Unit is the unit's name ("eta=0.05 S=64 seed=3"), as the claim's
 	// Units lists it.
 	Unit string `json:"unit"`
@@ -142,11 +167,11 @@ type ClaimUnitConfig struct {
 
 // Normalize fills in defaults and checks the fields, the unit included.
 func (c *ClaimUnitConfig) Normalize() error {
-	cc := ClaimConfig{Claim: c.Claim, Scale: c.Scale, Seeds: c.Seeds, Data: c.Data}
+	cc := ClaimConfig{Claim: c.Claim, Scale: c.Scale, Seeds: c.Seeds, Data: c.Data, Setup: c.Setup}
 	if err := cc.Normalize(); err != nil {
 		return err
 	}
-	c.Claim, c.Scale, c.Data = cc.Claim, cc.Scale, cc.Data
+	c.Claim, c.Scale, c.Data, c.Setup = cc.Claim, cc.Scale, cc.Data, cc.Setup
 	s, spec, err := c.splitter()
 	if err != nil {
 		return err
@@ -261,7 +286,7 @@ func ClaimRuns(list, scale string, seeds int, dataName string) ([]Run, error) {
 			return 0
 		})
 		for _, u := range units {
-			uc := &ClaimUnitConfig{Claim: id, Scale: cc.Scale, Seeds: seeds, Data: cc.Data, Unit: u.Name}
+			uc := &ClaimUnitConfig{Claim: id, Scale: cc.Scale, Seeds: seeds, Data: cc.Data, Setup: cc.Setup, Unit: u.Name}
 			if err := add("claim-unit", uc, fmt.Sprintf("%s %s %s", id, cc.Scale, u.Name)); err != nil {
 				return nil, err
 			}

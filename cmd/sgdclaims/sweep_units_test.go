@@ -150,8 +150,15 @@ func TestClaimUnitConfigErrors(t *testing.T) {
 		{`{"claim":"sw2","scale":"quick","seeds":2,"unit":"p=0 seed=3"}`, `unit: sw2 has no unit "p=0 seed=3"`},
 		{`{"claim":"sw0","scale":"quick","unit":"x"}`, "claim: sw0 does not split into units"},
 		{`{"claim":"sw2","scale":"huge","unit":"p=0 seed=1"}`, "scale:"},
+		// Planned when the claim ran another setup: its results must not count.
+		{`{"claim":"sw2","scale":"quick","setup":"0123456789ab","unit":"p=0 seed=1"}`, "setup: planned for another version of claim sw2's setup (hash 0123456789ab"},
+		{`{"claim":"sw0","scale":"quick","setup":"0123456789ab"}`, "setup: planned for another version"},
 	} {
-		_, _, err := runner.NewRun("claim-unit", json.RawMessage(c.cfg))
+		kind := "claim-unit"
+		if !strings.Contains(c.cfg, `"unit"`) {
+			kind = "claim"
+		}
+		_, _, err := runner.NewRun(kind, json.RawMessage(c.cfg))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.cfg, err, c.want)
 		}
