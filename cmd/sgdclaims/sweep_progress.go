@@ -3,12 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/term"
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/sgdclaims/sgdclaims/runner"
 )
@@ -16,50 +15,54 @@ import (
 // sweepProgress shows a sweep's progress on stderr: one line per event that
 // matters (a run starts, finishes, diverges, fails, is redone or abandoned),
 // which is what a scheduler's log file keeps; and, only when stderr is a
-// terminal, a bar below them with the runs done, the runs in flight and an
-// ETA from the pace of the runs finished by this process.
+// terminal, a bar below them.
+//
+// The bar counts only the runs this process has to do, and advances only when
+// one of them is settled: runs finished before cost nothing, and counting them
+// would make the ETA far too short. Its description says how many finished
+// before and what is running.
 type sweepProgress struct {
 	mu       sync.Mutex
 	w        io.Writer
 	tty      bool
-	start    time.Time
-	last     time.Time
-	ran      int // finished by this process
-	done     int
-	total    int
+	bar      *progressbar.ProgressBar // made at the first start
+	skipped  int
 	running  map[string]string // id -> "step/steps"
-	barDrawn bool
+	lastDraw time.Time
 }
 
 func newSweepProgress(w io.Writer) *sweepProgress {
-	p := &sweepProgress{w: w, start: time.Now(), running: map[string]string{}}
-	if f, ok := w.(*os.File); ok {
-		p.tty = term.IsTerminal(int(f.Fd()))
-	}
-	return p
+	return &sweepProgress{w: w, tty: isTerminal(w), running: map[string]string{}}
 }
 
 // event is the runner's Events callback.
 func (p *sweepProgress) event(e runner.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.done, p.total = e.Done, e.Total
 	name := fmt.Sprintf("run %d (%s) %s", e.Run.Index, e.Run.ID, e.Run.Label)
 	switch e.Type {
 	case runner.Skipped:
 		// Thousands of lines of "already done" help nobody; the summary
 		// counts them.
+		p.skipped++
 	case runner.Redo:
 		p.line(fmt.Sprintf("%s: %v; moved aside, running it again", name, e.Err))
 	case runner.Started:
+		if p.tty && p.bar == nil && e.Total > p.skipped {
+			// The runner settles every selected run before starting any,
+			// so the skipped ones are all counted by now.
+			p.bar = newBar(p.w, e.Total-p.skipped, p.describe(), 0)
+			p.bar.StartWithoutRender() // the pace counts from here
+		}
 		p.running[e.Run.ID] = ""
 		p.line(name + ": started")
 	case runner.Progress:
 		p.running[e.Run.ID] = fmt.Sprintf("%d/%d", e.Step, e.Steps)
-		p.draw(false)
+		// Steps come often; the bar is redrawn at most every 150 ms.
+		if time.Since(p.lastDraw) >= 150*time.Millisecond {
+			p.draw()
+		}
 	case runner.Finished:
-		delete(p.running, e.Run.ID)
-		p.ran++
 		r := e.Result
 		msg := fmt.Sprintf("%s: done in %.1f s", name, r.Stamp.Seconds)
 		if r.Diverged {
@@ -74,13 +77,21 @@ func (p *sweepProgress) event(e runner.Event) {
 		if len(figs) > 0 {
 			msg += " (" + strings.Join(figs, ", ") + ")"
 		}
-		p.line(msg)
+		p.settled(e.Run.ID, msg)
 	case runner.Failed:
-		delete(p.running, e.Run.ID)
-		p.line(fmt.Sprintf("FAILED %v", e.Err))
+		p.settled(e.Run.ID, fmt.Sprintf("FAILED %v", e.Err))
 	case runner.Abandoned:
-		delete(p.running, e.Run.ID)
-		p.line(name + ": abandoned (nothing stored)")
+		p.settled(e.Run.ID, name+": abandoned (nothing stored)")
+	}
+}
+
+// settled prints the line of a run that is over and advances the bar.
+func (p *sweepProgress) settled(id, msg string) {
+	delete(p.running, id)
+	p.line(msg)
+	if p.bar != nil {
+		startETA(p.bar)
+		p.bar.Add(1) // a full bar ends its line
 	}
 }
 
@@ -91,57 +102,47 @@ func (p *sweepProgress) log(msg string) {
 	p.line(msg)
 }
 
+// line prints msg on a line of its own above the bar.
 func (p *sweepProgress) line(msg string) {
-	if p.tty && p.barDrawn {
-		fmt.Fprint(p.w, "\r\033[K")
+	if p.drawing() {
+		p.bar.Clear()
 	}
 	fmt.Fprintln(p.w, msg)
-	p.draw(true)
+	p.draw()
 }
 
-func (p *sweepProgress) draw(force bool) {
-	if !p.tty || p.total == 0 {
-		return
+func (p *sweepProgress) drawing() bool { return p.bar != nil && !p.bar.IsFinished() }
+
+// draw redraws the bar with the current description.
+func (p *sweepProgress) draw() {
+	if p.drawing() {
+		p.bar.Describe(p.describe())
+		p.lastDraw = time.Now()
 	}
-	now := time.Now()
-	if !force && now.Sub(p.last) < 200*time.Millisecond {
-		return
-	}
-	p.last = now
-	const width = 30
-	frac := float64(p.done) / float64(p.total)
-	n := int(frac * width)
-	eta := ""
-	if left := p.total - p.done; p.ran > 0 && left > 0 {
-		// Pace from this process's own finished runs (wall time per run,
-		// so parallel workers are accounted for): skipped ones cost nothing
-		// and would make the estimate far too short.
-		per := time.Since(p.start) / time.Duration(p.ran)
-		eta = " eta " + (per * time.Duration(left)).Round(time.Second).String()
-	}
-	var steps []string
-	for _, s := range p.running {
-		if s != "" {
-			steps = append(steps, s)
-		}
-	}
-	inflight := ""
-	if len(p.running) > 0 {
-		inflight = fmt.Sprintf(", %d running", len(p.running))
-		if len(steps) == 1 {
-			inflight += " (step " + steps[0] + ")"
-		}
-	}
-	fmt.Fprintf(p.w, "\r\033[Ksweep [%s%s] %d/%d runs%s%s", strings.Repeat("=", n), strings.Repeat(" ", width-n), p.done, p.total, inflight, eta)
-	p.barDrawn = true
 }
 
-// finish ends the bar's line.
+// describe says how many runs finished before this process and what is
+// running, with the step of a run when only one is running.
+func (p *sweepProgress) describe() string {
+	d := fmt.Sprintf("sweep (%d finished before", p.skipped)
+	if n := len(p.running); n > 0 {
+		d += fmt.Sprintf(", %d running", n)
+		for _, s := range p.running {
+			if n == 1 && s != "" {
+				d += ", step " + s
+			}
+		}
+	}
+	return d + ") "
+}
+
+// finish ends the bar's line; whatever comes after (a late signal's message)
+// is printed as a plain line.
 func (p *sweepProgress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.tty && p.barDrawn {
-		fmt.Fprintln(p.w)
-		p.barDrawn = false
+	if p.drawing() {
+		p.bar.Exit()
 	}
+	p.bar, p.tty = nil, false
 }
