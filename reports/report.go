@@ -24,6 +24,9 @@ type Options struct {
 	// PlotDir is the folder, relative to the report, holding the plots;
 	// default "plots".
 	PlotDir string
+	// SummedTime says the results' seconds are sums over separately run
+	// pieces (a sweep's units), not one wall time.
+	SummedTime bool
 }
 
 func (o Options) plotDir() string {
@@ -106,7 +109,11 @@ func markdown(w io.Writer, rs *claims.Results, opt Options, rendered map[string]
 		for _, r := range rs.Results {
 			total += r.Evidence.Seconds
 		}
-		p.f(" Wall time %.0f s.\n\n", total)
+		if opt.SummedTime {
+			p.f(" Run time %.0f s, summed over the sweep's runs.\n\n", total)
+		} else {
+			p.f(" Wall time %.0f s.\n\n", total)
+		}
 	}
 	if opt.Command != "" {
 		p.f("Reproduce with `%s`.\n\n", opt.Command)

@@ -332,6 +332,7 @@ func CollectClaims(st *Status) []*ClaimCollection {
 	groups := map[key]*ClaimCollection{}
 	parts := map[key]map[string]json.RawMessage{}
 	isas := map[key][]string{}
+	procs := map[key][]int{}
 	for _, r := range st.Runs {
 		if r.Run.Kind != "claim-unit" {
 			continue
@@ -365,6 +366,9 @@ func CollectClaims(st *Status) []*ClaimCollection {
 		if !slices.Contains(isas[k], r.Result.Stamp.ISA) {
 			isas[k] = append(isas[k], r.Result.Stamp.ISA)
 		}
+		if !slices.Contains(procs[k], r.Result.Stamp.GOMAXPROCS) {
+			procs[k] = append(procs[k], r.Result.Stamp.GOMAXPROCS)
+		}
 	}
 	var out []*ClaimCollection
 	for _, k := range order {
@@ -393,6 +397,9 @@ func CollectClaims(st *Status) []*ClaimCollection {
 		g.Result, g.Coverage, g.Err = claims.MergeUnits(s, &claims.Env{Data: g.Data}, spec, parts[k], g.ISA)
 		if g.Result != nil {
 			g.Result.Evidence.Seconds = g.Seconds
+			if len(procs[k]) == 1 { // else left 0: the units ran with different parallelism
+				g.Result.Evidence.GOMAXPROCS = procs[k][0]
+			}
 		}
 	}
 	return out

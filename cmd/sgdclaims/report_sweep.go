@@ -131,7 +131,7 @@ func writeSweepReport(s *runner.Sweep, st *runner.Status, path string, stderr io
 				}
 			}
 		}
-		opt := reports.Options{Title: "sgdclaims sweep: " + m.Source, Command: "sgdclaims sweep collect --dir " + s.Dir}
+		opt := reports.Options{Title: "sgdclaims sweep: " + m.Source, Command: "sgdclaims sweep collect --dir " + s.Dir, SummedTime: true}
 		if err := reports.Markdown(&buf, rs, opt); err != nil {
 			return nil, nil, err
 		}
