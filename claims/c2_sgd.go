@@ -101,6 +101,11 @@ func (r *stationaryRun) run(ctx context.Context) (*stationaryResult, error) {
 	}
 	var sum float64
 	observe := func(step int) error {
+		// Checked on every 4096th step whether or not it is measured (the
+		// burn-in measures nothing), so a cancelled sweep stops promptly.
+		if step%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		measure := step > r.Burn && (step-r.Burn)%r.Every == 0
 		trace := traceEvery > 0 && step%traceEvery == 0
 		if !measure && !trace {
@@ -123,9 +128,6 @@ func (r *stationaryRun) run(ctx context.Context) (*stationaryResult, error) {
 		if trace {
 			res.TraceStep = append(res.TraceStep, float64(step))
 			res.TraceValue = append(res.TraceValue, ex)
-		}
-		if step%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
 		}
 		return nil
 	}
@@ -357,7 +359,7 @@ func gdAnneal(ctx context.Context, m *nn.Model, d *data.Dataset, iters int, wd f
 	if err != nil {
 		return err
 	}
-	top, err := curvature.PowerIteration(op, curvature.PowerConfig{Seed: 1})
+	top, err := curvature.PowerIterationContext(ctx, op, curvature.PowerConfig{Seed: 1})
 	if err != nil {
 		return err
 	}

@@ -507,7 +507,7 @@ func c4Train(ctx context.Context, cfg c4Config, reg c4Reg, d *c4Data, seed uint6
 		_, hits := m.Evaluate(d.val.All())
 		r.Val[epoch] = stats.Float(float64(hits) / float64(d.val.N))
 		if slices.Contains(cfg.CSR.Epochs, epoch) {
-			p, err := c4MeasureCSR(m, cfg.CSR, d, seed, epoch)
+			p, err := c4MeasureCSR(ctx, m, cfg.CSR, d, seed, epoch)
 			if err != nil {
 				return err
 			}
@@ -523,6 +523,12 @@ func c4Train(ctx context.Context, cfg c4Config, reg c4Reg, d *c4Data, seed uint6
 		LR: optim.ConstantLR(cfg.LR), Batch: optim.ConstantBatch(cfg.Batch),
 		Optimizer: &optim.SGD{WeightDecay: reg.WeightDecay},
 		Seed:      rng.Derive(seed, "c4-train", 0),
+		OnStep: func(s *train.StepInfo) error {
+			if s.Step%32 == 0 { // a full-scale step is ~40 ms: stop within about a second
+				return ctx.Err()
+			}
+			return nil
+		},
 		OnEpoch: func(s *train.EpochStats) error {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -590,8 +596,8 @@ func c4Argmax(v []float32) int {
 	return best
 }
 
-func c4MeasureCSR(m *nn.Model, cs c4CSR, d *c4Data, seed uint64, epoch int) (c4CSRPoint, error) {
-	res, err := curvature.CriticalSampleRatio(m, d.csr, curvature.CSRConfig{
+func c4MeasureCSR(ctx context.Context, m *nn.Model, cs c4CSR, d *c4Data, seed uint64, epoch int) (c4CSRPoint, error) {
+	res, err := curvature.CriticalSampleRatioContext(ctx, m, d.csr, curvature.CSRConfig{
 		Radius: cs.Radius, Step: cs.Step, NoiseStd: cs.NoiseStd, MaxIter: cs.MaxIter,
 		Seed: rng.Derive(seed, "c4-lass", uint64(epoch)),
 	})
@@ -614,7 +620,7 @@ func c4MeasureCSR(m *nn.Model, cs c4CSR, d *c4Data, seed uint64, epoch int) (c4C
 	}
 	pt := c4CSRPoint{Epoch: epoch, Ratio: stats.Float(res.Ratio), Clean: stats.Float(c4Frac(cc, nc)), Mislabelled: stats.Float(c4Frac(cm, nm)), HeldOut: stats.Float(math.NaN())}
 	if d.held.N > 0 {
-		h, err := curvature.CriticalSampleRatio(m, d.held, curvature.CSRConfig{
+		h, err := curvature.CriticalSampleRatioContext(ctx, m, d.held, curvature.CSRConfig{
 			Radius: cs.Radius, Step: cs.Step, NoiseStd: cs.NoiseStd, MaxIter: cs.MaxIter,
 			Seed: rng.Derive(seed, "c4-lass-heldout", uint64(epoch)),
 		})

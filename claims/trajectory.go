@@ -129,12 +129,12 @@ type curvResult struct {
 
 // topEigen returns lambda_max of the Hessian of m's mean loss on b by
 // Lanczos (evaluation mode, weight decay excluded).
-func topEigen(m *nn.Model, b data.Batch, sel string, tol float64, seed uint64) (*curvature.Eigenpairs, *curvature.Network, error) {
+func topEigen(ctx context.Context, m *nn.Model, b data.Batch, sel string, tol float64, seed uint64) (*curvature.Eigenpairs, *curvature.Network, error) {
 	op, err := curvature.NewHessian(m, b, curvature.NetworkConfig{Selection: sel})
 	if err != nil {
 		return nil, nil, err
 	}
-	e, err := curvature.Lanczos(op, curvature.LanczosConfig{Top: 1, Tol: tol, Seed: seed})
+	e, err := curvature.LanczosContext(ctx, op, curvature.LanczosConfig{Top: 1, Tol: tol, Seed: seed})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -157,7 +157,7 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		if n := len(res.Points); n > 0 && res.Points[n-1].Step == step {
 			return nil
 		}
-		e, _, err := topEigen(m, p.Probe, p.ProbeSel, r.Tol, r.ProbeSeed)
+		e, _, err := topEigen(ctx, m, p.Probe, p.ProbeSel, r.Tol, r.ProbeSeed)
 		if err != nil {
 			return fmt.Errorf("lambda_max at step %d: %w", step, err)
 		}
@@ -222,7 +222,7 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 	}
 	var op *curvature.Network
 	if math.IsNaN(float64(res.Lambda)) || r.TraceBudget > 0 {
-		e, o, err := topEigen(m, p.Probe, p.ProbeSel, r.Tol, r.ProbeSeed)
+		e, o, err := topEigen(ctx, m, p.Probe, p.ProbeSel, r.Tol, r.ProbeSeed)
 		if err != nil {
 			return nil, fmt.Errorf("lambda_max at the end: %w", err)
 		}
@@ -234,7 +234,7 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		}
 	}
 	if r.TraceBudget > 0 {
-		t, err := curvature.HutchPlusPlus(op, curvature.TraceConfig{Budget: r.TraceBudget, Seed: r.ProbeSeed})
+		t, err := curvature.HutchPlusPlusContext(ctx, op, curvature.TraceConfig{Budget: r.TraceBudget, Seed: r.ProbeSeed})
 		if err != nil {
 			return nil, fmt.Errorf("Tr(H) at the end: %w", err)
 		}

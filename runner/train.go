@@ -294,7 +294,7 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 		return nil, err
 	}
 	if c.LambdaMaxExamples > 0 && !res.Diverged {
-		if err := c.measure(model, trainSet, rec); err != nil {
+		if err := c.measure(ctx, model, trainSet, rec); err != nil {
 			return nil, err
 		}
 	}
@@ -321,7 +321,7 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 // measure adds lambda_max (and the trace) of the final model on the first
 // LambdaMaxExamples training examples (in the order of the training split,
 // with its labels, noisy ones included: the loss that was trained).
-func (c *TrainConfig) measure(model *nn.Model, trainSet *data.Dataset, rec *TrainRecord) error {
+func (c *TrainConfig) measure(ctx context.Context, model *nn.Model, trainSet *data.Dataset, rec *TrainRecord) error {
 	head, err := trainSet.Head(c.LambdaMaxExamples)
 	if err != nil {
 		return err
@@ -332,11 +332,11 @@ func (c *TrainConfig) measure(model *nn.Model, trainSet *data.Dataset, rec *Trai
 		return err
 	}
 	rec.Curvature = &TrainCurvatureExamplesID{Count: head.N, Selection: sel}
-	if rec.LambdaMax, err = curvature.Lanczos(op, curvature.LanczosConfig{Top: 1, Tol: c.LambdaMaxTol, Seed: c.Seed}); err != nil {
+	if rec.LambdaMax, err = curvature.LanczosContext(ctx, op, curvature.LanczosConfig{Top: 1, Tol: c.LambdaMaxTol, Seed: c.Seed}); err != nil {
 		return fmt.Errorf("lambda_max: %w", err)
 	}
 	if c.TraceBudget > 0 {
-		if rec.Trace, err = curvature.HutchPlusPlus(op, curvature.TraceConfig{Budget: c.TraceBudget, Seed: c.Seed}); err != nil {
+		if rec.Trace, err = curvature.HutchPlusPlusContext(ctx, op, curvature.TraceConfig{Budget: c.TraceBudget, Seed: c.Seed}); err != nil {
 			return fmt.Errorf("trace: %w", err)
 		}
 	}

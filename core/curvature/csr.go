@@ -1,6 +1,7 @@
 package curvature
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -63,6 +64,16 @@ type CSRResult struct {
 // Radius of the data: a more complex function has more critical samples.
 // Labels are not used; the search runs in evaluation mode.
 func CriticalSampleRatio(m *nn.Model, b data.Batch, cfg CSRConfig) (*CSRResult, error) {
+	return CriticalSampleRatioContext(context.Background(), m, b, cfg)
+}
+
+// CriticalSampleRatioContext is CriticalSampleRatio, interruptible: it
+// checks ctx before each chunk of examples and before every LASS step on a
+// chunk (one input gradient and one forward pass over its unflipped
+// examples) and, once ctx is done, returns no result and an error wrapping
+// ctx.Err(). With a ctx that is never done the result is bitwise that of
+// CriticalSampleRatio.
+func CriticalSampleRatioContext(ctx context.Context, m *nn.Model, b data.Batch, cfg CSRConfig) (*CSRResult, error) {
 	if cfg.Chunk == 0 {
 		cfg.Chunk = 256
 	}
@@ -91,7 +102,9 @@ func CriticalSampleRatio(m *nn.Model, b data.Batch, cfg CSRConfig) (*CSRResult, 
 	work := m.Clone()
 	res := &CSRResult{Examples: b.N, Steps: make([]int, b.N), Config: cfg}
 	for lo := 0; lo < b.N; lo += cfg.Chunk {
-		lass(work, b.X, lo, min(lo+cfg.Chunk, b.N), cfg, res.Steps)
+		if err := lass(ctx, work, b.X, lo, min(lo+cfg.Chunk, b.N), cfg, res.Steps); err != nil {
+			return nil, err
+		}
 	}
 	for _, s := range res.Steps {
 		if s > 0 {
@@ -114,8 +127,13 @@ func CriticalSampleRatio(m *nn.Model, b data.Batch, cfg CSRConfig) (*CSRResult, 
 }
 
 // lass searches from examples [lo, hi) of x and records each flip's step.
-// Examples that flip leave the working set, so later steps cost less.
-func lass(m *nn.Model, x []float32, lo, hi int, cfg CSRConfig, steps []int) {
+// Examples that flip leave the working set, so later steps cost less. It
+// checks ctx before its first forward pass and before every step, and
+// returns the wrapped ctx.Err() once ctx is done (steps is then partial).
+func lass(ctx context.Context, m *nn.Model, x []float32, lo, hi int, cfg CSRConfig, steps []int) error {
+	if err := interrupted(ctx, "CriticalSampleRatio"); err != nil {
+		return err
+	}
 	in, c := m.InputDim(), m.OutputDim()
 	n := hi - lo
 	orig := x[lo*in : hi*in]
@@ -140,6 +158,9 @@ func lass(m *nn.Model, x []float32, lo, hi int, cfg CSRConfig, steps []int) {
 	copy(base, orig)
 	cls := append([]int32(nil), class...)
 	for it := 1; it <= cfg.MaxIter && len(active) > 0; it++ {
+		if err := interrupted(ctx, "CriticalSampleRatio"); err != nil {
+			return err
+		}
 		na := len(active)
 		m.ScoreInputGrad(cur[:na*in], na, cls[:na], grad[:na*in])
 		for j := 0; j < na; j++ {
@@ -172,6 +193,7 @@ func lass(m *nn.Model, x []float32, lo, hi int, cfg CSRConfig, steps []int) {
 		}
 		active = active[:keep]
 	}
+	return nil
 }
 
 // argmax returns the index of the largest value, the first on ties.

@@ -96,6 +96,24 @@
 // smoothed by a Gaussian of width Sigma on a grid. Density.Moment(p)
 // estimates Tr(H^p)/Dim; Density.Trace gives the implied trace and its SE.
 //
+// # Cancellation
+//
+// Each estimator has a Context variant, as database/sql's QueryContext has:
+// LanczosContext, PowerIterationContext, HutchinsonContext,
+// HutchPlusPlusContext, SpectralDensityContext, CriticalSampleRatioContext
+// and LossSliceContext; the plain functions call them with
+// context.Background(). Use them wherever a measurement may have to stop
+// early: a sweep unit that must answer SIGTERM, a command that handles
+// Ctrl-C. They check ctx before every operator application (or block of
+// them), before every LASS step on a chunk of examples, and before every
+// point of a loss slice, so an interruption is seen within one such step;
+// they then return no result and an error that wraps ctx.Err() and names
+// the estimator ("curvature: Lanczos: context canceled"), so that
+// errors.Is(err, context.Canceled) holds. The checks only read ctx: with a
+// context that is never done, the results are bitwise those of the plain
+// functions. Building an operator (NewHessian, NewGradientCovariance) takes
+// no context.
+//
 // # Gradient noise
 //
 // Covariance holds the per-example gradients of the examples, centred on

@@ -1,6 +1,7 @@
 package curvature
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -270,6 +271,14 @@ func (k *krylov) randomUnit(seed uint64, purpose string, index uint64) (v []floa
 // computed in float32 have no exact multiplicities, so this matters for
 // synthetic operators and exact null spaces.
 func Lanczos(op Operator, cfg LanczosConfig) (*Eigenpairs, error) {
+	return LanczosContext(context.Background(), op, cfg)
+}
+
+// LanczosContext is Lanczos, interruptible: it checks ctx before every
+// application (each iteration's product, and the Verify block) and, once ctx
+// is done, returns no result and an error wrapping ctx.Err(). With a ctx
+// that is never done the result is bitwise that of Lanczos.
+func LanczosContext(ctx context.Context, op Operator, cfg LanczosConfig) (*Eigenpairs, error) {
 	n := op.Dim()
 	if cfg.Top == 0 && cfg.Bottom == 0 {
 		cfg.Top = 1
@@ -309,6 +318,9 @@ func Lanczos(op Operator, cfg LanczosConfig) (*Eigenpairs, error) {
 		ritz []float64 // eigenvectors of T for res
 	)
 	for {
+		if err := interrupted(ctx, "Lanczos"); err != nil {
+			return nil, err
+		}
 		op.Apply(k.q(k.m-1), w)
 		apps++
 		beta := k.absorb(w)
@@ -360,6 +372,9 @@ func Lanczos(op Operator, cfg LanczosConfig) (*Eigenpairs, error) {
 		k.vectors(res, ritz)
 	}
 	if cfg.Verify {
+		if err := interrupted(ctx, "Lanczos"); err != nil {
+			return nil, err
+		}
 		apps += verifyResiduals(op, res)
 	}
 	res.Applications = apps

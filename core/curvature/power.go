@@ -1,6 +1,7 @@
 package curvature
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -40,6 +41,14 @@ type PowerConfig struct {
 // iteration converges to the eigenvalue of largest magnitude, which is
 // lambda_min when a negative eigenvalue dominates.
 func PowerIteration(op Operator, cfg PowerConfig) (*Eigenpairs, error) {
+	return PowerIterationContext(context.Background(), op, cfg)
+}
+
+// PowerIterationContext is PowerIteration, interruptible: it checks ctx
+// before every application and, once ctx is done, returns no result and an
+// error wrapping ctx.Err(). With a ctx that is never done the result is
+// bitwise that of PowerIteration.
+func PowerIterationContext(ctx context.Context, op Operator, cfg PowerConfig) (*Eigenpairs, error) {
 	n := op.Dim()
 	if cfg.Top == 0 {
 		cfg.Top = 1
@@ -86,6 +95,9 @@ func PowerIteration(op Operator, cfg PowerConfig) (*Eigenpairs, error) {
 			if e > 0 {
 				nv := orthogonalize(found, v, coef)
 				scal(1/nv, v)
+			}
+			if err := interrupted(ctx, "PowerIteration"); err != nil {
+				return nil, err
 			}
 			op.Apply(v, hv)
 			apps++

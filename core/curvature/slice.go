@@ -1,6 +1,7 @@
 package curvature
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -28,6 +29,14 @@ type Slice struct {
 // Parameters are formed in float64 and rounded to float32 once; m itself
 // is not modified. selection describes b for the stamp.
 func LossSlice(m *nn.Model, b data.Batch, d []float64, alphas []float64, selection string) (*Slice, error) {
+	return LossSliceContext(context.Background(), m, b, d, alphas, selection)
+}
+
+// LossSliceContext is LossSlice, interruptible: it checks ctx before the
+// evaluation at each alpha (one forward pass over b) and, once ctx is done,
+// returns no result and an error wrapping ctx.Err(). With a ctx that is
+// never done the result is bitwise that of LossSlice.
+func LossSliceContext(ctx context.Context, m *nn.Model, b data.Batch, d []float64, alphas []float64, selection string) (*Slice, error) {
 	if err := checkModelBatch("LossSlice", m, b); err != nil {
 		return nil, err
 	}
@@ -56,6 +65,9 @@ func LossSlice(m *nn.Model, b data.Batch, d []float64, alphas []float64, selecti
 	dst := work.Params()
 	s := &Slice{Alphas: append([]float64(nil), alphas...), DirectionNorm: nrm2(d)}
 	for _, a := range alphas {
+		if err := interrupted(ctx, "LossSlice"); err != nil {
+			return nil, err
+		}
 		for i, t := range theta {
 			dst[i] = float32(float64(t) + a*d[i])
 		}

@@ -1,6 +1,7 @@
 package curvature
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -82,6 +83,15 @@ func (d *Density) Trace() (value, stdErr float64) {
 // reorthogonalisation (as PyHessian's density does; without it, ghost copies
 // of the top eigenvalues inflate the weight of the spectrum's edge).
 func SpectralDensity(op Operator, cfg SLQConfig) (*Density, error) {
+	return SpectralDensityContext(context.Background(), op, cfg)
+}
+
+// SpectralDensityContext is SpectralDensity, interruptible: it checks ctx
+// before every block of products (one Lanczos step of up to Block probes)
+// and, once ctx is done, returns no result and an error wrapping ctx.Err().
+// With a ctx that is never done the result is bitwise that of
+// SpectralDensity.
+func SpectralDensityContext(ctx context.Context, op Operator, cfg SLQConfig) (*Density, error) {
 	n := op.Dim()
 	if cfg.Probes == 0 {
 		cfg.Probes = 10
@@ -135,6 +145,9 @@ func SpectralDensity(op Operator, cfg SLQConfig) (*Density, error) {
 			}
 			if len(idx) == 0 {
 				break
+			}
+			if err := interrupted(ctx, "SpectralDensity"); err != nil {
+				return nil, err
 			}
 			op.ApplyBlock(in[:len(idx)*n], len(idx), out[:len(idx)*n])
 			apps += len(idx)

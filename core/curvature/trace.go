@@ -1,6 +1,7 @@
 package curvature
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -69,10 +70,18 @@ const sketchProbeOffset = 1 << 40
 // less than 1e-3 (after as few as two probes), the budget is fixed in
 // advance: a data-dependent stop biases the estimate and its error bar.
 func Hutchinson(op Operator, cfg TraceConfig) (*TraceEstimate, error) {
+	return HutchinsonContext(context.Background(), op, cfg)
+}
+
+// HutchinsonContext is Hutchinson, interruptible: it checks ctx before every
+// block of products and, once ctx is done, returns no result and an error
+// wrapping ctx.Err(). With a ctx that is never done the result is bitwise
+// that of Hutchinson.
+func HutchinsonContext(ctx context.Context, op Operator, cfg TraceConfig) (*TraceEstimate, error) {
 	if err := cfg.validate(op, "Hutchinson", 2); err != nil {
 		return nil, err
 	}
-	vals, err := quadForms(op, cfg, 0, cfg.Budget, nil)
+	vals, err := quadForms(ctx, "Hutchinson", op, cfg, 0, cfg.Budget, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +119,15 @@ func Hutchinson(op Operator, cfg TraceConfig) (*TraceEstimate, error) {
 //
 // Memory: 2*(Budget/3)*Dim float32s for the sketch, plus the probe blocks.
 func HutchPlusPlus(op Operator, cfg TraceConfig) (*TraceEstimate, error) {
+	return HutchPlusPlusContext(context.Background(), op, cfg)
+}
+
+// HutchPlusPlusContext is HutchPlusPlus, interruptible: it checks ctx before
+// every block of products (sketch, deflation and Hutchinson probes), before
+// the sketch's orthonormalisation and before each probe projection, and,
+// once ctx is done, returns no result and an error wrapping ctx.Err(). With
+// a ctx that is never done the result is bitwise that of HutchPlusPlus.
+func HutchPlusPlusContext(ctx context.Context, op Operator, cfg TraceConfig) (*TraceEstimate, error) {
 	if err := cfg.validate(op, "HutchPlusPlus", 6); err != nil {
 		return nil, err
 	}
@@ -126,6 +144,9 @@ func HutchPlusPlus(op Operator, cfg TraceConfig) (*TraceEstimate, error) {
 		for i := 0; i < k; i++ {
 			fillRademacher(newStream(cfg.Seed, "probe", sketchProbeOffset+uint64(j0+i)), in[i*n:(i+1)*n])
 		}
+		if err := interrupted(ctx, "HutchPlusPlus"); err != nil {
+			return nil, err
+		}
 		op.ApplyBlock(in[:k*n], k, out[:k*n])
 		if err := checkFinite(out[:k*n], "HutchPlusPlus"); err != nil {
 			return nil, err
@@ -133,6 +154,11 @@ func HutchPlusPlus(op Operator, cfg TraceConfig) (*TraceEstimate, error) {
 		for i, x := range out[:k*n] {
 			y[j0*n+i] = float32(x)
 		}
+	}
+	// The orthonormalisation costs about as much as the sketch's products
+	// on a large network: not worth starting once ctx is done.
+	if err := interrupted(ctx, "HutchPlusPlus"); err != nil {
+		return nil, err
 	}
 	q, rank := orthonormalRows32(y, s, n)
 
@@ -143,6 +169,9 @@ func HutchPlusPlus(op Operator, cfg TraceConfig) (*TraceEstimate, error) {
 		for i, x := range q[j0*n : (j0+k)*n] {
 			in[i] = float64(x)
 		}
+		if err := interrupted(ctx, "HutchPlusPlus"); err != nil {
+			return nil, err
+		}
 		op.ApplyBlock(in[:k*n], k, out[:k*n])
 		for i := 0; i < k; i++ {
 			deflated += dot(in[i*n:(i+1)*n], out[i*n:(i+1)*n])
@@ -150,7 +179,7 @@ func HutchPlusPlus(op Operator, cfg TraceConfig) (*TraceEstimate, error) {
 	}
 
 	probes := cfg.Budget - s - rank
-	vals, err := quadForms(op, cfg, 0, probes, q)
+	vals, err := quadForms(ctx, "HutchPlusPlus", op, cfg, 0, probes, q)
 	if err != nil {
 		return nil, err
 	}
@@ -170,8 +199,10 @@ func HutchPlusPlus(op Operator, cfg TraceConfig) (*TraceEstimate, error) {
 // rank x Dim; P = I when q is empty). Probes are projected in blocks of at
 // least projectBlock by two GEMMs, C = Z Q^T and Z -= C Q, whatever the
 // application block: a GEMM against Q streams all of Q, so projecting one
-// probe at a time would cost more than its product.
-func quadForms(op Operator, cfg TraceConfig, first, count int, q []float32) ([]float64, error) {
+// probe at a time would cost more than its product. ctx is checked before
+// each projection and each block of products; who names the estimator in
+// the error once ctx is done.
+func quadForms(ctx context.Context, who string, op Operator, cfg TraceConfig, first, count int, q []float32) ([]float64, error) {
 	const projectBlock = 16
 	n := op.Dim()
 	rank := len(q) / n
@@ -191,6 +222,9 @@ func quadForms(op Operator, cfg TraceConfig, first, count int, q []float32) ([]f
 	for p0 := 0; p0 < count; p0 += pb {
 		pk := min(pb, count-p0)
 		if rank > 0 {
+			if err := interrupted(ctx, who); err != nil {
+				return nil, err
+			}
 			zz := make([]float64, n)
 			for i := 0; i < pk; i++ {
 				fillRademacher(newStream(cfg.Seed, "probe", uint64(first+p0+i)), zz)
@@ -212,6 +246,9 @@ func quadForms(op Operator, cfg TraceConfig, first, count int, q []float32) ([]f
 				} else {
 					fillRademacher(newStream(cfg.Seed, "probe", uint64(first+p0+j0+i)), row)
 				}
+			}
+			if err := interrupted(ctx, who); err != nil {
+				return nil, err
 			}
 			op.ApplyBlock(in[:k*n], k, out[:k*n])
 			for i := 0; i < k; i++ {
