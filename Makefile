@@ -44,19 +44,23 @@ vet:
 	$(GO) vet ./...
 
 # ---- Kernel benchmarks (bench/; see bench/README.md) ------------------------
-# Paste into the top-level Makefile. `make bench` runs every benchmark in
-# bench/ once per ISA this CPU has, on one core and on all (-cpu 1,N);
-# `make benchstat-isa` compares the ISAs (generic is the base column) and
-# writes a text and a markdown table; `make benchstat-compare OLD=a.txt
-# NEW=b.txt` compares two runs (before/after a change).
+# `make bench` runs every benchmark in bench/ once per ISA this CPU has, on
+# one core and on all (-cpu 1,N); `make benchstat-isa` compares the ISAs
+# (generic is the base column) and writes a text table (benchstat) and a
+# markdown one (sgdclaims bench-report --col /isa); `make benchstat-compare
+# OLD=a.txt NEW=b.txt` compares two runs (before/after a change), as text and
+# as markdown (sgdclaims bench-report OLD NEW).
 GO          ?= go
 BENCH_COUNT ?= 6
 BENCH_CPU   ?= 1,$(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 BENCH_RUN   ?= .
 BENCH_OUT   ?= bench/out
-# benchstat at the version of golang.org/x/perf in go.mod, run as a tool so
-# that its own dependencies need not be in our go.sum.
-BENCHSTAT   ?= $(GO) run golang.org/x/perf/cmd/benchstat@$(shell $(GO) list -m -f '{{.Version}}' golang.org/x/perf)
+# benchstat at the version of golang.org/x/perf in go.mod (its dependencies
+# are in go.sum because bench-report uses x/perf's packages).
+BENCHSTAT   ?= $(GO) run golang.org/x/perf/cmd/benchstat
+# The markdown tables: the same statistics as benchstat, from x/perf's
+# packages at the go.mod version (cmd/sgdclaims/benchreport.go).
+BENCH_REPORT ?= $(GO) run ./cmd/sgdclaims bench-report
 # The last element of every benchmark name is the ISA (or gonum); the sed
 # rewrites it to a key=value pair so benchstat can make it the column.
 BENCH_ISA_SED = s\#^(Benchmark[^ \t]*)/(generic|avx2|avx512|cuda|gonum|openblas)(-[0-9]+)?([ \t])\#\1/isa=\2\3\4\#
@@ -71,10 +75,10 @@ bench:
 benchstat-isa: bench
 	sed -E '$(BENCH_ISA_SED)' $(BENCH_OUT)/bench.txt > $(BENCH_OUT)/bench-isa.txt
 	$(BENCHSTAT) -col /isa $(BENCH_OUT)/bench-isa.txt | tee $(BENCH_OUT)/benchstat-isa.txt
-	$(BENCHSTAT) -format csv -col /isa $(BENCH_OUT)/bench-isa.txt 2>/dev/null | $(GO) run ./bench/benchmd > $(BENCH_OUT)/benchstat-isa.md
+	$(BENCH_REPORT) --col /isa --out $(BENCH_OUT)/benchstat-isa.md $(BENCH_OUT)/bench-isa.txt
 	@echo "wrote $(BENCH_OUT)/benchstat-isa.txt and $(BENCH_OUT)/benchstat-isa.md"
 
 benchstat-compare:
 	@test -n "$(OLD)" -a -n "$(NEW)" || { echo "usage: make benchstat-compare OLD=old.txt NEW=new.txt" >&2; exit 2; }
 	$(BENCHSTAT) old=$(OLD) new=$(NEW)
-	$(BENCHSTAT) -format csv old=$(OLD) new=$(NEW) 2>/dev/null | $(GO) run ./bench/benchmd
+	$(BENCH_REPORT) old=$(OLD) new=$(NEW)

@@ -29,9 +29,17 @@ func runBenchReport(args []string, stdout, stderr io.Writer) error {
 	alpha := fs.Float64("alpha", 0.05, "consider a change significant if p < `α` (Mann-Whitney U test)")
 	confidence := fs.Float64("confidence", 0.95, "confidence `level` of the intervals around each median")
 	filter := fs.String("filter", "*", "use only benchmarks matching this benchfilter `query` (see benchstat)")
+	var proj benchProjections
+	fs.StringVar(&proj.row, "row", ".fullname", "split results into rows by distinct values of `projection` (benchstat's -row)")
+	fs.StringVar(&proj.col, "col", ".file", "split results into columns by distinct values of `projection` (benchstat's -col, e.g. /isa); the first column is the baseline")
+	fs.StringVar(&proj.ignore, "ignore", "", "ignore variations in `keys` (benchstat's -ignore)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sgdclaims bench-report [flags] OLD.txt NEW.txt [MORE.txt ...]")
-		fmt.Fprintln(stderr, "Each file is `go test -bench` output (a NAME=PATH argument labels a column NAME); the first is the baseline.")
+		fmt.Fprintln(stderr, "       sgdclaims bench-report --col /KEY [flags] FILE.txt")
+		fmt.Fprintln(stderr, "Each file is `go test -bench` output (a NAME=PATH argument labels a column NAME). By default there is")
+		fmt.Fprintln(stderr, "a column per file; --col /isa makes a column per value of the isa=VALUE name element instead. Columns")
+		fmt.Fprintln(stderr, "come in order of first appearance (or as a projection like /isa@(avx2 generic) orders them); the first")
+		fmt.Fprintln(stderr, "is the baseline.")
 		fs.PrintDefaults()
 	}
 	files, err := parseInterleaved(fs, args)
@@ -64,7 +72,7 @@ func runBenchReport(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	var buf bytes.Buffer
-	if err := benchMarkdown(&buf, stderr, files, *filter, *alpha, *confidence); err != nil {
+	if err := benchMarkdown(&buf, stderr, files, *filter, proj, *alpha, *confidence); err != nil {
 		return err
 	}
 	return emit(stdout, stderr, *out, buf.String())
@@ -90,8 +98,16 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// benchProjections are the benchproc projections that split results into
+// rows and columns, and the keys whose variations within a cell are not
+// worth a warning: benchstat's -row, -col and -ignore.
+type benchProjections struct {
+	row, col, ignore string
+}
+
 type benchCell struct {
-	values []float64
+	values  []float64
+	residue map[benchproc.Key]bool // residue keys of the results in the cell
 }
 
 type benchTable struct {
@@ -100,28 +116,37 @@ type benchTable struct {
 	cells      map[[2]benchproc.Key]*benchCell
 }
 
-// benchMarkdown writes benchstat's default comparison (tables by
-// configuration and unit, rows by full benchmark name, columns by file;
-// median with a confidence interval, the change against the first file with
-// the Mann-Whitney U test's p-value, a geomean row) as markdown tables.
-func benchMarkdown(w, warnw io.Writer, paths []string, filterExpr string, alpha, confidence float64) error {
+// benchMarkdown writes benchstat's comparison (tables by configuration and
+// unit, rows and columns by the projections in proj, by default full
+// benchmark name and file; median with a confidence interval, the change
+// against the first column with the Mann-Whitney U test's p-value, a geomean
+// row) as markdown tables.
+func benchMarkdown(w, warnw io.Writer, paths []string, filterExpr string, proj benchProjections, alpha, confidence float64) error {
 	filter, err := benchproc.NewFilter(filterExpr)
 	if err != nil {
-		return usagef("--filter: %v", err)
+		return usagef("--filter %q: %s", filterExpr, firstLine(err))
 	}
+	// The same projections, parsed in the same order, as benchstat's
+	// -table .config -row ROW -col COL -ignore IGNORE: .fullname leaves
+	// out the name keys that another projection uses (the /isa of --col
+	// /isa), and the residue is whatever none of them covers.
 	var parser benchproc.ProjectionParser
 	tableBy, unitField, err := parser.ParseWithUnit(".config", filter)
 	if err != nil {
 		return err
 	}
-	rowBy, err := parser.Parse(".fullname", filter)
+	rowBy, err := parser.Parse(proj.row, filter)
 	if err != nil {
-		return err
+		return usagef("--row %q: %s", proj.row, firstLine(err))
 	}
-	colBy, err := parser.Parse(".file", filter)
+	colBy, err := parser.Parse(proj.col, filter)
 	if err != nil {
-		return err
+		return usagef("--col %q: %s", proj.col, firstLine(err))
 	}
+	if _, err := parser.Parse(proj.ignore, filter); err != nil {
+		return usagef("--ignore %q: %s", proj.ignore, firstLine(err))
+	}
+	residueBy := parser.Residue()
 	tables := map[benchproc.Key]*benchTable{}
 	files := benchfmt.Files{Paths: paths, AllowLabels: true}
 	n := 0
@@ -134,7 +159,7 @@ func benchMarkdown(w, warnw io.Writer, paths []string, filterExpr string, alpha,
 				continue
 			}
 			n++
-			row, col := rowBy.Project(rec), colBy.Project(rec)
+			row, col, residue := rowBy.Project(rec), colBy.Project(rec), residueBy.Project(rec)
 			for i, tk := range tableBy.ProjectValues(rec) {
 				t := tables[tk]
 				if t == nil {
@@ -143,11 +168,12 @@ func benchMarkdown(w, warnw io.Writer, paths []string, filterExpr string, alpha,
 				}
 				c := t.cells[[2]benchproc.Key{row, col}]
 				if c == nil {
-					c = &benchCell{}
+					c = &benchCell{residue: map[benchproc.Key]bool{}}
 					t.cells[[2]benchproc.Key{row, col}] = c
 					t.rows[row], t.cols[col] = true, true
 				}
 				c.values = append(c.values, rec.Values[i].Value)
+				c.residue[residue] = true
 			}
 		}
 	}
@@ -237,12 +263,17 @@ func writeBenchTable(w io.Writer, t *benchTable, unitField *benchproc.Field, uni
 	var body [][]string
 	centers := make([][]float64, len(cols))
 	ratios := make([][]float64, len(cols))
+	paired := make([]int, len(cols)) // rows with a value in both the column and the base
+	nBase := 0                       // rows with a value in the base column
 	for _, r := range rows {
 		var vals []float64
 		sums := make([]*summarised, len(cols))
 		for i, c := range cols {
 			if cell := t.cells[[2]benchproc.Key{r, c}]; cell != nil {
 				s := benchmath.NewSample(cell.values, th)
+				if err := residueWarning(cell.residue); err != nil {
+					s.Warnings = append(s.Warnings, err)
+				}
 				sums[i] = &summarised{s, assumption.Summary(s, confidence)}
 				vals = append(vals, sums[i].summary.Center)
 			}
@@ -250,6 +281,9 @@ func writeBenchTable(w io.Writer, t *benchTable, unitField *benchproc.Field, uni
 		scaler := benchunit.CommonScale(vals, cls)
 		row := []string{r.StringValues()}
 		base := sums[0]
+		if base != nil {
+			nBase++
+		}
 		for i, s := range sums {
 			if s == nil {
 				row = append(row, "")
@@ -264,6 +298,7 @@ func writeBenchTable(w io.Writer, t *benchTable, unitField *benchproc.Field, uni
 				row = append(row, "")
 				continue
 			}
+			paired[i]++
 			cmp := assumption.Compare(base.sample, s.sample)
 			row = append(row, fmt.Sprintf("%s (%s)%s", cmp.FormatDelta(base.summary.Center, s.summary.Center), cmp.String(), mark(cmp.Warnings)))
 			switch {
@@ -284,10 +319,14 @@ func writeBenchTable(w io.Writer, t *benchTable, unitField *benchproc.Field, uni
 				row = append(row, "")
 			}
 			if i > 0 {
+				var warn []error
+				if paired[i] != nBase {
+					warn = append(warn, errors.New("benchmark set differs from baseline; geomeans may not be comparable"))
+				}
 				if g := geomean(ratios[i]); !math.IsNaN(g) {
-					row = append(row, fmt.Sprintf("%+.2f%%", (g-1)*100))
+					row = append(row, fmt.Sprintf("%+.2f%%", (g-1)*100)+mark(warn))
 				} else {
-					row = append(row, "?")
+					row = append(row, "?"+mark(warn))
 				}
 			}
 		}
@@ -303,6 +342,32 @@ func writeBenchTable(w io.Writer, t *benchTable, unitField *benchproc.Field, uni
 		}
 	}
 	return nil
+}
+
+// residueWarning is benchstat's warning for a cell whose results differ in
+// keys that no projection covers (rows by .name merge the sub-benchmarks of
+// a name, say); nil if they do not.
+func residueWarning(residue map[benchproc.Key]bool) error {
+	var keys []benchproc.Key
+	for k := range residue {
+		keys = append(keys, k)
+	}
+	fields := benchproc.NonSingularFields(keys)
+	if len(fields) == 0 {
+		return nil
+	}
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	return fmt.Errorf("benchmarks vary in %s", strings.Join(names, ", "))
+}
+
+// firstLine is the first line of err's message: benchproc's syntax errors
+// go on with the query and a caret under the error, on two more lines.
+func firstLine(err error) string {
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return msg
 }
 
 func indexOf(list []string, s string) int {

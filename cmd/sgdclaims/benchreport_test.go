@@ -55,3 +55,91 @@ func TestBenchReport(t *testing.T) {
 		}
 	}
 }
+
+// isaBenchFile writes six rounds of `go test -bench` output for two GEMM
+// shapes whose last name element is isa=generic, isa=avx2 or isa=avx512 (as
+// `make benchstat-isa` rewrites it): generic at 1000+i ns/op, avx2 at
+// 250+i, avx512 at 125+i in round i, so their medians are 1002.5, 252.5 and
+// 127.5 ns/op.
+func isaBenchFile(t *testing.T) string {
+	var b strings.Builder
+	b.WriteString("goos: linux\ngoarch: amd64\npkg: example.org/bench\n")
+	for i := 0; i < 6; i++ {
+		for _, shape := range []string{"128x784x512", "512x512x128"} {
+			for _, isa := range []struct {
+				name string
+				ns   int
+			}{{"generic", 1000}, {"avx2", 250}, {"avx512", 125}} {
+				fmt.Fprintf(&b, "BenchmarkGemm/%s/isa=%s-2   \t 100\t %d ns/op\n", shape, isa.name, isa.ns+i)
+			}
+		}
+	}
+	b.WriteString("PASS\n")
+	p := filepath.Join(t.TempDir(), "bench-isa.txt")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestBenchReportColISA checks --col /isa on one file against what
+// `benchstat -col /isa` prints for it (x/perf at the go.mod version, run on
+// the same file):
+//
+//	                   │   generic    │                avx2                │               avx512               │
+//	                   │    sec/op    │   sec/op     vs base               │   sec/op     vs base               │
+//	Gemm/128x784x512-2   1002.5n ± 0%   252.5n ± 1%  -74.81% (p=0.002 n=6)   127.5n ± 2%  -87.28% (p=0.002 n=6)
+//	Gemm/512x512x128-2   1002.5n ± 0%   252.5n ± 1%  -74.81% (p=0.002 n=6)   127.5n ± 2%  -87.28% (p=0.002 n=6)
+//	geomean               1.002µ        252.5n       -74.81%                 127.5n       -87.28%
+func TestBenchReportColISA(t *testing.T) {
+	in := isaBenchFile(t)
+	code, stdout, stderr := runCmd("bench-report", "--col", "/isa", in)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	md := strings.Join(strings.Fields(stdout), " ")
+	for _, want := range []string{
+		"### sec/op",
+		"goos: linux, goarch: amd64, pkg: example.org/bench",
+		"| benchmark | generic (sec/op) | avx2 (sec/op) | vs base | avx512 (sec/op) | vs base |",
+		"| Gemm/128x784x512-2 | 1002.5n ± 0% | 252.5n ± 1% | -74.81% (p=0.002 n=6) | 127.5n ± 2% | -87.28% (p=0.002 n=6) |",
+		"| Gemm/512x512x128-2 | 1002.5n ± 0% | 252.5n ± 1% | -74.81% (p=0.002 n=6) | 127.5n ± 2% | -87.28% (p=0.002 n=6) |",
+		"| geomean | 1.002µ | 252.5n | -74.81% | 127.5n | -87.28% |",
+	} {
+		if !strings.Contains(md, strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("no %q in\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "isa=") || strings.Contains(stdout, "[1]") {
+		t.Errorf("isa= left in a row name, or a warning:\n%s", stdout)
+	}
+
+	// A fixed order in the projection picks the base (and leaves out the
+	// values it does not list), as in benchstat.
+	_, stdout, _ = runCmd("bench-report", "--col", "/isa@(avx512 generic)", in)
+	for _, want := range []string{
+		"| benchmark | avx512 (sec/op) | generic (sec/op) | vs base |",
+		"| Gemm/128x784x512-2 | 127.5n ± 2% | 1002.5n ± 0% | +686.27% (p=0.002 n=6) |",
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(stdout), " "), want) {
+			t.Errorf("no %q in\n%s", want, stdout)
+		}
+	}
+	// Rows by .name merge the shapes and the ISAs: benchstat's warning.
+	_, stdout, _ = runCmd("bench-report", "--row", ".name", in)
+	if want := "[1] benchmarks vary in .fullname"; !strings.Contains(stdout, want) {
+		t.Errorf("no %q in\n%s", want, stdout)
+	}
+
+	for _, args := range [][]string{
+		{"--col", "/isa@bad"},
+		{"--col", "/isa@("},
+		{"--row", ".name@"},
+		{"--filter", "("},
+	} {
+		code, stdout, stderr := runCmd(append(append([]string{"bench-report"}, args...), in)...)
+		if code != 2 || stdout != "" || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, args[0]) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2, nothing, one line naming the flag", args, code, stdout, stderr)
+		}
+	}
+}
