@@ -146,7 +146,11 @@ func claimSection(p *printer, r claims.Result, opt Options, rendered map[string]
 		p.f("- %s\n", s)
 	}
 	p.f("- seeds %v; data: %s\n", ev.Seeds, ev.Data)
-	p.f("- kernels %s, GOMAXPROCS %d, %s; wall time %.1f s (budget: %s)\n", ev.ISA, ev.GOMAXPROCS, ev.GoVersion, ev.Seconds, ev.Spec.Budget)
+	timeWord := "wall time"
+	if opt.SummedTime {
+		timeWord = "run time summed over the sweep's runs"
+	}
+	p.f("- kernels %s, GOMAXPROCS %d, %s; %s %.1f s (budget: %s)\n", ev.ISA, ev.GOMAXPROCS, ev.GoVersion, timeWord, ev.Seconds, ev.Spec.Budget)
 
 	if refs := reference.ForClaim(in.ID); len(refs) > 0 {
 		p.f("\n### What the papers report\n\n")
