@@ -211,11 +211,12 @@ func c1SpecConfig(spec Spec) (c1Config, error) {
 	return cfg, nil
 }
 
-func (c c1Config) grid() (lrs []float64, batches []int) {
+func (c c1Config) grid() curvGrid {
+	g := curvGrid{TrainN: c.TrainN, ValN: c.ValN, ProbeN: c.ProbeN}
 	for _, p := range c.Points {
-		lrs, batches = append(lrs, p.LR), append(batches, p.Batch)
+		g.LRs, g.Batches = append(g.LRs, p.LR), append(g.Batches, p.Batch)
 	}
-	return lrs, batches
+	return g
 }
 
 // Units: one SGD run per grid point and seed.
@@ -224,8 +225,7 @@ func (exchangeability) Units(spec Spec) []Unit {
 	if err != nil {
 		return nil
 	}
-	lrs, batches := cfg.grid()
-	return curvUnits(lrs, batches, spec.Seeds)
+	return cfg.grid().units(spec.Seeds)
 }
 
 // RunUnit trains one grid point from one seed and measures its endpoint.
@@ -234,12 +234,7 @@ func (exchangeability) RunUnit(ctx context.Context, env *Env, spec Spec, u Unit)
 	if err != nil {
 		return nil, err
 	}
-	lrs, batches := cfg.grid()
-	pi, err := curvUnitPoint(lrs, batches, u)
-	if err != nil {
-		return nil, err
-	}
-	parts, err := loadMNISTParts(env, cfg.TrainN, cfg.ValN, cfg.ProbeN)
+	pi, parts, err := cfg.grid().start(env, u)
 	if err != nil {
 		return nil, err
 	}
@@ -258,8 +253,7 @@ func (exchangeability) Merge(env *Env, spec Spec, seeds []uint64, results map[st
 	if err != nil {
 		return nil, err
 	}
-	lrs, batches := cfg.grid()
-	runs, err := curvGridResults(lrs, batches, seeds, results)
+	runs, err := cfg.grid().results(seeds, results)
 	if err != nil {
 		return nil, err
 	}

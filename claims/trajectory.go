@@ -361,40 +361,49 @@ func fmtPct(iv stats.Interval) string {
 	return fmt.Sprintf("%.2f [%.2f, %.2f]", 100*iv.Estimate, 100*iv.Lo, 100*iv.Hi)
 }
 
-// curvUnits lists the units of a curvature grid: one SGD run per grid
-// point and seed, named "eta=0.05 S=64 seed=3", point-major. A run's cost
-// is its number of steps per epoch, N/S: the smallest batches take longest.
-func curvUnits(lrs []float64, batches []int, seeds int) []Unit {
+// curvGrid is what C1 and C3 share of their configurations: the (eta, S)
+// grid and the sizes of the data they train and measure on. Their units
+// are one SGD run per grid point and seed, named "eta=0.05 S=64 seed=3",
+// point-major; a run's cost is its number of steps per epoch, N/S (the
+// smallest batches take longest).
+type curvGrid struct {
+	LRs                  []float64
+	Batches              []int
+	TrainN, ValN, ProbeN int
+}
+
+func (g curvGrid) units(seeds int) []Unit {
 	var us []Unit
-	for pi := range lrs {
+	for pi := range g.LRs {
 		for _, s := range SeedList(seeds) {
-			us = append(us, Unit{Name: curvUnitName(lrs[pi], batches[pi], s), Seed: s, Cost: 1 / float64(batches[pi])})
+			us = append(us, Unit{Name: g.unitName(pi, s), Seed: s, Cost: 1 / float64(g.Batches[pi])})
 		}
 	}
 	return us
 }
 
-func curvUnitName(lr float64, batch int, seed uint64) string {
-	return fmt.Sprintf("eta=%g S=%d seed=%d", lr, batch, seed)
+func (g curvGrid) unitName(pi int, seed uint64) string {
+	return fmt.Sprintf("eta=%g S=%d seed=%d", g.LRs[pi], g.Batches[pi], seed)
 }
 
-// curvUnitPoint returns the grid point of unit u.
-func curvUnitPoint(lrs []float64, batches []int, u Unit) (int, error) {
-	for pi := range lrs {
-		if curvUnitName(lrs[pi], batches[pi], u.Seed) == u.Name {
-			return pi, nil
+// start returns the grid point of unit u and the data its run uses.
+func (g curvGrid) start(env *Env, u Unit) (int, *mnistParts, error) {
+	for pi := range g.LRs {
+		if g.unitName(pi, u.Seed) == u.Name {
+			parts, err := loadMNISTParts(env, g.TrainN, g.ValN, g.ProbeN)
+			return pi, parts, err
 		}
 	}
-	return 0, fmt.Errorf("no grid point for unit %q", u.Name)
+	return 0, nil, fmt.Errorf("no grid point for unit %q", u.Name)
 }
 
-// curvGridResults decodes the units' results of a curvature grid for the
-// given seeds, indexed point*len(seeds)+seed index.
-func curvGridResults(lrs []float64, batches []int, seeds []uint64, results map[string]json.RawMessage) ([]*curvResult, error) {
-	out := make([]*curvResult, 0, len(lrs)*len(seeds))
-	for pi := range lrs {
+// results decodes the units' results for the given seeds, indexed
+// point*len(seeds)+seed index.
+func (g curvGrid) results(seeds []uint64, results map[string]json.RawMessage) ([]*curvResult, error) {
+	out := make([]*curvResult, 0, len(g.LRs)*len(seeds))
+	for pi := range g.LRs {
 		for _, s := range seeds {
-			name := curvUnitName(lrs[pi], batches[pi], s)
+			name := g.unitName(pi, s)
 			var r curvResult
 			if err := json.Unmarshal(results[name], &r); err != nil {
 				return nil, fmt.Errorf("unit %s: %w", name, err)

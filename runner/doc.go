@@ -45,9 +45,14 @@
 //	trace_budget         optional, Hutch++ trace with that many Hessian-vector products
 //
 // A claim configuration (ClaimConfig) has claim ("c1".."c4"), scale
-// ("quick" or "full", default full), seeds (optional override) and data;
-// a claim-unit configuration (ClaimUnitConfig) has the same fields and
-// unit, the unit's name as the claim lists it ("eta=0.05 S=64 seed=3").
+// ("quick" or "full", default full), seeds (optional override), data, and
+// setup, the hash of the claim's spec (claims.ConfigHash: its grid, model,
+// epochs, ...), filled in when the run is planned; a claim-unit
+// configuration (ClaimUnitConfig) has the same fields and unit, the unit's
+// name as the claim lists it ("eta=0.05 S=64 seed=3"). Because setup is
+// part of the run's ID, a build whose claim runs something else refuses an
+// old plan ("planned for another version of claim c2's setup") instead of
+// crediting it with results of the old setup: plan again with --force.
 //
 // # Claims in units
 //
