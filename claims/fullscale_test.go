@@ -21,7 +21,7 @@ func TestFullScaleUnitsStart(t *testing.T) {
 		t.Skip("starts the full-scale units")
 	}
 	const (
-		run   = time.Second
+		run = time.Second
 		// What a unit may take to notice the cancellation: one HVP, one LASS
 		// step or 32 SGD steps, except that C4 evaluates 20,000 images on
 		// its 2x4096 network in one forward pass after every epoch (about
