@@ -147,7 +147,7 @@ func (c lockIn) Spec(scale Scale) Spec {
 	}
 	return Spec{
 		Scale: scale, Seeds: map[Scale]int{Quick: 5, Full: 8}[scale], Data: "mnist", Setup: setup, Config: cfg,
-		Budget: map[Scale]string{Quick: "about 1-2 min on 2 cores", Full: "measured as a sweep: 14-50 s per unit on one core, 933 s for 5 seeds (40 units; reports/full/c3), so about 25 min for the default 8 seeds"}[scale],
+		Budget: map[Scale]string{Quick: "about 1-2 min on 2 cores", Full: "measured as a sweep: 64 units of 18-34 s each on one core, 1,330 s in all (13 min as two shards on 2 cores; reports/full/c3)"}[scale],
 		Tolerance: Tolerance{
 			SameRel: 1e-9, SameAbs: 1e-12, CrossISARel: 0.3, CrossISAAbs: 0.1,
 			Reason: "same ISA: bitwise-deterministic core, 1e-9 absorbs toolchain math changes; another ISA rounds float32 sums differently, " +
