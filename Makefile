@@ -50,7 +50,6 @@ vet:
 # markdown one (sgdclaims bench-report --col /isa); `make benchstat-compare
 # OLD=a.txt NEW=b.txt` compares two runs (before/after a change), as text and
 # as markdown (sgdclaims bench-report OLD NEW).
-GO          ?= go
 BENCH_COUNT ?= 6
 BENCH_CPU   ?= 1,$(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 BENCH_RUN   ?= .
