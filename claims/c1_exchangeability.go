@@ -170,7 +170,7 @@ func (c exchangeability) Spec(scale Scale) Spec {
 	}
 	return Spec{
 		Scale: scale, Seeds: seeds, Data: "mnist", Setup: setup, Config: cfg,
-		Budget: map[Scale]string{Quick: "about 1-2 min on 2 cores", Full: "measured as a sweep: 112 units of up to 37 s each on one core (diverged ones stop at once), 1,386 s in all (12 min as two shards on 2 cores; reports/full/c1)"}[scale],
+		Budget: map[Scale]string{Quick: "about 1-2 min on 2 cores", Full: "measured as a sweep, twice: 112 units of at most 23-37 s each on one core (diverged ones stop at once), 1,171-1,386 s in all (10-12 min as two shards on 2 cores; reports/full/c1)"}[scale],
 		Tolerance: Tolerance{
 			SameRel: 1e-9, SameAbs: 1e-12, CrossISARel: 0.3, CrossISAAbs: 0.05,
 			Reason: "same ISA: bitwise-deterministic core, 1e-9 absorbs toolchain math changes; another ISA rounds float32 sums differently, " +

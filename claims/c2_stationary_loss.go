@@ -247,7 +247,7 @@ func (c stationaryLoss) Spec(scale Scale) Spec {
 		"excess loss = window mean of the full-batch loss minus the loss at the minimum")
 	return Spec{
 		Scale: scale, Seeds: seeds, Data: "synthetic", Setup: setup, Config: cfg,
-		Budget: map[Scale]string{Quick: "about 30 s on 2 cores", Full: "measured as a sweep: 15 units of 14-147 s each on one core, 858 s in all (7 min as a 2-task Slurm array; reports/full/c2)"}[scale],
+		Budget: map[Scale]string{Quick: "about 30 s on 2 cores", Full: "measured as a sweep, twice: 15 units of 12-147 s each on one core, 473-858 s in all (4.5 min as two shards on 2 cores, 7 min as a 2-task Slurm array; reports/full/c2)"}[scale],
 		Tolerance: Tolerance{
 			SameRel: 1e-9, SameAbs: 1e-12, CrossISARel: 0.15, CrossISAAbs: 0.05,
 			Reason: "same ISA: bitwise-deterministic core, 1e-9 absorbs toolchain math changes; another ISA rounds float32 sums " +

@@ -151,37 +151,49 @@ func claimLabel(c *ClaimConfig) string {
 // claim plans one such run per unit, so a cluster runs the units as
 // separate tasks; collect merges the stored unit results (CollectClaims)
 // and judges the claim from them.
+//
+// The configuration names the unit's own seed, not the number of seeds
+// planned: a unit's result does not depend on it, so planning more seeds
+// later (sweep plan --seeds 12 --force) keeps every unit already run.
 type ClaimUnitConfig struct {
 	Claim string `json:"claim"`
 	Scale string `json:"scale"`
-	// Seeds is the number of replicates planned (0: the spec's). It sets
-	// which units exist.
-	Seeds int    `json:"seeds,omitempty"`
 	Data  string `json:"data"`
 	// Setup is claims.ConfigHash of the claim's spec, as in ClaimConfig.
 	Setup string `json:"setup"`
 	// Unit is the unit's name ("eta=0.05 S=64 seed=3"), as the claim's
-	// Units lists it.
+	// Units lists it, and Seed the replicate it belongs to.
 	Unit string `json:"unit"`
+	Seed uint64 `json:"seed"`
 }
 
 // Normalize fills in defaults and checks the fields, the unit included.
 func (c *ClaimUnitConfig) Normalize() error {
-	cc := ClaimConfig{Claim: c.Claim, Scale: c.Scale, Seeds: c.Seeds, Data: c.Data, Setup: c.Setup}
+	cc := ClaimConfig{Claim: c.Claim, Scale: c.Scale, Data: c.Data, Setup: c.Setup}
 	if err := cc.Normalize(); err != nil {
 		return err
 	}
 	c.Claim, c.Scale, c.Data, c.Setup = cc.Claim, cc.Scale, cc.Data, cc.Setup
+	if c.Seed < 1 || c.Seed > 1<<20 {
+		return fieldErr("seed", "the unit's replicate, from 1 to %d, got %d", 1<<20, c.Seed)
+	}
 	s, spec, err := c.splitter()
 	if err != nil {
 		return err
 	}
-	if _, err := claims.FindUnit(s, spec, c.Unit); err != nil {
+	u, err := claims.FindUnit(s, spec, c.Unit)
+	if err != nil {
 		return fieldErr("unit", "%v", err)
+	}
+	if u.Seed != c.Seed {
+		return fieldErr("seed", "unit %q belongs to seed %d, not %d", c.Unit, u.Seed, c.Seed)
 	}
 	return nil
 }
 
+// splitter returns the claim and its spec with the unit's seed as the
+// number of seeds: the smallest plan that holds the unit, and one that
+// gives the unit the same result as any larger plan.
 func (c *ClaimUnitConfig) splitter() (claims.Splitter, claims.Spec, error) {
 	cl, err := claims.Lookup(c.Claim)
 	if err != nil {
@@ -191,9 +203,9 @@ func (c *ClaimUnitConfig) splitter() (claims.Splitter, claims.Spec, error) {
 	if !ok {
 		return nil, claims.Spec{}, fieldErr("claim", "%s does not split into units; use kind \"claim\"", c.Claim)
 	}
-	spec, err := claims.SpecAt(cl, claims.Scale(c.Scale), c.Seeds)
+	spec, err := claims.SpecAt(cl, claims.Scale(c.Scale), int(c.Seed))
 	if err != nil {
-		return nil, spec, fieldErr("seeds", "%v", err)
+		return nil, spec, fieldErr("seed", "%v", err)
 	}
 	return s, spec, nil
 }
@@ -221,7 +233,7 @@ func (c *ClaimUnitConfig) Execute(ctx context.Context, env *Env) (*Output, error
 	if err != nil {
 		return nil, err
 	}
-	b, err := claims.RunUnit(ctx, claimEnv(c.Data, c.Seeds, env), s, spec, c.Unit)
+	b, err := claims.RunUnit(ctx, claimEnv(c.Data, 0, env), s, spec, c.Unit)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -286,7 +298,7 @@ func ClaimRuns(list, scale string, seeds int, dataName string) ([]Run, error) {
 			return 0
 		})
 		for _, u := range units {
-			uc := &ClaimUnitConfig{Claim: id, Scale: cc.Scale, Seeds: seeds, Data: cc.Data, Setup: cc.Setup, Unit: u.Name}
+			uc := &ClaimUnitConfig{Claim: id, Scale: cc.Scale, Data: cc.Data, Setup: cc.Setup, Unit: u.Name, Seed: u.Seed}
 			if err := add("claim-unit", uc, fmt.Sprintf("%s %s %s", id, cc.Scale, u.Name)); err != nil {
 				return nil, err
 			}
@@ -299,7 +311,7 @@ func ClaimRuns(list, scale string, seeds int, dataName string) ([]Run, error) {
 type ClaimCollection struct {
 	Claim string
 	Scale string
-	Seeds int // planned replicates (0: the spec's)
+	Seeds int // planned replicates: the largest seed of the claim's planned units
 	Data  string
 	// Result is the merged evidence and its verdict; nil when too few
 	// seeds are complete (Err says why).
@@ -319,15 +331,11 @@ type ClaimCollection struct {
 }
 
 // CollectClaims merges the claim-unit results of a sweep, one collection
-// per (claim, scale, seeds, data) in manifest order, and judges each from
+// per (claim, scale, data) in manifest order, and judges each from
 // whatever units have results (seeds with a missing unit are left out,
 // and Coverage says so).
 func CollectClaims(st *Status) []*ClaimCollection {
-	type key struct {
-		claim, scale string
-		seeds        int
-		data         string
-	}
+	type key struct{ claim, scale, data string }
 	var order []key
 	groups := map[key]*ClaimCollection{}
 	parts := map[key]map[string]json.RawMessage{}
@@ -341,14 +349,15 @@ func CollectClaims(st *Status) []*ClaimCollection {
 		if err := json.Unmarshal(r.Run.Config, &cfg); err != nil {
 			continue // Open verified every planned config; not reached
 		}
-		k := key{cfg.Claim, cfg.Scale, cfg.Seeds, cfg.Data}
+		k := key{cfg.Claim, cfg.Scale, cfg.Data}
 		g := groups[k]
 		if g == nil {
-			g = &ClaimCollection{Claim: cfg.Claim, Scale: cfg.Scale, Seeds: cfg.Seeds, Data: cfg.Data}
+			g = &ClaimCollection{Claim: cfg.Claim, Scale: cfg.Scale, Data: cfg.Data}
 			groups[k], parts[k] = g, map[string]json.RawMessage{}
 			order = append(order, k)
 		}
 		g.Planned++
+		g.Seeds = max(g.Seeds, int(cfg.Seed))
 		if r.Result == nil {
 			continue
 		}

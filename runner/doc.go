@@ -47,12 +47,16 @@
 // A claim configuration (ClaimConfig) has claim ("c1".."c4"), scale
 // ("quick" or "full", default full), seeds (optional override), data, and
 // setup, the hash of the claim's spec (claims.ConfigHash: its grid, model,
-// epochs, ...), filled in when the run is planned; a claim-unit
-// configuration (ClaimUnitConfig) has the same fields and unit, the unit's
-// name as the claim lists it ("eta=0.05 S=64 seed=3"). Because setup is
-// part of the run's ID, a build whose claim runs something else refuses an
-// old plan ("planned for another version of claim c2's setup") instead of
-// crediting it with results of the old setup: plan again with --force.
+// epochs, ...), filled in when the run is planned. A claim-unit
+// configuration (ClaimUnitConfig) has claim, scale, data, setup, unit (the
+// unit's name as the claim lists it, "eta=0.05 S=64 seed=3") and seed (the
+// unit's replicate), but not the number of seeds planned: a unit's result
+// does not depend on it, so `sweep plan --seeds 12 --force` over a sweep
+// that ran 8 seeds keeps those units (same IDs) and adds the new ones.
+// Because setup is part of the run's ID, a build whose claim runs something
+// else refuses an old plan ("planned for another version of claim c2's
+// setup") instead of crediting it with results of the old setup: plan
+// again with --force.
 //
 // # Claims in units
 //

@@ -146,12 +146,14 @@ func TestSweepClaimUnitsShardedEqualsOneProcess(t *testing.T) {
 // spec file naming another unit is refused with the field named.
 func TestClaimUnitConfigErrors(t *testing.T) {
 	for _, c := range []struct{ cfg, want string }{
-		{`{"claim":"sw2","scale":"quick","unit":"p=7 seed=1"}`, `unit: sw2 has no unit "p=7 seed=1"`},
-		{`{"claim":"sw2","scale":"quick","seeds":2,"unit":"p=0 seed=3"}`, `unit: sw2 has no unit "p=0 seed=3"`},
-		{`{"claim":"sw0","scale":"quick","unit":"x"}`, "claim: sw0 does not split into units"},
-		{`{"claim":"sw2","scale":"huge","unit":"p=0 seed=1"}`, "scale:"},
+		{`{"claim":"sw2","scale":"quick","seed":1,"unit":"p=7 seed=1"}`, `unit: sw2 has no unit "p=7 seed=1"`},
+		{`{"claim":"sw2","scale":"quick","seed":2,"unit":"p=0 seed=3"}`, `unit: sw2 has no unit "p=0 seed=3"`},
+		{`{"claim":"sw2","scale":"quick","seed":3,"unit":"p=0 seed=1"}`, `seed: unit "p=0 seed=1" belongs to seed 1, not 3`},
+		{`{"claim":"sw2","scale":"quick","unit":"p=0 seed=1"}`, "seed: the unit's replicate"},
+		{`{"claim":"sw0","scale":"quick","seed":1,"unit":"x"}`, "claim: sw0 does not split into units"},
+		{`{"claim":"sw2","scale":"huge","seed":1,"unit":"p=0 seed=1"}`, "scale:"},
 		// Planned when the claim ran another setup: its results must not count.
-		{`{"claim":"sw2","scale":"quick","setup":"0123456789ab","unit":"p=0 seed=1"}`, "setup: planned for another version of claim sw2's setup (hash 0123456789ab"},
+		{`{"claim":"sw2","scale":"quick","setup":"0123456789ab","seed":1,"unit":"p=0 seed=1"}`, "setup: planned for another version of claim sw2's setup (hash 0123456789ab"},
 		{`{"claim":"sw0","scale":"quick","setup":"0123456789ab"}`, "setup: planned for another version"},
 	} {
 		kind := "claim-unit"
@@ -162,5 +164,42 @@ func TestClaimUnitConfigErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.cfg, err, c.want)
 		}
+	}
+}
+
+// More seeds for a sweep that has run: the units already run keep their
+// IDs (a unit names its own seed, not the number planned) and are not
+// redone; the merged evidence equals a run planned with the larger number.
+func TestSweepClaimAddSeedsKeepsUnits(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sweep")
+	if code, _, stderr := runCmd("sweep", "plan", "--claim", "sw2", "--scale", "quick", "--seeds", "3", "--dir", dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := runCmd("sweep", "run", "--dir", dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := runCmd("sweep", "plan", "--claim", "sw2", "--scale", "quick", "--seeds", "5", "--dir", dir); code != 2 || !strings.Contains(stderr, "--force") {
+		t.Errorf("a bigger plan over a different one without --force: exit %d %s", code, stderr)
+	}
+	if code, _, stderr := runCmd("sweep", "plan", "--claim", "sw2", "--scale", "quick", "--seeds", "5", "--dir", dir, "--force"); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := runCmd("sweep", "run", "--dir", dir); code != 0 || !strings.Contains(stderr, "6 finished before, 4 ran") {
+		t.Errorf("run after adding seeds: exit %d\n%s", code, stderr)
+	}
+	s, err := runner.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := runner.CollectClaims(s.Status())
+	if len(cols) != 1 || cols[0].Result == nil || cols[0].Seeds != 5 || !cols[0].Coverage.Complete() {
+		t.Fatalf("collections: %+v", cols)
+	}
+	one, err := claims.RunClaim(context.Background(), unitClaim{}, claims.Quick, &claims.Env{Seeds: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(one.Evidence.Measurements, cols[0].Result.Evidence.Measurements) {
+		t.Errorf("3 + 2 seeds differ from 5 seeds in one process")
 	}
 }
