@@ -241,10 +241,8 @@ func (c *ClaimUnitConfig) Execute(ctx context.Context, env *Env) (*Output, error
 		return nil, err
 	}
 	return &Output{Record: ClaimUnitRecord{Claim: c.Claim, Unit: c.Unit, Seed: u.Seed, Result: b},
-		Figures: map[string]float64{}, ISA: activeISA()}, nil
+		Figures: map[string]float64{}, ISA: kernels.Active().Name()}, nil
 }
-
-func activeISA() string { return kernels.Active().Name() }
 
 // ClaimRuns plans the claims in list (IDs separated by commas, or "all")
 // at a scale: one "claim-unit" run per unit of a claim that splits (every

@@ -59,9 +59,9 @@ func reportSweepDir(dir, out string, stdout, stderr io.Writer) error {
 // claim code (as `sgdclaims report` does), and claims planned as units,
 // merged from whatever units have results (runner.CollectClaims). Wall
 // time and GOMAXPROCS come from the stamps. It returns nil results when
-// the sweep holds no judged claim, and one line per claim that could not be
-// judged (too few complete seeds), saying what is missing.
-func claimResults(st *runner.Status, stderr io.Writer) (*claims.Results, []string, error) {
+// the sweep holds no judged claim, and the claims that could not be judged
+// (too few complete seeds).
+func claimResults(st *runner.Status, stderr io.Writer) (*claims.Results, []*runner.ClaimCollection, error) {
 	var rs *claims.Results
 	add := func(res claims.Result, started string) {
 		if rs == nil {
@@ -94,10 +94,10 @@ func claimResults(st *runner.Status, stderr io.Writer) (*claims.Results, []strin
 		}
 		add(res, r.Result.Stamp.Started)
 	}
-	var unjudged []string
+	var unjudged []*runner.ClaimCollection
 	for _, g := range runner.CollectClaims(st) {
 		if g.Result == nil {
-			unjudged = append(unjudged, fmt.Sprintf("%s (%s): not judged: %d of %d units have results: %v", g.Claim, g.Scale, g.Have, g.Planned, g.Err))
+			unjudged = append(unjudged, g)
 			continue
 		}
 		add(*g.Result, g.Started)
@@ -109,13 +109,13 @@ func claimResults(st *runner.Status, stderr io.Writer) (*claims.Results, []strin
 // for claim runs the claims report (verdicts, checks, tables, plots, drawn
 // into plots/ beside path), for train runs the per-seed summary and the
 // run table; and in both the sweep's status. It returns the claim results.
-func writeSweepReport(s *runner.Sweep, st *runner.Status, path string, stderr io.Writer) (*claims.Results, []string, error) {
+func writeSweepReport(s *runner.Sweep, st *runner.Status, path string, stderr io.Writer) (*claims.Results, []*runner.ClaimCollection, error) {
 	rs, unjudged, err := claimResults(st, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, l := range unjudged {
-		fmt.Fprintln(stderr, l)
+	for _, g := range unjudged {
+		fmt.Fprintln(stderr, notJudged(g))
 	}
 	outDir := filepath.Dir(path)
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
@@ -143,8 +143,8 @@ func writeSweepReport(s *runner.Sweep, st *runner.Status, path string, stderr io
 	for _, l := range st.Summary() {
 		fmt.Fprintf(&buf, "- %s\n", l)
 	}
-	for _, l := range unjudged {
-		fmt.Fprintf(&buf, "- %s\n", l)
+	for _, g := range unjudged {
+		fmt.Fprintf(&buf, "- %s\n", notJudged(g))
 	}
 	if len(m.Spec) > 0 {
 		var spec bytes.Buffer
@@ -185,13 +185,17 @@ func printSweepTable(w io.Writer, st *runner.Status, rs *claims.Results) error {
 	return reports.Table(w, h, rows)
 }
 
+// notJudged says why a claim of a sweep has no verdict, in one line.
+func notJudged(g *runner.ClaimCollection) string {
+	return fmt.Sprintf("%s (%s): not judged: %d of %d units have results: %v", g.Claim, g.Scale, g.Have, g.Planned, g.Err)
+}
+
 // claimsVerdictError is errClaimFails when a collected claim does not hold
 // or could not be judged.
-func claimsVerdictError(rs *claims.Results, unjudged []string) error {
+func claimsVerdictError(rs *claims.Results, unjudged []*runner.ClaimCollection) error {
 	var failing []string
-	for _, l := range unjudged {
-		id, _, _ := strings.Cut(l, " ")
-		failing = append(failing, id+" not judged")
+	for _, g := range unjudged {
+		failing = append(failing, g.Claim+" not judged")
 	}
 	if rs == nil {
 		rs = &claims.Results{}
