@@ -58,11 +58,11 @@ func TestClaimC1(t *testing.T) {
 	}
 	for _, b := range sum.Breaks {
 		if !(b.Departure.Hi < 0) {
-			t.Errorf("break member (%g, %d): log departure %s; the large-beta member should end flatter than the family", b.LR, b.Batch, fmtIv(b.Departure))
+			t.Errorf("break member (%g, %d): log departure %s; the large-beta member should end flatter than the family", b.LR, b.Batch, b.Departure.String())
 		}
 		if b.Outcome != Inconclusive {
 			t.Errorf("break member (%g, %d): outcome %s, recorded as inconclusive (departure %s against a factor %g): review, then update this test and the report",
-				b.LR, b.Batch, b.Outcome, fmtIv(b.Departure), c1BreakFactor)
+				b.LR, b.Batch, b.Outcome, b.Departure.String(), c1BreakFactor)
 		}
 	}
 	if math.IsNaN(res.Evidence.Figures["c/spearman_rho"]) {

@@ -48,20 +48,6 @@ type c1BreakSummary struct {
 	Outcome            Outcome // Holds: the break is visible (departure beyond a factor c1BreakFactor)
 }
 
-func c1Interval(xs []float64, geo bool) stats.Interval {
-	var iv stats.Interval
-	var err error
-	if geo {
-		iv, err = geoMeanT(xs, c1Level)
-	} else {
-		iv, err = stats.MeanT(xs, c1Level)
-	}
-	if err != nil {
-		return nanIv()
-	}
-	return iv
-}
-
 func c1Summarise(rec c1Record) c1Summary {
 	var sum c1Summary
 	for _, r := range rec.Points[0].Runs {
@@ -80,9 +66,9 @@ func c1Summarise(rec c1Record) c1Summary {
 	trh := func(r c1Run) float64 { return math.Log(float64(r.TrH)) }
 	for _, p := range rec.Points {
 		ps := c1PointSummary{c1Point: p.c1Point, Ratio: p.Ratio,
-			Lambda: c1Interval(col(p, lam), true), TrH: c1Interval(col(p, func(r c1Run) float64 { return float64(r.TrH) }), false),
-			ValAcc: c1Interval(col(p, acc), false), TrainAcc: c1Interval(col(p, func(r c1Run) float64 { return float64(r.TrainAcc) }), false),
-			TrainLoss: c1Interval(col(p, func(r c1Run) float64 { return float64(r.TrainLoss) }), false)}
+			Lambda: seedInterval(col(p, lam), true, c1Level), TrH: seedInterval(col(p, func(r c1Run) float64 { return float64(r.TrH) }), false, c1Level),
+			ValAcc: seedInterval(col(p, acc), false, c1Level), TrainAcc: seedInterval(col(p, func(r c1Run) float64 { return float64(r.TrainAcc) }), false, c1Level),
+			TrainLoss: seedInterval(col(p, func(r c1Run) float64 { return float64(r.TrainLoss) }), false, c1Level)}
 		ps.EtaLambda = p.LR * ps.Lambda.Estimate
 		for _, r := range p.Runs {
 			if r.Diverged {
@@ -111,18 +97,18 @@ func c1Summarise(rec c1Record) c1Summary {
 					continue
 				}
 				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return rs, nanIv(), fmt.Sprintf("seed %d: eta=%g, S=%d has no finite value (diverged?)", s, p.LR, p.Batch)
+					return rs, stats.NaNInterval(), fmt.Sprintf("seed %d: eta=%g, S=%d has no finite value (diverged?)", s, p.LR, p.Batch)
 				}
 			}
 			sg, err := stats.SpreadGap(fam, ctl)
 			if err != nil {
-				return rs, nanIv(), err.Error()
+				return rs, stats.NaNInterval(), err.Error()
 			}
 			rs = append(rs, sg.Ratio)
 		}
 		iv, err := stats.MeanT(rs, c1Level)
 		if err != nil {
-			return rs, nanIv(), err.Error()
+			return rs, stats.NaNInterval(), err.Error()
 		}
 		return rs, iv, ""
 	}
@@ -173,7 +159,7 @@ func c1Summarise(rec c1Record) c1Summary {
 		if p.Role != c1Break {
 			continue
 		}
-		b := c1BreakSummary{c1Point: p.c1Point, Departure: nanIv(), AccDiff: nanIv(), Outcome: Inconclusive}
+		b := c1BreakSummary{c1Point: p.c1Point, Departure: stats.NaNInterval(), AccDiff: stats.NaNInterval(), Outcome: Inconclusive}
 		var dl, da []float64
 		for si := range sum.Seeds {
 			var fl, fa []float64
@@ -217,12 +203,12 @@ func (exchangeability) Verdict(ev *Evidence) (*Verdict, error) {
 		}
 		var per []string
 		for _, r := range rs {
-			per = append(per, fmtG(r))
+			per = append(per, stats.G3(r))
 		}
 		return Check{Name: name, Statistic: stat, Value: iv, Threshold: threshold, Reason: reason, Outcome: Below(iv, c1SpreadGapMax),
 			Detail: fmt.Sprintf("per seed: %s; on seed means: family spread %s, gap to the nearer control %s", strings.Join(per, ", "), unit(sg.Spread), unit(sg.Gap))}
 	}
-	logUnit := func(x float64) string { return fmt.Sprintf("%s in log (x%.3g)", fmtG(x), math.Exp(x)) }
+	logUnit := func(x float64) string { return fmt.Sprintf("%s in log (x%.3g)", stats.G3(x), math.Exp(x)) }
 	pctUnit := func(x float64) string { return fmt.Sprintf("%.2f points", 100*x) }
 	checks := []Check{
 		spreadCheck("a: same ratio, same lambda_max", "log lambda_max", sum.LambdaR, sum.LambdaRs, sum.LambdaErr, sum.LambdaSG, logUnit),
@@ -246,11 +232,7 @@ func (exchangeability) Verdict(ev *Evidence) (*Verdict, error) {
 }
 
 func c1SummaryText(v *Verdict, sum c1Summary) string {
-	var parts []string
-	for _, ck := range v.Checks {
-		parts = append(parts, fmt.Sprintf("%s: %s", ck.Name, ck.Outcome))
-	}
-	s := "Per check: " + strings.Join(parts, "; ") + "."
+	s := PerCheck(v.Checks)
 	for _, b := range sum.Breaks {
 		if b.Err != "" {
 			s += fmt.Sprintf(" Large-beta member (%g, %d): %s.", b.LR, b.Batch, b.Err)
@@ -326,8 +308,8 @@ func c1Tables(sum c1Summary, cfg c1Config) []Table {
 		Header: []string{"role", "eta", "S", "eta/S", "lambda_max [95% CI]", "eta lambda_max", "Tr(H) [95% CI]", "val acc % [95% CI]", "train acc %", "train loss", "diverged"},
 	}
 	for _, p := range sum.Points {
-		grid.Rows = append(grid.Rows, []string{p.Role, fmtG(p.LR), fmt.Sprint(p.Batch), fmtG(p.Ratio), fmtIv(p.Lambda), fmtG(p.EtaLambda),
-			fmtIv(p.TrH), fmtPct(p.ValAcc), fmt.Sprintf("%.2f", 100*p.TrainAcc.Estimate), fmt.Sprintf("%.4f", p.TrainLoss.Estimate), fmt.Sprint(p.Diverged)})
+		grid.Rows = append(grid.Rows, []string{p.Role, stats.G3(p.LR), fmt.Sprint(p.Batch), stats.G3(p.Ratio), p.Lambda.String(), stats.G3(p.EtaLambda),
+			p.TrH.String(), p.ValAcc.Format("%.2f", 100), fmt.Sprintf("%.2f", 100*p.TrainAcc.Estimate), fmt.Sprintf("%.4f", p.TrainLoss.Estimate), fmt.Sprint(p.Diverged)})
 	}
 	seeds := Table{
 		Title: "C1: spread inside the family over the gap to the controls, per seed",
@@ -338,13 +320,13 @@ func c1Tables(sum c1Summary, cfg c1Config) []Table {
 	for i, s := range sum.Seeds {
 		at := func(xs []float64) string {
 			if i < len(xs) {
-				return fmtG(xs[i])
+				return stats.G3(xs[i])
 			}
 			return "n/a"
 		}
 		seeds.Rows = append(seeds.Rows, []string{fmt.Sprint(s), at(sum.LambdaRs), at(sum.AccRs), at(sum.TraceRs)})
 	}
-	seeds.Rows = append(seeds.Rows, []string{"mean [95% CI]", fmtIv(sum.LambdaR), fmtIv(sum.AccR), fmtIv(sum.TraceR)})
+	seeds.Rows = append(seeds.Rows, []string{"mean [95% CI]", sum.LambdaR.String(), sum.AccR.String(), sum.TraceR.String()})
 	brk := Table{
 		Title: "C1: where exchangeability breaks (large beta)",
 		Caption: fmt.Sprintf("Members of the family scaled up (eta and S both multiplied by beta). Departure = log lambda_max minus the family's mean log lambda_max, "+
@@ -357,8 +339,8 @@ func c1Tables(sum c1Summary, cfg c1Config) []Table {
 		if b.Err != "" {
 			shown += ": " + b.Err
 		}
-		brk.Rows = append(brk.Rows, []string{fmtG(b.LR), fmt.Sprint(b.Batch), fmtIv(b.Departure), fmtG(math.Exp(b.Departure.Estimate)),
-			fmtIv(stats.Interval{Estimate: 100 * b.AccDiff.Estimate, Lo: 100 * b.AccDiff.Lo, Hi: 100 * b.AccDiff.Hi}), shown})
+		brk.Rows = append(brk.Rows, []string{stats.G3(b.LR), fmt.Sprint(b.Batch), b.Departure.String(), stats.G3(math.Exp(b.Departure.Estimate)),
+			(stats.Interval{Estimate: 100 * b.AccDiff.Estimate, Lo: 100 * b.AccDiff.Lo, Hi: 100 * b.AccDiff.Hi}).String(), shown})
 	}
 	return []Table{grid, seeds, brk}
 }
@@ -442,7 +424,7 @@ func c1Plots(sum c1Summary) []Plot {
 		} else {
 			// A member whose training failed in some seeds would squash the
 			// axis; its accuracy goes into the caption instead.
-			acc.Caption += fmt.Sprintf(" Left out: eta=%g, S=%d at %s%% (95%% CI), training unstable in some seeds.", p.LR, p.Batch, fmtPct(p.ValAcc))
+			acc.Caption += fmt.Sprintf(" Left out: eta=%g, S=%d at %s%% (95%% CI), training unstable in some seeds.", p.LR, p.Batch, p.ValAcc.Format("%.2f", 100))
 		}
 		trh.Series = append(trh.Series, Series{Label: label, Kind: Points, X: []float64{x}, Y: []float64{p.TrH.Estimate}, YLo: []float64{p.TrH.Lo}, YHi: []float64{p.TrH.Hi}})
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/sgdclaims/sgdclaims/claims/stats"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 // c2Figures are the key numbers goldens compare and BenchmarkClaim reports.
@@ -28,20 +29,6 @@ func c2Figures(sum c2Summary) map[string]float64 {
 	return f
 }
 
-func g3(x float64) string {
-	if math.IsNaN(x) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.3g", x)
-}
-
-func ivs(iv stats.Interval) string {
-	if math.IsNaN(iv.Estimate) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.3g [%.3g, %.3g]", iv.Estimate, iv.Lo, iv.Hi)
-}
-
 func c2Tables(rec c2Record, sum c2Summary) []Table {
 	grid := Table{
 		Title: "C2: excess loss against the prediction, per grid point",
@@ -55,8 +42,8 @@ func c2Tables(rec c2Record, sum c2Summary) []Table {
 	}
 	for _, t := range sum.Tiers {
 		for _, p := range t.Points {
-			grid.Rows = append(grid.Rows, []string{t.ID, g3(p.LR), fmt.Sprint(p.Batch), g3(p.NoiseScale()), g3(p.EtaLambdaMax),
-				ivs(p.Excess), g3(p.PredC), ivs(p.RatioC), ivs(p.RatioH), g3(p.RatioDiscrete), g3(p.RatioExact), g3(p.ExactOverC), g3(p.Transient)})
+			grid.Rows = append(grid.Rows, []string{t.ID, stats.G3(p.LR), fmt.Sprint(p.Batch), stats.G3(p.NoiseScale()), stats.G3(p.EtaLambdaMax),
+				p.Excess.String(), stats.G3(p.PredC), p.RatioC.String(), p.RatioH.String(), stats.G3(p.RatioDiscrete), stats.G3(p.RatioExact), stats.G3(p.ExactOverC), stats.G3(p.Transient)})
 		}
 	}
 	minima := Table{
@@ -69,9 +56,9 @@ func c2Tables(rec c2Record, sum c2Summary) []Table {
 	}
 	for _, t := range rec.Tiers {
 		for _, m := range t.Minima {
-			minima.Rows = append(minima.Rows, []string{t.ID, fmt.Sprint(m.Seed), fmt.Sprintf("%.5g", float64(m.Loss)), g3(float64(m.GradNorm)), g3(float64(m.Accuracy)),
-				g3(float64(m.TrH)), g3(float64(m.TrC)), g3(float64(m.TrC / m.TrH)), g3(float64(m.LambdaMax)), g3(float64(m.LambdaMinPos)),
-				fmt.Sprintf("%d / %d", m.Rank, t.P), fmt.Sprint(m.Negative), g3(float64(m.NullC)), fmt.Sprint(m.Newton)})
+			minima.Rows = append(minima.Rows, []string{t.ID, fmt.Sprint(m.Seed), fmt.Sprintf("%.5g", float64(m.Loss)), stats.G3(float64(m.GradNorm)), stats.G3(float64(m.Accuracy)),
+				stats.G3(float64(m.TrH)), stats.G3(float64(m.TrC)), stats.G3(float64(m.TrC / m.TrH)), stats.G3(float64(m.LambdaMax)), stats.G3(float64(m.LambdaMinPos)),
+				fmt.Sprintf("%d / %d", m.Rank, t.P), fmt.Sprint(m.Negative), stats.G3(float64(m.NullC)), fmt.Sprint(m.Newton)})
 		}
 	}
 	tables := []Table{grid, minima}
@@ -90,7 +77,7 @@ func c2Tables(rec c2Record, sum c2Summary) []Table {
 		}
 		for _, p := range a.Points {
 			spe := ta.N / p.Batch
-			rr.Rows = append(rr.Rows, []string{g3(p.LR), fmt.Sprint(p.Batch), fmt.Sprint(spe), g3(p.LR * lmin * float64(spe)), ivs(p.RatioC), ivs(p.Reshuffled)})
+			rr.Rows = append(rr.Rows, []string{stats.G3(p.LR), fmt.Sprint(p.Batch), fmt.Sprint(spe), stats.G3(p.LR * lmin * float64(spe)), p.RatioC.String(), p.Reshuffled.String()})
 		}
 		tables = append(tables, rr)
 	}
@@ -168,7 +155,7 @@ func c2Plots(rec c2Record, sum c2Summary) []Plot {
 				continue
 			}
 			label := fmt.Sprintf("eta=%g, S=%d", p.LR, p.Batch)
-			tr.Series = append(tr.Series, Series{Label: label, Kind: Line, X: stats.Float64s(p.Trace.Step), Y: stats.Float64s(p.Trace.Excess)})
+			tr.Series = append(tr.Series, Series{Label: label, Kind: Line, X: jsonfloat.Float64s(p.Trace.Step), Y: jsonfloat.Float64s(p.Trace.Excess)})
 		}
 		k := 0
 		for _, p := range t.Points {

@@ -10,10 +10,10 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/sgdclaims/sgdclaims/claims/stats"
 	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/nn"
 	"github.com/sgdclaims/sgdclaims/core/rng"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 // C2: the expected loss of SGD at its stationary distribution around a
@@ -274,18 +274,18 @@ type c2TierRecord struct {
 }
 
 type c2MinRecord struct {
-	Seed         uint64      `json:"seed"`
-	Loss         stats.Float `json:"loss"`
-	GradNorm     stats.Float `json:"grad_norm"`
-	Accuracy     stats.Float `json:"accuracy,omitempty"`
-	TrH          stats.Float `json:"tr_h"`
-	TrC          stats.Float `json:"tr_c"`
-	LambdaMax    stats.Float `json:"lambda_max"`
-	LambdaMinPos stats.Float `json:"lambda_min_pos"`
-	NullC        stats.Float `json:"null_c"` // fraction of Tr C in flat or negative directions of H
-	Rank         int         `json:"rank"`
-	Negative     int         `json:"negative"`
-	Newton       int         `json:"newton_steps"`
+	Seed         uint64          `json:"seed"`
+	Loss         jsonfloat.Float `json:"loss"`
+	GradNorm     jsonfloat.Float `json:"grad_norm"`
+	Accuracy     jsonfloat.Float `json:"accuracy,omitempty"`
+	TrH          jsonfloat.Float `json:"tr_h"`
+	TrC          jsonfloat.Float `json:"tr_c"`
+	LambdaMax    jsonfloat.Float `json:"lambda_max"`
+	LambdaMinPos jsonfloat.Float `json:"lambda_min_pos"`
+	NullC        jsonfloat.Float `json:"null_c"` // fraction of Tr C in flat or negative directions of H
+	Rank         int             `json:"rank"`
+	Negative     int             `json:"negative"`
+	Newton       int             `json:"newton_steps"`
 }
 
 type c2PointRecord struct {
@@ -298,28 +298,28 @@ type c2PointRecord struct {
 }
 
 type c2RunRecord struct {
-	Seed         uint64      `json:"seed"`
-	Excess       stats.Float `json:"excess"`
-	PredC        stats.Float `json:"pred_c"`        // eta kappa/4 Tr C
-	PredH        stats.Float `json:"pred_h"`        // eta kappa/4 Tr H
-	PredDiscrete stats.Float `json:"pred_discrete"` // discrete Lyapunov, additive noise
-	PredExact    stats.Float `json:"pred_exact"`    // tier a: discrete, with state-dependent noise
-	Transient    stats.Float `json:"transient"`     // predicted window mean / stationary
-	LEnd         stats.Float `json:"l_end"`         // loss after settling the end state (tier c); NaN otherwise
-	Drift        stats.Float `json:"drift"`         // minimum's loss minus LEnd when positive: lower ground found by the run
-	EtaLambdaMax stats.Float `json:"eta_lambda_max"`
-	Burn         int         `json:"burn"`
-	Window       int         `json:"window"`
-	Every        int         `json:"every"`
-	Evals        int         `json:"evals"`
-	Diverged     bool        `json:"diverged,omitempty"`
+	Seed         uint64          `json:"seed"`
+	Excess       jsonfloat.Float `json:"excess"`
+	PredC        jsonfloat.Float `json:"pred_c"`        // eta kappa/4 Tr C
+	PredH        jsonfloat.Float `json:"pred_h"`        // eta kappa/4 Tr H
+	PredDiscrete jsonfloat.Float `json:"pred_discrete"` // discrete Lyapunov, additive noise
+	PredExact    jsonfloat.Float `json:"pred_exact"`    // tier a: discrete, with state-dependent noise
+	Transient    jsonfloat.Float `json:"transient"`     // predicted window mean / stationary
+	LEnd         jsonfloat.Float `json:"l_end"`         // loss after settling the end state (tier c); NaN otherwise
+	Drift        jsonfloat.Float `json:"drift"`         // minimum's loss minus LEnd when positive: lower ground found by the run
+	EtaLambdaMax jsonfloat.Float `json:"eta_lambda_max"`
+	Burn         int             `json:"burn"`
+	Window       int             `json:"window"`
+	Every        int             `json:"every"`
+	Evals        int             `json:"evals"`
+	Diverged     bool            `json:"diverged,omitempty"`
 }
 
 type c2Trace struct {
-	Seed   uint64        `json:"seed"`
-	Step   []stats.Float `json:"step"`
-	Excess []stats.Float `json:"excess"`
-	Pred   stats.Float   `json:"pred"`
+	Seed   uint64            `json:"seed"`
+	Step   []jsonfloat.Float `json:"step"`
+	Excess []jsonfloat.Float `json:"excess"`
+	Pred   jsonfloat.Float   `json:"pred"`
 }
 
 // c2Setup is one seed's problem at its minimum.
@@ -412,12 +412,12 @@ func (c stationaryLoss) RunUnit(ctx context.Context, env *Env, spec Spec, u Unit
 	out := c2UnitResult{P: su.quad.P, Min: su.min}
 	// finish completes a run's record from its result.
 	finish := func(r c2RunRecord, res *stationaryResult) c2RunRecord {
-		r.Excess, r.Evals, r.Diverged = stats.Float(res.Excess), res.Evals, res.Diverged
-		r.LEnd, r.Drift = stats.Float(res.LEnd), 0
+		r.Excess, r.Evals, r.Diverged = jsonfloat.Float(res.Excess), res.Evals, res.Diverged
+		r.LEnd, r.Drift = jsonfloat.Float(res.LEnd), 0
 		if res.LEnd < su.lstar {
 			// The run found lower ground than the minimum: measure the
 			// excess from there (the minimum "reached by annealing").
-			r.Drift = stats.Float(su.lstar - res.LEnd)
+			r.Drift = jsonfloat.Float(su.lstar - res.LEnd)
 			r.Excess += r.Drift
 		}
 		return r
@@ -441,7 +441,7 @@ func (c stationaryLoss) RunUnit(ctx context.Context, env *Env, spec Spec, u Unit
 		out.Runs = append(out.Runs, r)
 		var tr *c2Trace
 		if res.TraceStep != nil {
-			tr = &c2Trace{Seed: s, Step: stats.Floats(res.TraceStep), Excess: stats.Floats(res.TraceValue), Pred: r.PredC}
+			tr = &c2Trace{Seed: s, Step: jsonfloat.Floats(res.TraceStep), Excess: jsonfloat.Floats(res.TraceValue), Pred: r.PredC}
 		}
 		out.Traces = append(out.Traces, tr)
 		if reshuffle {
@@ -616,15 +616,15 @@ func c2SetUp(ctx context.Context, t c2Tier, seed uint64) (*c2Setup, error) {
 		for _, v := range g {
 			gn += float64(v) * float64(v)
 		}
-		su.min.GradNorm = stats.Float(math.Sqrt(gn))
-		su.min.Accuracy = stats.Float(math.NaN())
+		su.min.GradNorm = jsonfloat.Float(math.Sqrt(gn))
+		su.min.Accuracy = jsonfloat.Float(math.NaN())
 	} else {
 		su.data = data.GaussianMixture(t.N, t.Dim, t.Classes, t.Sep, dataSeed)
 		info, err := findMinimum(ctx, m, su.data, t.Minimum, t.WeightDecay, seed)
 		if err != nil {
 			return nil, err
 		}
-		su.min.GradNorm, su.min.Accuracy, su.min.Newton = stats.Float(info.GradNorm), stats.Float(info.Accuracy), info.Newton
+		su.min.GradNorm, su.min.Accuracy, su.min.Newton = jsonfloat.Float(info.GradNorm), jsonfloat.Float(info.Accuracy), info.Newton
 		all := su.data.All()
 		h, err := denseHessian(m, all, t.WeightDecay)
 		if err != nil {
@@ -641,13 +641,13 @@ func c2SetUp(ctx context.Context, t c2Tier, seed uint64) (*c2Setup, error) {
 	}
 	su.lstar = objectiveValue(m, su.data.All(), t.WeightDecay)
 	q := su.quad
-	su.min.Loss, su.min.TrH, su.min.TrC = stats.Float(su.lstar), stats.Float(q.TrH), stats.Float(q.TrC)
-	su.min.LambdaMax, su.min.NullC = stats.Float(q.LambdaMax()), stats.Float(q.NullC())
+	su.min.Loss, su.min.TrH, su.min.TrC = jsonfloat.Float(su.lstar), jsonfloat.Float(q.TrH), jsonfloat.Float(q.TrC)
+	su.min.LambdaMax, su.min.NullC = jsonfloat.Float(q.LambdaMax()), jsonfloat.Float(q.NullC())
 	su.min.Rank, su.min.Negative = q.Rank()
-	su.min.LambdaMinPos = stats.Float(math.NaN())
+	su.min.LambdaMinPos = jsonfloat.Float(math.NaN())
 	for _, l := range q.Lambda {
 		if l > q.Tol {
-			su.min.LambdaMinPos = stats.Float(l)
+			su.min.LambdaMinPos = jsonfloat.Float(l)
 			break
 		}
 	}
@@ -660,22 +660,22 @@ func c2Plan(su *c2Setup, p c2Point, kappa float64, cfg c2Config, seed, index uin
 	eta := p.LR
 	rec := c2RunRecord{
 		Seed:         seed,
-		PredC:        stats.Float(q.FirstOrder(eta, kappa)),
-		PredH:        stats.Float(q.HessianForm(eta, kappa)),
-		PredDiscrete: stats.Float(q.Discrete(eta, kappa)),
-		PredExact:    stats.Float(math.NaN()),
-		EtaLambdaMax: stats.Float(eta * q.LambdaMax()),
+		PredC:        jsonfloat.Float(q.FirstOrder(eta, kappa)),
+		PredH:        jsonfloat.Float(q.HessianForm(eta, kappa)),
+		PredDiscrete: jsonfloat.Float(q.Discrete(eta, kappa)),
+		PredExact:    jsonfloat.Float(math.NaN()),
+		EtaLambdaMax: jsonfloat.Float(eta * q.LambdaMax()),
 	}
 	if su.z != nil {
 		if ex, err := lsExact(q, su.h, su.c, su.z, eta, kappa); err == nil {
-			rec.PredExact = stats.Float(ex)
+			rec.PredExact = jsonfloat.Float(ex)
 		}
 	}
 	tau := q.RelaxationSteps(eta, kappa)
 	rec.Burn = q.BurnIn(eta, kappa, c2BurnFrac, cfg.MaxSteps/2)
 	rec.Window = min(int(math.Ceil(cfg.Window*tau)), cfg.MaxSteps-rec.Burn)
 	rec.Every = max(1, int(tau/c2EvalsPerT))
-	rec.Transient = stats.Float(q.Transient(eta, kappa, rec.Burn, rec.Window))
+	rec.Transient = jsonfloat.Float(q.Transient(eta, kappa, rec.Burn, rec.Window))
 	run := &stationaryRun{
 		Model: su.model, Data: su.data, LStar: su.lstar, LR: eta, Batch: p.Batch,
 		Burn: rec.Burn, Window: rec.Window, Every: rec.Every, Seed: seed, Index: index,

@@ -3,10 +3,11 @@ package claims
 import (
 	"context"
 	"encoding/json"
-	"github.com/sgdclaims/sgdclaims/core/nn"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/sgdclaims/sgdclaims/core/nn"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"

@@ -48,8 +48,6 @@ func (s c2Summary) tier(id string) *c2TierSummary {
 	return nil
 }
 
-func nanInterval() stats.Interval { return stats.Interval{Estimate: nan(), Lo: nan(), Hi: nan()} }
-
 func meanOf(xs []float64) float64 {
 	var s float64
 	for _, x := range xs {
@@ -66,11 +64,11 @@ func c2Summarise(rec c2Record) c2Summary {
 		for _, m := range t.Minima {
 			ratios = append(ratios, float64(m.TrC/m.TrH))
 		}
-		ts.TrCOverTrH = interval(ratios)
+		ts.TrCOverTrH = stats.MeanTOrNaN(ratios, c2Level)
 		var xs, ys []float64
 		var groups []int
 		for _, p := range t.Points {
-			ps := c2PointSummary{LR: p.LR, Batch: p.Batch, Kappa: p.Kappa, Excess: nanInterval(), RatioC: nanInterval(), RatioH: nanInterval(), Reshuffled: nanInterval()}
+			ps := c2PointSummary{LR: p.LR, Batch: p.Batch, Kappa: p.Kappa, Excess: stats.NaNInterval(), RatioC: stats.NaNInterval(), RatioH: stats.NaNInterval(), Reshuffled: stats.NaNInterval()}
 			var ex, rc, rh, rd, rx, xc, tr, pc, ph []float64
 			for si, r := range p.Runs {
 				if r.Diverged || math.IsNaN(float64(r.Excess)) {
@@ -93,7 +91,7 @@ func c2Summarise(rec c2Record) c2Summary {
 				groups = append(groups, si)
 			}
 			if ps.Problem == "" {
-				ps.Excess, ps.RatioC, ps.RatioH = interval(ex), interval(rc), interval(rh)
+				ps.Excess, ps.RatioC, ps.RatioH = stats.MeanTOrNaN(ex, c2Level), stats.MeanTOrNaN(rc, c2Level), stats.MeanTOrNaN(rh, c2Level)
 				ps.RatioDiscrete, ps.RatioExact, ps.ExactOverC = meanOf(rd), meanOf(rx), meanOf(xc)
 				ps.Transient, ps.PredC, ps.PredH = meanOf(tr), meanOf(pc), meanOf(ph)
 			}
@@ -102,30 +100,19 @@ func c2Summarise(rec c2Record) c2Summary {
 				rr = append(rr, float64(r.Excess/r.PredC))
 			}
 			if len(rr) > 0 {
-				ps.Reshuffled = interval(rr)
+				ps.Reshuffled = stats.MeanTOrNaN(rr, c2Level)
 			}
 			ts.Points = append(ts.Points, ps)
 		}
 		f, err := stats.GroupedLogLogSlope(xs, ys, groups, c2Level)
 		if err != nil {
 			ts.SlopeErr = err.Error()
-			f = stats.Fit{Slope: nan(), SlopeCI: nanInterval()}
+			f = stats.Fit{Slope: math.NaN(), SlopeCI: stats.NaNInterval()}
 		}
 		ts.Slope = f
 		out.Tiers = append(out.Tiers, ts)
 	}
 	return out
-}
-
-// interval is the 95% t-interval across seeds, or NaN when it cannot be
-// formed (fewer than two finite values).
-func interval(xs []float64) stats.Interval {
-	iv, err := stats.MeanT(xs, c2Level)
-	if err != nil {
-		iv = nanInterval()
-		iv.Method = err.Error()
-	}
-	return iv
 }
 
 func (c stationaryLoss) Verdict(ev *Evidence) (*Verdict, error) {
@@ -160,7 +147,7 @@ func (c stationaryLoss) Verdict(ev *Evidence) (*Verdict, error) {
 		if decider >= 0 {
 			show = decider
 		}
-		ck := Check{Name: name, Statistic: stat, Threshold: threshold, Reason: reason, Outcome: o, Value: nanInterval()}
+		ck := Check{Name: name, Statistic: stat, Threshold: threshold, Reason: reason, Outcome: o, Value: stats.NaNInterval()}
 		if show >= 0 {
 			p := t.Points[show]
 			ck.Value = pick(p)
@@ -211,11 +198,7 @@ func (c stationaryLoss) Verdict(ev *Evidence) (*Verdict, error) {
 }
 
 func c2SummaryText(v *Verdict, sum c2Summary) string {
-	var parts []string
-	for _, ck := range v.Checks {
-		parts = append(parts, fmt.Sprintf("%s: %s", ck.Name, ck.Outcome))
-	}
-	s := "Per check: " + strings.Join(parts, "; ") + "."
+	s := PerCheck(v.Checks)
 	if b := sum.tier("b"); b != nil && !math.IsNaN(b.TrCOverTrH.Estimate) {
 		s += fmt.Sprintf(" At the softmax-regression minimum Tr(C)/Tr(H) = %.3g.", b.TrCOverTrH.Estimate)
 	}

@@ -66,7 +66,7 @@ func c3SummariseRun(r c3Run, lr float64, earlyStep int) c3RunSummary {
 	}
 	s.OK = true
 	s.Init = lam[0]
-	sm := median3(lam)
+	sm := stats.Median3(lam)
 	pi := 0
 	for i, v := range sm {
 		if v > sm[pi] {
@@ -103,19 +103,6 @@ func c3Summarise(rec c3Record) c3Summary {
 	for _, r := range rec.Points[0].Runs {
 		sum.Seeds = append(sum.Seeds, r.Seed)
 	}
-	iv := func(xs []float64, geo bool) stats.Interval {
-		var v stats.Interval
-		var err error
-		if geo {
-			v, err = geoMeanT(xs, c3Level)
-		} else {
-			v, err = stats.MeanT(xs, c3Level)
-		}
-		if err != nil {
-			return nanIv()
-		}
-		return v
-	}
 	for _, p := range rec.Points {
 		ps := c3PointSummary{c3Point: p.c3Point, Ratio: p.Ratio}
 		var peak, pe, t90, early, final, acc, maxEL, post []float64
@@ -130,8 +117,8 @@ func c3Summarise(rec c3Record) c3Summary {
 			early, final, acc = append(early, rs.Early), append(final, rs.Final), append(acc, rs.ValAcc)
 			maxEL, post = append(maxEL, rs.MaxEtaLam), append(post, rs.EtaLamPost)
 		}
-		ps.Peak, ps.PeakEpoch, ps.T90Frac = iv(peak, true), iv(pe, false), iv(t90, false)
-		ps.Early, ps.Final, ps.ValAcc = iv(early, true), iv(final, true), iv(acc, false)
+		ps.Peak, ps.PeakEpoch, ps.T90Frac = seedInterval(peak, true, c3Level), seedInterval(pe, false, c3Level), seedInterval(t90, false, c3Level)
+		ps.Early, ps.Final, ps.ValAcc = seedInterval(early, true, c3Level), seedInterval(final, true, c3Level), seedInterval(acc, false, c3Level)
 		ps.EtaPeak, ps.EtaFinal = p.LR*ps.Peak.Estimate, p.LR*ps.Final.Estimate
 		ps.MaxEtaLam, ps.EtaLamPost = math.NaN(), stats.Mean(post)
 		if len(maxEL) > 0 {
@@ -162,7 +149,7 @@ func c3Summarise(rec c3Record) c3Summary {
 			for _, l := range tr {
 				col = append(col, l[i])
 			}
-			m := iv(col, true)
+			m := seedInterval(col, true, c3Level)
 			if len(col) == 1 {
 				m = stats.Interval{Estimate: col[0], Lo: col[0], Hi: col[0]}
 			}
@@ -184,7 +171,7 @@ func c3Summarise(rec c3Record) c3Summary {
 			sum.TauErr = fmt.Sprintf("seed %d: a run diverged or was not measured", s)
 			continue
 		}
-		sum.Taus = append(sum.Taus, kendallTau(e, f))
+		sum.Taus = append(sum.Taus, stats.KendallTau(e, f))
 		sum.EarlyOrder, sum.FinalOrder = append(sum.EarlyOrder, c3Order(e)), append(sum.FinalOrder, c3Order(f))
 	}
 	if sum.TauErr == "" {
@@ -195,7 +182,7 @@ func c3Summarise(rec c3Record) c3Summary {
 		}
 	}
 	if sum.TauErr != "" {
-		sum.Tau = nanIv()
+		sum.Tau = stats.NaNInterval()
 	}
 	var x, y []float64
 	for _, p := range sum.Points {
@@ -258,7 +245,7 @@ func (lockIn) Verdict(ev *Evidence) (*Verdict, error) {
 		}
 	}
 	o, decider := AllOf(outs)
-	a.Outcome, a.Value = o, nanIv()
+	a.Outcome, a.Value = o, stats.NaNInterval()
 	show := worst
 	if decider >= 0 {
 		show = decider
@@ -270,7 +257,7 @@ func (lockIn) Verdict(ev *Evidence) (*Verdict, error) {
 	}
 	var all []string
 	for _, p := range sum.Points {
-		all = append(all, fmt.Sprintf("(%g, %d) %s", p.LR, p.Batch, fmtG(p.T90Frac.Estimate)))
+		all = append(all, fmt.Sprintf("(%g, %d) %s", p.LR, p.Batch, stats.G3(p.T90Frac.Estimate)))
 	}
 	a.Detail += "; all: " + strings.Join(all, ", ")
 
@@ -308,11 +295,7 @@ func (lockIn) Verdict(ev *Evidence) (*Verdict, error) {
 }
 
 func c3SummaryText(v *Verdict, sum c3Summary) string {
-	var parts []string
-	for _, ck := range v.Checks {
-		parts = append(parts, fmt.Sprintf("%s: %s", ck.Name, ck.Outcome))
-	}
-	s := "Per check: " + strings.Join(parts, "; ") + "."
+	s := PerCheck(v.Checks)
 	// eta lambda_max against 2: at the smoothed peak, after the early
 	// phase (mean), and the largest single measurement.
 	lo, hi, plo, phi, maxEL := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1), math.Inf(-1)
@@ -377,8 +360,8 @@ func c3Tables(sum c3Summary, cfg c3Config) []Table {
 				init = append(init, r.Init)
 			}
 		}
-		t.Rows = append(t.Rows, []string{fmtG(p.LR), fmt.Sprint(p.Batch), fmtG(p.Ratio), fmtG(stats.Mean(init)), fmtIv(p.Peak), fmtIv(p.PeakEpoch),
-			fmtIv(p.T90Frac), fmtIv(p.Early), fmtIv(p.Final), fmtG(p.EtaPeak), fmtG(p.EtaFinal), fmtG(p.MaxEtaLam), fmtPct(p.ValAcc)})
+		t.Rows = append(t.Rows, []string{stats.G3(p.LR), fmt.Sprint(p.Batch), stats.G3(p.Ratio), stats.G3(stats.Mean(init)), p.Peak.String(), p.PeakEpoch.String(),
+			p.T90Frac.String(), p.Early.String(), p.Final.String(), stats.G3(p.EtaPeak), stats.G3(p.EtaFinal), stats.G3(p.MaxEtaLam), p.ValAcc.Format("%.2f", 100)})
 	}
 	o := Table{
 		Title:   "C3: the order of lambda_max across (eta, S), early and final, per seed",

@@ -35,23 +35,6 @@ func c4Figures(sum c4Summary) map[string]float64 {
 	return f
 }
 
-func c4Pct(iv stats.Interval) string {
-	if math.IsNaN(iv.Estimate) {
-		return "n/a"
-	}
-	if math.IsNaN(iv.Lo) {
-		return fmt.Sprintf("%.1f", 100*iv.Estimate)
-	}
-	return fmt.Sprintf("%.1f [%.1f, %.1f]", 100*iv.Estimate, 100*iv.Lo, 100*iv.Hi)
-}
-
-func c4Ep(iv stats.Interval) string {
-	if math.IsNaN(iv.Estimate) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.1f [%.1f, %.1f]", iv.Estimate, iv.Lo, iv.Hi)
-}
-
 func c4Tables(rec c4Record, sum c4Summary) []Table {
 	win := fmt.Sprintf("epoch %d (mean of epochs %d-%d)", sum.FixedEpoch, sum.FixedEpoch-sum.Window+1, sum.FixedEpoch)
 	main := Table{
@@ -65,8 +48,8 @@ func c4Tables(rec c4Record, sum c4Summary) []Table {
 			"CSR", "half-time clean (epochs)", "half-time mislabelled (epochs)"},
 	}
 	for _, r := range sum.Rows {
-		main.Rows = append(main.Rows, []string{r.Name, c4Pct(r.MisIv), c4Pct(r.MisTrueIv), c4Pct(r.CleanIv), c4Pct(r.ValIv), c4Pct(r.BestValIv),
-			c4Pct(r.CSRIv), c4Ep(r.HalfCleanIv), c4Ep(r.HalfMisIv)})
+		main.Rows = append(main.Rows, []string{r.Name, r.MisIv.Format("%.1f", 100), r.MisTrueIv.Format("%.1f", 100), r.CleanIv.Format("%.1f", 100), r.ValIv.Format("%.1f", 100), r.BestValIv.Format("%.1f", 100),
+			r.CSRIv.Format("%.1f", 100), r.HalfCleanIv.Format("%.1f", 1), r.HalfMisIv.Format("%.1f", 1)})
 	}
 	diff := Table{
 		Title: "C4: paired differences against the unregularised network (same seed: same data, initialisation and order)",
@@ -81,7 +64,7 @@ func c4Tables(rec c4Record, sum c4Summary) []Table {
 		if i == sum.Base {
 			continue
 		}
-		diff.Rows = append(diff.Rows, []string{r.Name, c4Pct(r.CutIv), c4Pct(r.ValDiffIv), c4Pct(r.BestValDiffIv), c4Pct(r.CSRDiffIv), c4Pct(r.CSRHeldDiffIv)})
+		diff.Rows = append(diff.Rows, []string{r.Name, r.CutIv.Format("%.1f", 100), r.ValDiffIv.Format("%.1f", 100), r.BestValDiffIv.Format("%.1f", 100), r.CSRDiffIv.Format("%.1f", 100), r.CSRHeldDiffIv.Format("%.1f", 100)})
 	}
 	csr := Table{
 		Title: "C4: critical sample ratio along training (%)",
@@ -100,15 +83,15 @@ func c4Tables(rec c4Record, sum c4Summary) []Table {
 	for _, r := range sum.Rows {
 		row := []string{r.Name}
 		for _, iv := range r.CSRCurve {
-			row = append(row, c4Pct(iv))
+			row = append(row, iv.Format("%.1f", 100))
 		}
-		csr.Rows = append(csr.Rows, append(row, c4Pct(r.CSRCleanIv), c4Pct(r.CSRMisIv)))
+		csr.Rows = append(csr.Rows, append(row, r.CSRCleanIv.Format("%.1f", 100), r.CSRMisIv.Format("%.1f", 100)))
 	}
 	if rec.CSR.HeldOut > 0 {
 		for _, r := range sum.Rows {
 			row := []string{r.Name + " (held-out)"}
 			for _, iv := range r.CSRHeldCurve {
-				row = append(row, c4Pct(iv))
+				row = append(row, iv.Format("%.1f", 100))
 			}
 			csr.Rows = append(csr.Rows, append(row, "", ""))
 		}

@@ -9,13 +9,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sgdclaims/sgdclaims/claims/stats"
 	"github.com/sgdclaims/sgdclaims/core/curvature"
 	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/nn"
 	"github.com/sgdclaims/sgdclaims/core/optim"
 	"github.com/sgdclaims/sgdclaims/core/rng"
 	"github.com/sgdclaims/sgdclaims/core/train"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 // C4: explicit regularisers slow memorisation (P2, Arpit et al. 2017, "A
@@ -270,22 +270,22 @@ type c4RowRecord struct {
 // c4RunRecord holds one run's curves; index e of a curve is after epoch e
 // (0 = at initialisation). Epochs after a divergence are NaN.
 type c4RunRecord struct {
-	Seed        uint64        `json:"seed"`
-	Clean       []stats.Float `json:"clean_acc"`              // clean rows, their labels
-	Mislabelled []stats.Float `json:"mislabelled_acc"`        // mislabelled rows, their noisy labels
-	MisTrue     []stats.Float `json:"mislabelled_true_acc"`   // mislabelled rows, their clean labels
-	Val         []stats.Float `json:"val_acc"`                // clean validation set
-	TrainLoss   []stats.Float `json:"train_loss"`             // running mean over the epoch's batches, as trained
-	CSR         []c4CSRPoint  `json:"csr"`                    // at CSR.Epochs
-	Diverged    int           `json:"diverged_step,omitzero"` // step of a NaN loss, 0 if none
+	Seed        uint64            `json:"seed"`
+	Clean       []jsonfloat.Float `json:"clean_acc"`              // clean rows, their labels
+	Mislabelled []jsonfloat.Float `json:"mislabelled_acc"`        // mislabelled rows, their noisy labels
+	MisTrue     []jsonfloat.Float `json:"mislabelled_true_acc"`   // mislabelled rows, their clean labels
+	Val         []jsonfloat.Float `json:"val_acc"`                // clean validation set
+	TrainLoss   []jsonfloat.Float `json:"train_loss"`             // running mean over the epoch's batches, as trained
+	CSR         []c4CSRPoint      `json:"csr"`                    // at CSR.Epochs
+	Diverged    int               `json:"diverged_step,omitzero"` // step of a NaN loss, 0 if none
 }
 
 type c4CSRPoint struct {
-	Epoch       int         `json:"epoch"`
-	Ratio       stats.Float `json:"ratio"`
-	Clean       stats.Float `json:"clean"`       // among the set's clean rows
-	Mislabelled stats.Float `json:"mislabelled"` // among its mislabelled rows
-	HeldOut     stats.Float `json:"held_out"`    // on the held-out clean images (NaN if not measured)
+	Epoch       int             `json:"epoch"`
+	Ratio       jsonfloat.Float `json:"ratio"`
+	Clean       jsonfloat.Float `json:"clean"`       // among the set's clean rows
+	Mislabelled jsonfloat.Float `json:"mislabelled"` // among its mislabelled rows
+	HeldOut     jsonfloat.Float `json:"held_out"`    // on the held-out clean images (NaN if not measured)
 }
 
 // c4Data is one seed's data: the noisy training subset split into parts, the
@@ -494,18 +494,18 @@ func c4Train(ctx context.Context, cfg c4Config, reg c4Reg, d *c4Data, seed uint6
 	m.Dropout = float32(reg.Dropout)
 	n := cfg.Epochs + 1
 	r := c4RunRecord{Seed: seed}
-	for _, p := range []*[]stats.Float{&r.Clean, &r.Mislabelled, &r.MisTrue, &r.Val, &r.TrainLoss} {
-		*p = make([]stats.Float, n)
+	for _, p := range []*[]jsonfloat.Float{&r.Clean, &r.Mislabelled, &r.MisTrue, &r.Val, &r.TrainLoss} {
+		*p = make([]jsonfloat.Float, n)
 		for e := range *p {
-			(*p)[e] = stats.Float(math.NaN())
+			(*p)[e] = jsonfloat.Float(math.NaN())
 		}
 	}
 	logits := make([]float32, d.train.N*m.OutputDim())
 	measure := func(epoch int) error {
 		c, mi, mt := c4PartAccuracies(m, d, logits)
-		r.Clean[epoch], r.Mislabelled[epoch], r.MisTrue[epoch] = stats.Float(c), stats.Float(mi), stats.Float(mt)
+		r.Clean[epoch], r.Mislabelled[epoch], r.MisTrue[epoch] = jsonfloat.Float(c), jsonfloat.Float(mi), jsonfloat.Float(mt)
 		_, hits := m.Evaluate(d.val.All())
-		r.Val[epoch] = stats.Float(float64(hits) / float64(d.val.N))
+		r.Val[epoch] = jsonfloat.Float(float64(hits) / float64(d.val.N))
 		if slices.Contains(cfg.CSR.Epochs, epoch) {
 			p, err := c4MeasureCSR(ctx, m, cfg.CSR, d, seed, epoch)
 			if err != nil {
@@ -533,7 +533,7 @@ func c4Train(ctx context.Context, cfg c4Config, reg c4Reg, d *c4Data, seed uint6
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			r.TrainLoss[s.Epoch] = stats.Float(s.TrainLoss)
+			r.TrainLoss[s.Epoch] = jsonfloat.Float(s.TrainLoss)
 			if err := measure(s.Epoch); err != nil {
 				return err
 			}
@@ -618,7 +618,7 @@ func c4MeasureCSR(ctx context.Context, m *nn.Model, cs c4CSR, d *c4Data, seed ui
 			}
 		}
 	}
-	pt := c4CSRPoint{Epoch: epoch, Ratio: stats.Float(res.Ratio), Clean: stats.Float(c4Frac(cc, nc)), Mislabelled: stats.Float(c4Frac(cm, nm)), HeldOut: stats.Float(math.NaN())}
+	pt := c4CSRPoint{Epoch: epoch, Ratio: jsonfloat.Float(res.Ratio), Clean: jsonfloat.Float(c4Frac(cc, nc)), Mislabelled: jsonfloat.Float(c4Frac(cm, nm)), HeldOut: jsonfloat.Float(math.NaN())}
 	if d.held.N > 0 {
 		h, err := curvature.CriticalSampleRatioContext(ctx, m, d.held, curvature.CSRConfig{
 			Radius: cs.Radius, Step: cs.Step, NoiseStd: cs.NoiseStd, MaxIter: cs.MaxIter,
@@ -627,7 +627,7 @@ func c4MeasureCSR(ctx context.Context, m *nn.Model, cs c4CSR, d *c4Data, seed ui
 		if err != nil {
 			return c4CSRPoint{}, err
 		}
-		pt.HeldOut = stats.Float(h.Ratio)
+		pt.HeldOut = jsonfloat.Float(h.Ratio)
 	}
 	return pt, nil
 }

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/sgdclaims/sgdclaims/claims/stats"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 // TestClaimC4 runs C4 at the quick scale and asserts its verdict and figures
@@ -98,13 +98,13 @@ func c4Synthetic(mis0, misP, val0, valP float64) c4Record {
 		r := c4RunRecord{Seed: seed}
 		for e := 0; e <= epochs; e++ {
 			f := float64(e) / epochs
-			r.Clean = append(r.Clean, stats.Float(0.1+0.85*math.Min(1, 4*f)))
-			r.Mislabelled = append(r.Mislabelled, stats.Float(0.02+(mis-0.02)*f*f))
-			r.MisTrue = append(r.MisTrue, stats.Float(0.9-0.8*f*f))
-			r.Val = append(r.Val, stats.Float(val+0.001*float64(seed)))
+			r.Clean = append(r.Clean, jsonfloat.Float(0.1+0.85*math.Min(1, 4*f)))
+			r.Mislabelled = append(r.Mislabelled, jsonfloat.Float(0.02+(mis-0.02)*f*f))
+			r.MisTrue = append(r.MisTrue, jsonfloat.Float(0.9-0.8*f*f))
+			r.Val = append(r.Val, jsonfloat.Float(val+0.001*float64(seed)))
 			r.TrainLoss = append(r.TrainLoss, 1)
 		}
-		r.CSR = []c4CSRPoint{{Epoch: 0, Ratio: 0.3}, {Epoch: epochs, Ratio: stats.Float(csr + 0.01*float64(seed))}}
+		r.CSR = []c4CSRPoint{{Epoch: 0, Ratio: 0.3}, {Epoch: epochs, Ratio: jsonfloat.Float(csr + 0.01*float64(seed))}}
 		return r
 	}
 	base := c4RowRecord{c4Reg: c4Reg{Name: "dropout 0"}}

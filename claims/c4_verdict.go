@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sgdclaims/sgdclaims/claims/stats"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 // c4RowSummary condenses one regulariser row across seeds. Per-seed values
@@ -71,21 +72,6 @@ func c4Key(r c4Reg) string {
 	return fmt.Sprintf("p%g", r.Dropout)
 }
 
-func c4NaN() stats.Interval {
-	return stats.Interval{Estimate: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
-}
-
-// c4Interval is the 95% t-interval across seeds, NaN (with the reason in
-// Method) when it cannot be formed.
-func c4Interval(xs []float64) stats.Interval {
-	iv, err := stats.MeanT(xs, c4Level)
-	if err != nil {
-		iv = c4NaN()
-		iv.Method = err.Error()
-	}
-	return iv
-}
-
 // c4WindowMean is the mean of curve over epochs fixed-window+1 .. fixed; NaN
 // if any of them is NaN or missing.
 func c4WindowMean(curve []float64, fixed, window int) float64 {
@@ -125,13 +111,13 @@ func c4Summarise(rec c4Record) c4Summary {
 		n := rec.Epochs + 1
 		rs.MisCurve, rs.CleanCurve, rs.ValCurve = make([]float64, n), make([]float64, n), make([]float64, n)
 		for _, r := range row.Runs {
-			mis, clean, val := stats.Float64s(r.Mislabelled), stats.Float64s(r.Clean), stats.Float64s(r.Val)
+			mis, clean, val := jsonfloat.Float64s(r.Mislabelled), jsonfloat.Float64s(r.Clean), jsonfloat.Float64s(r.Val)
 			if r.Diverged > 0 {
 				rs.Diverged = append(rs.Diverged, fmt.Sprintf("seed %d diverged at step %d", r.Seed, r.Diverged))
 			}
 			m := c4WindowMean(mis, fe, w)
 			rs.Mis = append(rs.Mis, m)
-			rs.MisTrue = append(rs.MisTrue, c4WindowMean(stats.Float64s(r.MisTrue), fe, w))
+			rs.MisTrue = append(rs.MisTrue, c4WindowMean(jsonfloat.Float64s(r.MisTrue), fe, w))
 			c := c4WindowMean(clean, fe, w)
 			rs.Clean = append(rs.Clean, c)
 			rs.Val = append(rs.Val, c4WindowMean(val, fe, w))
@@ -162,9 +148,9 @@ func c4Summarise(rec c4Record) c4Summary {
 				rs.ValCurve[e] += val[e] / k
 			}
 		}
-		rs.MisIv, rs.MisTrueIv, rs.CleanIv, rs.ValIv = c4Interval(rs.Mis), c4Interval(rs.MisTrue), c4Interval(rs.Clean), c4Interval(rs.Val)
-		rs.CSRIv, rs.BestValIv = c4Interval(rs.CSR), c4Interval(rs.BestVal)
-		rs.HalfCleanIv, rs.HalfMisIv, rs.HalfGapIv = c4Interval(rs.HalfClean), c4Interval(rs.HalfMis), c4Interval(rs.HalfGap)
+		rs.MisIv, rs.MisTrueIv, rs.CleanIv, rs.ValIv = stats.MeanTOrNaN(rs.Mis, c4Level), stats.MeanTOrNaN(rs.MisTrue, c4Level), stats.MeanTOrNaN(rs.Clean, c4Level), stats.MeanTOrNaN(rs.Val, c4Level)
+		rs.CSRIv, rs.BestValIv = stats.MeanTOrNaN(rs.CSR, c4Level), stats.MeanTOrNaN(rs.BestVal, c4Level)
+		rs.HalfCleanIv, rs.HalfMisIv, rs.HalfGapIv = stats.MeanTOrNaN(rs.HalfClean, c4Level), stats.MeanTOrNaN(rs.HalfMis, c4Level), stats.MeanTOrNaN(rs.HalfGap, c4Level)
 		// CSR along training, and split by part at the fixed epoch.
 		rs.CSREpochs = rec.CSR.Epochs
 		for _, e := range rec.CSR.Epochs {
@@ -178,8 +164,8 @@ func c4Summarise(rec c4Record) c4Summary {
 				}
 				xs, hs = append(xs, v), append(hs, h)
 			}
-			rs.CSRCurve = append(rs.CSRCurve, c4Interval(xs))
-			rs.CSRHeldCurve = append(rs.CSRHeldCurve, c4Interval(hs))
+			rs.CSRCurve = append(rs.CSRCurve, stats.MeanTOrNaN(xs, c4Level))
+			rs.CSRHeldCurve = append(rs.CSRHeldCurve, stats.MeanTOrNaN(hs, c4Level))
 			if e == fe {
 				rs.CSRHeld = hs
 			}
@@ -200,7 +186,7 @@ func c4Summarise(rec c4Record) c4Summary {
 			}
 			cc, cm = append(cc, vc), append(cm, vm)
 		}
-		rs.CSRCleanIv, rs.CSRMisIv, rs.CSRHeldIv = c4Interval(cc), c4Interval(cm), c4Interval(rs.CSRHeld)
+		rs.CSRCleanIv, rs.CSRMisIv, rs.CSRHeldIv = stats.MeanTOrNaN(cc, c4Level), stats.MeanTOrNaN(cm, c4Level), stats.MeanTOrNaN(rs.CSRHeld, c4Level)
 		sum.Rows = append(sum.Rows, rs)
 	}
 	if sum.Base >= 0 {
@@ -221,10 +207,10 @@ func c4Summarise(rec c4Record) c4Summary {
 	}
 	for i := range sum.Rows {
 		rs := &sum.Rows[i]
-		rs.CutIv, rs.ValDiffIv, rs.BestValDiffIv, rs.CSRDiffIv, rs.CSRHeldDiffIv = c4NaN(), c4NaN(), c4NaN(), c4NaN(), c4NaN()
+		rs.CutIv, rs.ValDiffIv, rs.BestValDiffIv, rs.CSRDiffIv, rs.CSRHeldDiffIv = stats.NaNInterval(), stats.NaNInterval(), stats.NaNInterval(), stats.NaNInterval(), stats.NaNInterval()
 		if rs.Cut != nil && i != sum.Base {
-			rs.CutIv, rs.ValDiffIv, rs.BestValDiffIv, rs.CSRDiffIv = c4Interval(rs.Cut), c4Interval(rs.ValDiff), c4Interval(rs.BestValDiff), c4Interval(rs.CSRDiff)
-			rs.CSRHeldDiffIv = c4Interval(rs.CSRHeldDiff)
+			rs.CutIv, rs.ValDiffIv, rs.BestValDiffIv, rs.CSRDiffIv = stats.MeanTOrNaN(rs.Cut, c4Level), stats.MeanTOrNaN(rs.ValDiff, c4Level), stats.MeanTOrNaN(rs.BestValDiff, c4Level), stats.MeanTOrNaN(rs.CSRDiff, c4Level)
+			rs.CSRHeldDiffIv = stats.MeanTOrNaN(rs.CSRHeldDiff, c4Level)
 		}
 	}
 	return sum
@@ -275,18 +261,18 @@ func (c memorisation) Verdict(ev *Evidence) (*Verdict, error) {
 			Statistic: fmt.Sprintf("mislabelled-row accuracy (noisy labels) of p = 0 minus p = %g at %s, paired by seed", r.Dropout, fe),
 			Threshold: fmt.Sprintf("95%% CI above %g", t), Reason: reason,
 			Value: r.CutIv, Outcome: c4Above(r.CutIv, t),
-			Detail: fmt.Sprintf("p = 0: %s, p = %g: %s; per seed cut %s", c4Iv(base.MisIv), r.Dropout, c4Iv(r.MisIv), c4List(r.Cut, "%.3f"))})
+			Detail: fmt.Sprintf("p = 0: %s, p = %g: %s; per seed cut %s", base.MisIv.String(), r.Dropout, r.MisIv.String(), c4List(r.Cut, "%.3f"))})
 	}
 
 	// 2 and 3. Clean learning not hindered, across dropout rates.
 	valCheck := func(name, stat string, pick func(c4RowSummary) (stats.Interval, []float64), reason string) Check {
-		ck := Check{Name: name, Statistic: stat, Threshold: fmt.Sprintf("95%% CI above %g for every dropout rate", -c4ValDrop), Reason: reason, Value: c4NaN()}
+		ck := Check{Name: name, Statistic: stat, Threshold: fmt.Sprintf("95%% CI above %g for every dropout rate", -c4ValDrop), Reason: reason, Value: stats.NaNInterval()}
 		var outs []Outcome
 		var parts []string
 		for _, i := range drops {
 			iv, per := pick(sum.Rows[i])
 			outs = append(outs, c4Above(iv, -c4ValDrop))
-			parts = append(parts, fmt.Sprintf("p = %g: %s (per seed %s)", sum.Rows[i].Dropout, c4Iv(iv), c4List(per, "%+.4f")))
+			parts = append(parts, fmt.Sprintf("p = %g: %s (per seed %s)", sum.Rows[i].Dropout, iv.String(), c4List(per, "%+.4f")))
 		}
 		o, at := AllOf(outs)
 		ck.Outcome = o
@@ -341,7 +327,7 @@ func (c memorisation) Verdict(ev *Evidence) (*Verdict, error) {
 	} else {
 		r := sum.Rows[strong]
 		csr.Value, csr.Outcome = r.CSRDiffIv, c4Above(r.CSRDiffIv, c4CSRMargin)
-		csr.Detail = fmt.Sprintf("p = 0: %s, p = %g: %s; per seed difference %s", c4Iv(base.CSRIv), r.Dropout, c4Iv(r.CSRIv), c4List(r.CSRDiff, "%+.3f"))
+		csr.Detail = fmt.Sprintf("p = 0: %s, p = %g: %s; per seed difference %s", base.CSRIv.String(), r.Dropout, r.CSRIv.String(), c4List(r.CSRDiff, "%+.3f"))
 	}
 	checks = append(checks, csr)
 	for _, r := range sum.Rows {
@@ -358,11 +344,7 @@ func (c memorisation) Verdict(ev *Evidence) (*Verdict, error) {
 }
 
 func c4SummaryText(v *Verdict, sum c4Summary) string {
-	var parts []string
-	for _, ck := range v.Checks {
-		parts = append(parts, fmt.Sprintf("%s: %s", ck.Name, ck.Outcome))
-	}
-	s := "Per check: " + strings.Join(parts, "; ") + "."
+	s := PerCheck(v.Checks)
 	b := sum.Rows[sum.Base]
 	for _, i := range sum.dropoutRows() {
 		r := sum.Rows[i]
@@ -372,13 +354,6 @@ func c4SummaryText(v *Verdict, sum c4Summary) string {
 		}
 	}
 	return s
-}
-
-func c4Iv(iv stats.Interval) string {
-	if math.IsNaN(iv.Estimate) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.3g [%.3g, %.3g]", iv.Estimate, iv.Lo, iv.Hi)
 }
 
 func c4List(xs []float64, format string) string {

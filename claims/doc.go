@@ -80,7 +80,7 @@
 //     honour ctx. Return
 //     an Evidence with:
 //     - Measurements: your raw record (SetMeasurements) - everything the
-//     verdict needs, per seed; use stats.Float for values that may be NaN;
+//     verdict needs, per seed; use jsonfloat.Float for values that may be NaN;
 //     - Figures: the key numbers by stable name ("a/ratio_C/p0"); goldens
 //     compare them and BenchmarkClaim reports them;
 //     - Tables (preformatted cells), Plots (title, axis labels with units and
@@ -98,7 +98,7 @@
 //     (or per seed and tier, ...), named by their values with the seed
 //     last ("eta=0.05 S=64 seed=3"), with a rough relative Cost;
 //     - RunUnit(ctx, env, spec, u): one unit's work; its result must be
-//     deterministic (no wall times) and survive JSON (stats.Float for NaN);
+//     deterministic (no wall times) and survive JSON (jsonfloat.Float for NaN);
 //     decide anything seed-dependent from u.Seed, never from a position;
 //     - Merge(env, spec, seeds, results): the Evidence from the units of
 //     the given seeds. A sweep that is not finished merges only the seeds

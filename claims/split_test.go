@@ -15,6 +15,7 @@ import (
 
 	"github.com/sgdclaims/sgdclaims/claims/stats"
 	"github.com/sgdclaims/sgdclaims/core/rng"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 // checkSplit is the contract of a claim that splits, on a (small) spec with
@@ -128,13 +129,13 @@ func (splitFake) Units(spec Spec) []Unit {
 	return us
 }
 func (splitFake) RunUnit(ctx context.Context, env *Env, spec Spec, u Unit) (any, error) {
-	return stats.Float(1 + 0.01*rng.New(u.Seed, "fake", 0).Normal()), nil
+	return jsonfloat.Float(1 + 0.01*rng.New(u.Seed, "fake", 0).Normal()), nil
 }
 func (f splitFake) Merge(env *Env, spec Spec, seeds []uint64, results map[string]json.RawMessage) (*Evidence, error) {
-	var xs []stats.Float
+	var xs []jsonfloat.Float
 	for _, s := range seeds {
 		for p := range 2 {
-			var x stats.Float
+			var x jsonfloat.Float
 			if err := json.Unmarshal(results[fmt.Sprintf("p=%d seed=%d", p, s)], &x); err != nil {
 				return nil, err
 			}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/sgdclaims/sgdclaims/claims/stats"
@@ -14,6 +13,7 @@ import (
 	"github.com/sgdclaims/sgdclaims/core/nn"
 	"github.com/sgdclaims/sgdclaims/core/optim"
 	"github.com/sgdclaims/sgdclaims/core/train"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 // This file holds what C1 and C3 share: the MNIST split they train on, and a
@@ -95,11 +95,11 @@ type curvRun struct {
 
 // curvPoint is one lambda_max measurement along a trajectory.
 type curvPoint struct {
-	Step     int         `json:"step"`
-	Epoch    float64     `json:"epoch"` // Step / steps per epoch
-	Lambda   stats.Float `json:"lambda"`
-	Residual stats.Float `json:"residual"` // Lanczos Ritz residual (an eigenvalue lies within it)
-	HVPs     int         `json:"hvps"`
+	Step     int             `json:"step"`
+	Epoch    float64         `json:"epoch"` // Step / steps per epoch
+	Lambda   jsonfloat.Float `json:"lambda"`
+	Residual jsonfloat.Float `json:"residual"` // Lanczos Ritz residual (an eigenvalue lies within it)
+	HVPs     int             `json:"hvps"`
 }
 
 // curvResult is what a curvRun measured.
@@ -110,15 +110,15 @@ type curvResult struct {
 	Diverged      bool        `json:"diverged,omitempty"`
 	DivergedStep  int         `json:"diverged_step,omitempty"`
 	// At the end of training (NaN after divergence).
-	Lambda    stats.Float `json:"lambda"`
-	Residual  stats.Float `json:"residual"`
-	TrH       stats.Float `json:"tr_h"`
-	TrHSE     stats.Float `json:"tr_h_se"`
-	TrainLoss stats.Float `json:"train_loss"` // evaluation mode, whole training part
-	TrainAcc  stats.Float `json:"train_acc"`
-	ValLoss   stats.Float `json:"val_loss"`
-	ValAcc    stats.Float `json:"val_acc"`
-	HVPs      int         `json:"hvps"` // all Hessian-vector products of the run
+	Lambda    jsonfloat.Float `json:"lambda"`
+	Residual  jsonfloat.Float `json:"residual"`
+	TrH       jsonfloat.Float `json:"tr_h"`
+	TrHSE     jsonfloat.Float `json:"tr_h_se"`
+	TrainLoss jsonfloat.Float `json:"train_loss"` // evaluation mode, whole training part
+	TrainAcc  jsonfloat.Float `json:"train_acc"`
+	ValLoss   jsonfloat.Float `json:"val_loss"`
+	ValAcc    jsonfloat.Float `json:"val_acc"`
+	HVPs      int             `json:"hvps"` // all Hessian-vector products of the run
 	// Seconds is the run's wall time, for logs; not stored, so that a
 	// unit's result is deterministic (a sweep stamps its own wall time).
 	Seconds float64 `json:"-"`
@@ -167,7 +167,7 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		}
 		res.Points = append(res.Points, curvPoint{
 			Step: step, Epoch: float64(step) / float64(spe),
-			Lambda: stats.Float(e.Top[0].Value), Residual: stats.Float(e.Top[0].Residual), HVPs: e.Applications,
+			Lambda: jsonfloat.Float(e.Top[0].Value), Residual: jsonfloat.Float(e.Top[0].Residual), HVPs: e.Applications,
 		})
 		return nil
 	}
@@ -204,7 +204,7 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		return nil, err
 	}
 	res.Steps = tr.Steps
-	nan := stats.Float(math.NaN())
+	nan := jsonfloat.Float(math.NaN())
 	res.Lambda, res.Residual, res.TrH, res.TrHSE = nan, nan, nan, nan
 	res.TrainLoss, res.TrainAcc, res.ValLoss, res.ValAcc = nan, nan, nan, nan
 	if tr.Diverged || m.CheckFinite() != nil {
@@ -213,9 +213,9 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		return res, nil
 	}
 	l, hits := m.Evaluate(p.Train.All())
-	res.TrainLoss, res.TrainAcc = stats.Float(l), stats.Float(float64(hits)/float64(p.Train.N))
+	res.TrainLoss, res.TrainAcc = jsonfloat.Float(l), jsonfloat.Float(float64(hits)/float64(p.Train.N))
 	l, hits = m.Evaluate(p.Val.All())
-	res.ValLoss, res.ValAcc = stats.Float(l), stats.Float(float64(hits)/float64(p.Val.N))
+	res.ValLoss, res.ValAcc = jsonfloat.Float(l), jsonfloat.Float(float64(hits)/float64(p.Val.N))
 	// lambda_max at the end: the last trajectory point when it is there.
 	if n := len(res.Points); n > 0 && res.Points[n-1].Step == res.Steps {
 		res.Lambda, res.Residual = res.Points[n-1].Lambda, res.Points[n-1].Residual
@@ -228,7 +228,7 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		}
 		op = o
 		res.HVPs += e.Applications
-		res.Lambda, res.Residual = stats.Float(e.Top[0].Value), stats.Float(e.Top[0].Residual)
+		res.Lambda, res.Residual = jsonfloat.Float(e.Top[0].Value), jsonfloat.Float(e.Top[0].Residual)
 		if res.LambdaStamp == "" {
 			res.LambdaStamp = e.Stamp.String()
 		}
@@ -239,7 +239,7 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 			return nil, fmt.Errorf("Tr(H) at the end: %w", err)
 		}
 		res.HVPs += t.Applications
-		res.TrH, res.TrHSE = stats.Float(t.Value), stats.Float(t.StdErr)
+		res.TrH, res.TrHSE = jsonfloat.Float(t.Value), jsonfloat.Float(t.StdErr)
 		res.TraceStamp = t.Stamp.String()
 	}
 	res.Seconds = time.Since(start).Seconds()
@@ -260,105 +260,6 @@ func zoomSteps(last, n int) []int {
 		}
 	}
 	return out
-}
-
-// median3 smooths a series by the median of each value and its neighbours
-// (the ends keep their own value): one SGD fluctuation of lambda_max, up or
-// down, does not move a peak or a plateau.
-func median3(x []float64) []float64 {
-	out := slices.Clone(x)
-	for i := 1; i+1 < len(x); i++ {
-		w := []float64{x[i-1], x[i], x[i+1]}
-		slices.Sort(w)
-		out[i] = w[1]
-	}
-	return out
-}
-
-// kendallTau is Kendall's tau-b of x and y (ties in either corrected for);
-// NaN when x or y is constant.
-func kendallTau(x, y []float64) float64 {
-	var conc, disc, tx, ty float64
-	for i := range x {
-		for j := i + 1; j < len(x); j++ {
-			a, b := sgn(x[i]-x[j]), sgn(y[i]-y[j])
-			switch {
-			case a == 0 && b == 0:
-			case a == 0:
-				tx++
-			case b == 0:
-				ty++
-			case a == b:
-				conc++
-			default:
-				disc++
-			}
-		}
-	}
-	den := math.Sqrt((conc + disc + tx) * (conc + disc + ty))
-	if den == 0 {
-		return math.NaN()
-	}
-	return (conc - disc) / den
-}
-
-func sgn(x float64) int {
-	switch {
-	case x > 0:
-		return 1
-	case x < 0:
-		return -1
-	}
-	return 0
-}
-
-// geoMeanT is the geometric mean of positive xs with the t interval of the
-// mean of their logs, mapped back: the natural summary of a scale quantity
-// (a curvature) over seeds.
-func geoMeanT(xs []float64, level float64) (stats.Interval, error) {
-	ls := make([]float64, len(xs))
-	for i, x := range xs {
-		if !(x > 0) || math.IsInf(x, 0) {
-			return stats.Interval{}, fmt.Errorf("value %d (%g) is not positive and finite", i, x)
-		}
-		ls[i] = math.Log(x)
-	}
-	iv, err := stats.MeanT(ls, level)
-	if err != nil {
-		return iv, err
-	}
-	iv.Estimate, iv.Lo, iv.Hi = math.Exp(iv.Estimate), math.Exp(iv.Lo), math.Exp(iv.Hi)
-	iv.Method = "geometric mean; " + iv.Method + " of the logs, mapped back"
-	return iv, nil
-}
-
-// nanIv is the interval of a figure that could not be computed.
-func nanIv() stats.Interval {
-	return stats.Interval{Estimate: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
-}
-
-// fmtG formats a figure with 3 significant digits ("n/a" for NaN).
-func fmtG(x float64) string {
-	if math.IsNaN(x) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.3g", x)
-}
-
-// fmtIv formats an estimate with its interval.
-func fmtIv(iv stats.Interval) string {
-	if math.IsNaN(iv.Estimate) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.3g [%.3g, %.3g]", iv.Estimate, iv.Lo, iv.Hi)
-}
-
-// fmtPct formats an accuracy interval in percent with 2 decimals.
-func fmtPct(iv stats.Interval) string {
-	if math.IsNaN(iv.Estimate) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.2f [%.2f, %.2f]", 100*iv.Estimate, 100*iv.Lo, 100*iv.Hi)
 }
 
 // curvGrid is what C1 and C3 share of their configurations: the (eta, S)
@@ -412,4 +313,21 @@ func (g curvGrid) results(seeds []uint64, results map[string]json.RawMessage) ([
 		}
 	}
 	return out, nil
+}
+
+// seedInterval is the interval over seeds of xs at level: stats.GeoMeanT
+// when geo (a scale quantity such as a curvature), stats.MeanT otherwise;
+// the NaN interval when it cannot be formed.
+func seedInterval(xs []float64, geo bool, level float64) stats.Interval {
+	var iv stats.Interval
+	var err error
+	if geo {
+		iv, err = stats.GeoMeanT(xs, level)
+	} else {
+		iv, err = stats.MeanT(xs, level)
+	}
+	if err != nil {
+		return stats.NaNInterval()
+	}
+	return iv
 }

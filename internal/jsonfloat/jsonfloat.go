@@ -1,4 +1,9 @@
-package stats
+// Package jsonfloat is a float64 that survives JSON (NaN and the
+// infinities included), for the records claims, sweeps and reports store:
+// a diverged run legitimately produces NaN, and encoding/json refuses it.
+// It is a leaf: it imports nothing of this module, so the runner, the
+// claims and their statistics can all use it.
+package jsonfloat
 
 import (
 	"encoding/json"
@@ -40,7 +45,7 @@ func (f *Float) UnmarshalJSON(b []byte) error {
 	}
 	var x float64
 	if err := json.Unmarshal(b, &x); err != nil {
-		return fmt.Errorf("stats: float: %w", err)
+		return fmt.Errorf("jsonfloat: %w", err)
 	}
 	*f = Float(x)
 	return nil
@@ -66,6 +71,24 @@ func Float64s(xs []Float) []float64 {
 	out := make([]float64, len(xs))
 	for i, x := range xs {
 		out[i] = float64(x)
+	}
+	return out
+}
+
+// Map converts a map for marshalling.
+func Map(m map[string]float64) map[string]Float {
+	out := make(map[string]Float, len(m))
+	for k, v := range m {
+		out[k] = Float(v)
+	}
+	return out
+}
+
+// Float64Map converts back after unmarshalling.
+func Float64Map(m map[string]Float) map[string]float64 {
+	out := make(map[string]float64, len(m))
+	for k, v := range m {
+		out[k] = float64(v)
 	}
 	return out
 }
