@@ -2,7 +2,6 @@ package claims
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"time"
@@ -20,20 +19,20 @@ import (
 // constant-step SGD run (train.Run) that measures the top Hessian
 // eigenvalue along its trajectory and the curvature and accuracy at its end.
 
-// mnistParts is the data of the MNIST trajectory claims: Nielsen's split of
+// MNISTParts is the data of the MNIST trajectory claims: Nielsen's split of
 // the MNIST training file (the first 50,000 images train, the last 10,000
 // validate; the test file is not used), and a fixed set of training examples
 // on which every curvature figure is measured.
-type mnistParts struct {
+type MNISTParts struct {
 	Dir        string // where the data came from, in words
 	Train, Val *data.Dataset
 	Probe      data.Batch // the first ProbeN training examples
 	ProbeSel   string     // how the probe examples were chosen, for stamps
 }
 
-// loadMNISTParts splits env's MNIST. nTrain + nVal must not exceed the
+// LoadMNISTParts splits env's MNIST. nTrain + nVal must not exceed the
 // training file's 60,000 images; the validation part is the last nVal.
-func loadMNISTParts(env *Env, nTrain, nVal, nProbe int) (*mnistParts, error) {
+func LoadMNISTParts(env *Env, nTrain, nVal, nProbe int) (*MNISTParts, error) {
 	full, _, err := env.MNIST()
 	if err != nil {
 		return nil, err
@@ -51,26 +50,26 @@ func loadMNISTParts(env *Env, nTrain, nVal, nProbe int) (*mnistParts, error) {
 	}
 	val := full.Subset(idx)
 	val.Name = full.Name + "/val"
-	return &mnistParts{
-		Dir: mnistSource(env), Train: tr, Val: val, Probe: tr.Rows(0, nProbe),
+	return &MNISTParts{
+		Dir: MNISTSource(env), Train: tr, Val: val, Probe: tr.Rows(0, nProbe),
 		ProbeSel: fmt.Sprintf("first %d of the %d training images, file order", nProbe, nTrain),
 	}, nil
 }
 
-// mnistSource names env's MNIST without machine-specific paths: goldens
+// MNISTSource names env's MNIST without machine-specific paths: goldens
 // and sweep results record it.
-func mnistSource(env *Env) string {
+func MNISTSource(env *Env) string {
 	if env != nil && env.Data != "" && env.Data != "mnist" {
 		return env.Data
 	}
 	return "the GoMNIST module's copy"
 }
 
-// curvRun is one constant-step SGD run through train.Run with curvature
+// CurvRun is one constant-step SGD run through train.Run with curvature
 // probes. The model is built from Spec with InitSeed; the data order comes
 // from OrderSeed (train's "order" streams); Lanczos start vectors and trace
 // probes from ProbeSeed.
-type curvRun struct {
+type CurvRun struct {
 	Spec      string
 	InitSeed  uint64
 	OrderSeed uint64
@@ -78,7 +77,7 @@ type curvRun struct {
 	LR        float64
 	Batch     int
 	Epochs    int
-	Parts     *mnistParts
+	Parts     *MNISTParts
 	// Tol is the Lanczos relative residual tolerance for lambda_max.
 	Tol float64
 	// Along the trajectory: lambda_max at initialisation (step 0), at up to
@@ -93,8 +92,8 @@ type curvRun struct {
 	TraceBudget int
 }
 
-// curvPoint is one lambda_max measurement along a trajectory.
-type curvPoint struct {
+// CurvPoint is one lambda_max measurement along a trajectory.
+type CurvPoint struct {
 	Step     int             `json:"step"`
 	Epoch    float64         `json:"epoch"` // Step / steps per epoch
 	Lambda   jsonfloat.Float `json:"lambda"`
@@ -102,9 +101,9 @@ type curvPoint struct {
 	HVPs     int             `json:"hvps"`
 }
 
-// curvResult is what a curvRun measured.
-type curvResult struct {
-	Points        []curvPoint `json:"points,omitempty"`
+// CurvResult is what a CurvRun measured.
+type CurvResult struct {
+	Points        []CurvPoint `json:"points,omitempty"`
 	StepsPerEpoch int         `json:"steps_per_epoch"`
 	Steps         int         `json:"steps"`
 	Diverged      bool        `json:"diverged,omitempty"`
@@ -141,9 +140,9 @@ func topEigen(ctx context.Context, m *nn.Model, b data.Batch, sel string, tol fl
 	return e, op, nil
 }
 
-// run trains and measures. Errors are reserved for what should not happen
+// Run trains and measures. Errors are reserved for what should not happen
 // (bad configuration, a cancelled context); a diverging run is a result.
-func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
+func (r *CurvRun) Run(ctx context.Context) (*CurvResult, error) {
 	start := time.Now()
 	p := r.Parts
 	m, err := nn.New(r.Spec, r.InitSeed)
@@ -151,8 +150,8 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		return nil, err
 	}
 	spe := p.Train.N / r.Batch
-	res := &curvResult{StepsPerEpoch: spe}
-	zoom := zoomSteps(r.ZoomEpochs*spe, r.ZoomPoints)
+	res := &CurvResult{StepsPerEpoch: spe}
+	zoom := ZoomSteps(r.ZoomEpochs*spe, r.ZoomPoints)
 	measure := func(step int) error {
 		if n := len(res.Points); n > 0 && res.Points[n-1].Step == step {
 			return nil
@@ -165,7 +164,7 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		if res.LambdaStamp == "" {
 			res.LambdaStamp = e.Stamp.String()
 		}
-		res.Points = append(res.Points, curvPoint{
+		res.Points = append(res.Points, CurvPoint{
 			Step: step, Epoch: float64(step) / float64(spe),
 			Lambda: jsonfloat.Float(e.Top[0].Value), Residual: jsonfloat.Float(e.Top[0].Residual), HVPs: e.Applications,
 		})
@@ -246,9 +245,9 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 	return res, nil
 }
 
-// zoomSteps returns up to n distinct steps in [1, last] spaced evenly in
+// ZoomSteps returns up to n distinct steps in [1, last] spaced evenly in
 // log(step), rounded, ascending, last included (none when n or last is 0).
-func zoomSteps(last, n int) []int {
+func ZoomSteps(last, n int) []int {
 	if n < 1 || last < 1 {
 		return nil
 	}
@@ -262,63 +261,10 @@ func zoomSteps(last, n int) []int {
 	return out
 }
 
-// curvGrid is what C1 and C3 share of their configurations: the (eta, S)
-// grid and the sizes of the data they train and measure on. Their units
-// are one SGD run per grid point and seed, named "eta=0.05 S=64 seed=3",
-// point-major; a run's cost is its number of steps per epoch, N/S (the
-// smallest batches take longest).
-type curvGrid struct {
-	LRs                  []float64
-	Batches              []int
-	TrainN, ValN, ProbeN int
-}
-
-func (g curvGrid) units(seeds int) []Unit {
-	var us []Unit
-	for pi := range g.LRs {
-		for _, s := range SeedList(seeds) {
-			us = append(us, Unit{Name: g.unitName(pi, s), Seed: s, Cost: 1 / float64(g.Batches[pi])})
-		}
-	}
-	return us
-}
-
-func (g curvGrid) unitName(pi int, seed uint64) string {
-	return fmt.Sprintf("eta=%g S=%d seed=%d", g.LRs[pi], g.Batches[pi], seed)
-}
-
-// start returns the grid point of unit u and the data its run uses.
-func (g curvGrid) start(env *Env, u Unit) (int, *mnistParts, error) {
-	for pi := range g.LRs {
-		if g.unitName(pi, u.Seed) == u.Name {
-			parts, err := loadMNISTParts(env, g.TrainN, g.ValN, g.ProbeN)
-			return pi, parts, err
-		}
-	}
-	return 0, nil, fmt.Errorf("no grid point for unit %q", u.Name)
-}
-
-// results decodes the units' results for the given seeds, indexed
-// point*len(seeds)+seed index.
-func (g curvGrid) results(seeds []uint64, results map[string]json.RawMessage) ([]*curvResult, error) {
-	out := make([]*curvResult, 0, len(g.LRs)*len(seeds))
-	for pi := range g.LRs {
-		for _, s := range seeds {
-			name := g.unitName(pi, s)
-			var r curvResult
-			if err := json.Unmarshal(results[name], &r); err != nil {
-				return nil, fmt.Errorf("unit %s: %w", name, err)
-			}
-			out = append(out, &r)
-		}
-	}
-	return out, nil
-}
-
-// seedInterval is the interval over seeds of xs at level: stats.GeoMeanT
+// SeedInterval is the interval over seeds of xs at level: stats.GeoMeanT
 // when geo (a scale quantity such as a curvature), stats.MeanT otherwise;
 // the NaN interval when it cannot be formed.
-func seedInterval(xs []float64, geo bool, level float64) stats.Interval {
+func SeedInterval(xs []float64, geo bool, level float64) stats.Interval {
 	var iv stats.Interval
 	var err error
 	if geo {

@@ -3,42 +3,23 @@ package claims
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 
 	"github.com/sgdclaims/sgdclaims/core/data"
 )
 
-// dumpResult writes res to $SGDCLAIMS_DUMP/<claim>.json when that variable
-// names a directory: the whole evidence of a test run, for a look at the
-// per-seed numbers without rerunning.
-func dumpResult(t *testing.T, res *Result) {
-	dir := os.Getenv("SGDCLAIMS_DUMP")
-	if dir == "" {
-		return
-	}
-	b, err := json.MarshalIndent(res, "", " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, res.Evidence.Info.ID+".json"), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestZoomSteps(t *testing.T) {
-	got := zoomSteps(97, 24)
+	got := ZoomSteps(97, 24)
 	if got[0] != 1 || got[len(got)-1] != 97 || len(got) > 24 {
-		t.Fatalf("zoomSteps(97, 24) = %v", got)
+		t.Fatalf("ZoomSteps(97, 24) = %v", got)
 	}
 	for i := 1; i < len(got); i++ {
 		if got[i] <= got[i-1] {
 			t.Fatalf("not increasing: %v", got)
 		}
 	}
-	if zoomSteps(0, 5) != nil || zoomSteps(10, 0) != nil {
+	if ZoomSteps(0, 5) != nil || ZoomSteps(10, 0) != nil {
 		t.Error("empty zoom expected")
 	}
 }
@@ -51,16 +32,16 @@ func TestCurvRunDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	parts := &mnistParts{Train: tr, Val: val, Probe: tr.Rows(0, 256), ProbeSel: "first 256"}
+	parts := &MNISTParts{Train: tr, Val: val, Probe: tr.Rows(0, 256), ProbeSel: "first 256"}
 	run := func(procs int) []byte {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		r := &curvRun{Spec: "mlp:20-32-32-4", InitSeed: 1, OrderSeed: 2, ProbeSeed: 3, LR: 0.1, Batch: 16, Epochs: 3,
+		r := &CurvRun{Spec: "mlp:20-32-32-4", InitSeed: 1, OrderSeed: 2, ProbeSeed: 3, LR: 0.1, Batch: 16, Epochs: 3,
 			Parts: parts, Tol: 1e-3, ZoomEpochs: 1, ZoomPoints: 8, EveryEpoch: true, TraceBudget: 12}
-		res, err := r.run(context.Background())
+		res, err := r.Run(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(res.Points) != len(zoomSteps(res.StepsPerEpoch, 8))+3 {
+		if len(res.Points) != len(ZoomSteps(res.StepsPerEpoch, 8))+3 {
 			t.Errorf("%d measurements", len(res.Points))
 		}
 		res.Seconds = 0

@@ -1,17 +1,20 @@
-package claims
+package all_test
 
 import (
 	"context"
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/sgdclaims/sgdclaims/claims"
+	_ "github.com/sgdclaims/sgdclaims/claims/all"
 )
 
 // BenchmarkClaim runs every registered claim at the quick scale and reports
 // its key figures (Evidence.Metrics) with b.ReportMetric next to the time,
 // so that
 //
-//	go test -run '^$' -bench 'Claim/c2' -count 5 ./claims > new.txt
+//	go test -run '^$' -bench 'Claim/c2' -count 5 ./claims/all > new.txt
 //	benchstat old.txt new.txt
 //
 // compares a claim's figures across commits and kernel implementations
@@ -19,12 +22,12 @@ import (
 // iteration is a whole claim (tens of seconds); -benchtime 1x is implied in
 // practice.
 func BenchmarkClaim(b *testing.B) {
-	for _, c := range All() {
+	for _, c := range claims.All() {
 		b.Run(c.Info().ID, func(b *testing.B) {
-			var res *Result
+			var res *claims.Result
 			for i := 0; i < b.N; i++ {
 				var err error
-				res, err = RunClaim(context.Background(), c, Quick, &Env{})
+				res, err = claims.RunClaim(context.Background(), c, claims.Quick, &claims.Env{})
 				if err != nil {
 					b.Fatal(err)
 				}

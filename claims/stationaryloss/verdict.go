@@ -1,15 +1,16 @@
-package claims
+package stationaryloss
 
 import (
 	"fmt"
 	"math"
 	"strings"
 
+	"github.com/sgdclaims/sgdclaims/claims"
 	"github.com/sgdclaims/sgdclaims/claims/stats"
 )
 
-// c2PointSummary condenses one grid point of one tier across seeds.
-type c2PointSummary struct {
+// pointSummary condenses one grid point of one tier across seeds.
+type pointSummary struct {
 	LR, Kappa      float64
 	Batch          int
 	Excess         stats.Interval
@@ -25,21 +26,21 @@ type c2PointSummary struct {
 }
 
 // NoiseScale is eta kappa = eta/S (N-S)/(N-1).
-func (p c2PointSummary) NoiseScale() float64 { return p.LR * p.Kappa }
+func (p pointSummary) NoiseScale() float64 { return p.LR * p.Kappa }
 
-type c2TierSummary struct {
+type tierSummary struct {
 	ID, Title  string
 	WD         float64
 	P          int
-	Points     []c2PointSummary
+	Points     []pointSummary
 	TrCOverTrH stats.Interval
 	Slope      stats.Fit
 	SlopeErr   string
 }
 
-type c2Summary struct{ Tiers []c2TierSummary }
+type summary struct{ Tiers []tierSummary }
 
-func (s c2Summary) tier(id string) *c2TierSummary {
+func (s summary) tier(id string) *tierSummary {
 	for i := range s.Tiers {
 		if s.Tiers[i].ID == id {
 			return &s.Tiers[i]
@@ -56,19 +57,19 @@ func meanOf(xs []float64) float64 {
 	return s / float64(len(xs))
 }
 
-func c2Summarise(rec c2Record) c2Summary {
-	var out c2Summary
+func summarise(rec record) summary {
+	var out summary
 	for _, t := range rec.Tiers {
-		ts := c2TierSummary{ID: t.ID, Title: t.Title, WD: t.WD, P: t.P}
+		ts := tierSummary{ID: t.ID, Title: t.Title, WD: t.WD, P: t.P}
 		var ratios []float64
 		for _, m := range t.Minima {
 			ratios = append(ratios, float64(m.TrC/m.TrH))
 		}
-		ts.TrCOverTrH = stats.MeanTOrNaN(ratios, c2Level)
+		ts.TrCOverTrH = stats.MeanTOrNaN(ratios, level)
 		var xs, ys []float64
 		var groups []int
 		for _, p := range t.Points {
-			ps := c2PointSummary{LR: p.LR, Batch: p.Batch, Kappa: p.Kappa, Excess: stats.NaNInterval(), RatioC: stats.NaNInterval(), RatioH: stats.NaNInterval(), Reshuffled: stats.NaNInterval()}
+			ps := pointSummary{LR: p.LR, Batch: p.Batch, Kappa: p.Kappa, Excess: stats.NaNInterval(), RatioC: stats.NaNInterval(), RatioH: stats.NaNInterval(), Reshuffled: stats.NaNInterval()}
 			var ex, rc, rh, rd, rx, xc, tr, pc, ph []float64
 			for si, r := range p.Runs {
 				if r.Diverged || math.IsNaN(float64(r.Excess)) {
@@ -91,7 +92,7 @@ func c2Summarise(rec c2Record) c2Summary {
 				groups = append(groups, si)
 			}
 			if ps.Problem == "" {
-				ps.Excess, ps.RatioC, ps.RatioH = stats.MeanTOrNaN(ex, c2Level), stats.MeanTOrNaN(rc, c2Level), stats.MeanTOrNaN(rh, c2Level)
+				ps.Excess, ps.RatioC, ps.RatioH = stats.MeanTOrNaN(ex, level), stats.MeanTOrNaN(rc, level), stats.MeanTOrNaN(rh, level)
 				ps.RatioDiscrete, ps.RatioExact, ps.ExactOverC = meanOf(rd), meanOf(rx), meanOf(xc)
 				ps.Transient, ps.PredC, ps.PredH = meanOf(tr), meanOf(pc), meanOf(ph)
 			}
@@ -100,11 +101,11 @@ func c2Summarise(rec c2Record) c2Summary {
 				rr = append(rr, float64(r.Excess/r.PredC))
 			}
 			if len(rr) > 0 {
-				ps.Reshuffled = stats.MeanTOrNaN(rr, c2Level)
+				ps.Reshuffled = stats.MeanTOrNaN(rr, level)
 			}
 			ts.Points = append(ts.Points, ps)
 		}
-		f, err := stats.GroupedLogLogSlope(xs, ys, groups, c2Level)
+		f, err := stats.GroupedLogLogSlope(xs, ys, groups, level)
 		if err != nil {
 			ts.SlopeErr = err.Error()
 			f = stats.Fit{Slope: math.NaN(), SlopeCI: stats.NaNInterval()}
@@ -115,39 +116,39 @@ func c2Summarise(rec c2Record) c2Summary {
 	return out
 }
 
-func (c stationaryLoss) Verdict(ev *Evidence) (*Verdict, error) {
-	var rec c2Record
+func (c Claim) Verdict(ev *claims.Evidence) (*claims.Verdict, error) {
+	var rec record
 	if err := ev.GetMeasurements(&rec); err != nil {
 		return nil, err
 	}
-	sum := c2Summarise(rec)
-	var checks []Check
-	ratioCheck := func(t *c2TierSummary, name, stat string, pick func(c2PointSummary) stats.Interval, lo, hi float64, reason string) Check {
+	sum := summarise(rec)
+	var checks []claims.Check
+	ratioCheck := func(t *tierSummary, name, stat string, pick func(pointSummary) stats.Interval, lo, hi float64, reason string) claims.Check {
 		threshold := fmt.Sprintf("95%% CI inside [%.3g, %.3g] at every grid point", lo, hi)
 		if t == nil {
-			return Failed(name, stat, threshold, reason, fmt.Errorf("tier not run"))
+			return claims.Failed(name, stat, threshold, reason, fmt.Errorf("tier not run"))
 		}
-		var outs []Outcome
+		var outs []claims.Outcome
 		worst, worstDist := -1, -1.0
 		for i, p := range t.Points {
 			iv := pick(p)
 			if math.IsNaN(iv.Lo) || math.IsNaN(iv.Hi) {
-				outs = append(outs, Inconclusive)
+				outs = append(outs, claims.Inconclusive)
 				continue
 			}
-			outs = append(outs, Within(iv, lo, hi))
+			outs = append(outs, claims.Within(iv, lo, hi))
 			// distance of the interval's far end from the margin's centre, in margin units
 			d := math.Max((iv.Hi-1)/(hi-1), (1-iv.Lo)/(1-lo))
 			if d > worstDist {
 				worst, worstDist = i, d
 			}
 		}
-		o, decider := AllOf(outs)
+		o, decider := claims.AllOf(outs)
 		show := worst
 		if decider >= 0 {
 			show = decider
 		}
-		ck := Check{Name: name, Statistic: stat, Threshold: threshold, Reason: reason, Outcome: o, Value: stats.NaNInterval()}
+		ck := claims.Check{Name: name, Statistic: stat, Threshold: threshold, Reason: reason, Outcome: o, Value: stats.NaNInterval()}
 		if show >= 0 {
 			p := t.Points[show]
 			ck.Value = pick(p)
@@ -167,38 +168,38 @@ func (c stationaryLoss) Verdict(ev *Evidence) (*Verdict, error) {
 	}
 	a, b, cc := sum.tier("a"), sum.tier("b"), sum.tier("c")
 	checks = append(checks,
-		ratioCheck(a, "a: least squares, vs Tr(C)", "excess loss / (eta/(4S) (N-S)/(N-1) Tr C)", func(p c2PointSummary) stats.Interval { return p.RatioC },
-			1-c2MarginA, 1+c2MarginA, "first-order formula; neglected discrete-time and state-dependent-noise terms are computed and below ~3% on this grid; a wrong constant or power of S misses by >= 2x"),
-		ratioCheck(a, "a: least squares, vs Tr(H)", "excess loss / (eta/(4S) (N-S)/(N-1) Tr H), C = H in the population (sigma = 1)", func(p c2PointSummary) stats.Interval { return p.RatioH },
-			1-c2MarginA, 1+c2MarginA, "as for Tr(C), plus the finite-sample gap Tr(C)/Tr(H) ~ (N-P)/N = 0.96"),
-		ratioCheck(b, "b: softmax regression, vs Tr(C)", "excess loss / (eta/(4S) (N-S)/(N-1) Tr C)", func(p c2PointSummary) stats.Interval { return p.RatioC },
-			1-c2MarginB, 1+c2MarginB, "the loss is not quadratic: cubic terms and state-dependent noise add uncomputed O(eta/S) corrections; 15% still rejects a wrong constant"),
+		ratioCheck(a, "a: least squares, vs Tr(C)", "excess loss / (eta/(4S) (N-S)/(N-1) Tr C)", func(p pointSummary) stats.Interval { return p.RatioC },
+			1-marginA, 1+marginA, "first-order formula; neglected discrete-time and state-dependent-noise terms are computed and below ~3% on this grid; a wrong constant or power of S misses by >= 2x"),
+		ratioCheck(a, "a: least squares, vs Tr(H)", "excess loss / (eta/(4S) (N-S)/(N-1) Tr H), C = H in the population (sigma = 1)", func(p pointSummary) stats.Interval { return p.RatioH },
+			1-marginA, 1+marginA, "as for Tr(C), plus the finite-sample gap Tr(C)/Tr(H) ~ (N-P)/N = 0.96"),
+		ratioCheck(b, "b: softmax regression, vs Tr(C)", "excess loss / (eta/(4S) (N-S)/(N-1) Tr C)", func(p pointSummary) stats.Interval { return p.RatioC },
+			1-marginB, 1+marginB, "the loss is not quadratic: cubic terms and state-dependent noise add uncomputed O(eta/S) corrections; 15% still rejects a wrong constant"),
 	)
-	slopeCheck := Check{Name: "c: MLP, proportionality", Statistic: "log-log slope of excess loss on eta/S (N-S)/(N-1), one intercept per seed",
-		Threshold: fmt.Sprintf("95%% CI inside [%g, %g]", c2SlopeLo, c2SlopeHi),
+	slopeCheck := claims.Check{Name: "c: MLP, proportionality", Statistic: "log-log slope of excess loss on eta/S (N-S)/(N-1), one intercept per seed",
+		Threshold: fmt.Sprintf("95%% CI inside [%g, %g]", slopeLo, slopeHi),
 		Reason:    "a decade of eta/S tells a slope of 1 (proportional) from 0.5 or 2; nonconvexity may bend the curve slightly"}
 	if cc == nil || cc.SlopeErr != "" {
 		why := "tier not run"
 		if cc != nil {
 			why = cc.SlopeErr
 		}
-		slopeCheck = Failed(slopeCheck.Name, slopeCheck.Statistic, slopeCheck.Threshold, slopeCheck.Reason, fmt.Errorf("%s", why))
+		slopeCheck = claims.Failed(slopeCheck.Name, slopeCheck.Statistic, slopeCheck.Threshold, slopeCheck.Reason, fmt.Errorf("%s", why))
 	} else {
 		slopeCheck.Value = cc.Slope.SlopeCI
-		slopeCheck.Outcome = Within(cc.Slope.SlopeCI, c2SlopeLo, c2SlopeHi)
+		slopeCheck.Outcome = claims.Within(cc.Slope.SlopeCI, slopeLo, slopeHi)
 		slopeCheck.Detail = fmt.Sprintf("slope %.3f, SE %.3f, %d runs", cc.Slope.Slope, cc.Slope.SlopeSE, cc.Slope.N)
 	}
 	checks = append(checks, slopeCheck,
-		ratioCheck(cc, "c: MLP, vs Tr(C)", "excess loss / (eta/(4S) (N-S)/(N-1) Tr C)", func(p c2PointSummary) stats.Interval { return p.RatioC },
-			c2RatioCLo, c2RatioCHi, "quadratic model of a nonconvex net around an approximate minimum, slow flat directions: tens of percent expected; 1.5x still rejects a wrong constant of 2"),
+		ratioCheck(cc, "c: MLP, vs Tr(C)", "excess loss / (eta/(4S) (N-S)/(N-1) Tr C)", func(p pointSummary) stats.Interval { return p.RatioC },
+			ratioCLo, ratioCHi, "quadratic model of a nonconvex net around an approximate minimum, slow flat directions: tens of percent expected; 1.5x still rejects a wrong constant of 2"),
 	)
-	v := &Verdict{Outcome: Combine(checks), Checks: checks}
-	v.Summary = c2SummaryText(v, sum)
+	v := &claims.Verdict{Outcome: claims.Combine(checks), Checks: checks}
+	v.Summary = summaryText(v, sum)
 	return v, nil
 }
 
-func c2SummaryText(v *Verdict, sum c2Summary) string {
-	s := PerCheck(v.Checks)
+func summaryText(v *claims.Verdict, sum summary) string {
+	s := claims.PerCheck(v.Checks)
 	if b := sum.tier("b"); b != nil && !math.IsNaN(b.TrCOverTrH.Estimate) {
 		s += fmt.Sprintf(" At the softmax-regression minimum Tr(C)/Tr(H) = %.3g.", b.TrCOverTrH.Estimate)
 	}

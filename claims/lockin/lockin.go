@@ -1,4 +1,4 @@
-package claims
+package lockin
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sgdclaims/sgdclaims/claims"
 	"github.com/sgdclaims/sgdclaims/core/rng"
 )
 
@@ -69,21 +70,21 @@ import (
 // and the P3 statement about oscillation along the sharpest direction is a
 // later issue.
 const (
-	c3T90Max    = 0.2
-	c3T90Level  = 0.9 // fraction of the maximum that marks the plateau
-	c3TauMin    = 0.6
-	c3RhoMax    = -0.5
-	c3EarlyFrac = 0.1
-	c3Level     = 0.95
-	c3Perms     = 9999
+	t90Max    = 0.2
+	t90Level  = 0.9 // fraction of the maximum that marks the plateau
+	tauMin    = 0.6
+	rhoMax    = -0.5
+	earlyFrac = 0.1
+	level     = 0.95
+	perms     = 9999
 )
 
-func init() { Register(lockIn{}) }
+func init() { claims.Register(Claim{}) }
 
-type lockIn struct{}
+type Claim struct{ claims.GridUnits[config] }
 
-func (lockIn) Info() Info {
-	return Info{
+func (Claim) Info() claims.Info {
+	return claims.Info{
 		ID:    "c3",
 		Name:  "Early-phase curvature lock-in",
 		Paper: "P3 (Jastrzebski et al. 2018), with P2; thesis Sec. 3.4 and Fig. 3.1c",
@@ -92,45 +93,45 @@ func (lockIn) Info() Info {
 	}
 }
 
-// c3Config is C3's Spec.Config.
-type c3Config struct {
-	Model      string    `json:"model"`
-	TrainN     int       `json:"train_examples"`
-	ValN       int       `json:"val_examples"`
-	ProbeN     int       `json:"curvature_examples"`
-	Epochs     int       `json:"epochs"`
-	Tol        float64   `json:"lanczos_tol"`
-	ZoomEpochs int       `json:"zoom_epochs"`
-	ZoomPoints int       `json:"zoom_points_per_epoch"`
-	EarlyFrac  float64   `json:"early_phase_fraction"`
-	Points     []c3Point `json:"points"`
+// config is C3's Spec.Config.
+type config struct {
+	Model      string  `json:"model"`
+	TrainN     int     `json:"train_examples"`
+	ValN       int     `json:"val_examples"`
+	ProbeN     int     `json:"curvature_examples"`
+	Epochs     int     `json:"epochs"`
+	Tol        float64 `json:"lanczos_tol"`
+	ZoomEpochs int     `json:"zoom_epochs"`
+	ZoomPoints int     `json:"zoom_points_per_epoch"`
+	EarlyFrac  float64 `json:"early_phase_fraction"`
+	Points     []point `json:"points"`
 }
 
-type c3Point struct {
+type point struct {
 	LR    float64 `json:"lr"`
 	Batch int     `json:"batch"`
 }
 
-func (p c3Point) ratio() float64 { return p.LR / float64(p.Batch) }
-func (p c3Point) key() string    { return fmt.Sprintf("eta=%g,S=%d", p.LR, p.Batch) }
+func (p point) ratio() float64 { return p.LR / float64(p.Batch) }
+func (p point) key() string    { return fmt.Sprintf("eta=%g,S=%d", p.LR, p.Batch) }
 
 // earlyEpoch is the epoch at whose end the early phase ends.
-func (c c3Config) earlyEpoch() int { return max(1, int(math.Ceil(c.EarlyFrac*float64(c.Epochs)-1e-9))) }
+func (c config) earlyEpoch() int { return max(1, int(math.Ceil(c.EarlyFrac*float64(c.Epochs)-1e-9))) }
 
-func (lockIn) config(scale Scale) c3Config {
-	cfg := c3Config{
+func (Claim) config(scale claims.Scale) config {
+	cfg := config{
 		Model: "mlp:784-64-64-10", TrainN: 50000, ValN: 10000, ProbeN: 2048,
-		Epochs: 10, Tol: 1e-3, ZoomEpochs: 1, ZoomPoints: 24, EarlyFrac: c3EarlyFrac,
-		Points: []c3Point{{0.01, 128}, {0.05, 128}, {0.1, 128}, {0.05, 32}, {0.05, 512}},
+		Epochs: 10, Tol: 1e-3, ZoomEpochs: 1, ZoomPoints: 24, EarlyFrac: earlyFrac,
+		Points: []point{{0.01, 128}, {0.05, 128}, {0.1, 128}, {0.05, 32}, {0.05, 512}},
 	}
-	if scale == Full {
+	if scale == claims.Full {
 		cfg.Model, cfg.Epochs, cfg.ZoomEpochs, cfg.ZoomPoints = "mlp:784-128-128-128-128-10", 30, 2, 50
-		cfg.Points = []c3Point{{0.005, 128}, {0.01, 128}, {0.05, 128}, {0.1, 128}, {0.05, 8}, {0.05, 32}, {0.05, 512}, {0.05, 1024}}
+		cfg.Points = []point{{0.005, 128}, {0.01, 128}, {0.05, 128}, {0.1, 128}, {0.05, 8}, {0.05, 32}, {0.05, 512}, {0.05, 1024}}
 	}
 	return cfg
 }
 
-func (c lockIn) Spec(scale Scale) Spec {
+func (c Claim) Spec(scale claims.Scale) claims.Spec {
 	cfg := c.config(scale)
 	var pts []string
 	for _, p := range cfg.Points {
@@ -142,13 +143,13 @@ func (c lockIn) Spec(scale Scale) Spec {
 		fmt.Sprintf("(eta, S) in %v: eta varied at S = 128, S varied at eta = 0.05", pts),
 		fmt.Sprintf("lambda_max by Lanczos (residual %g relative) on the first %d training images, eval mode: at initialisation, at up to %d steps spaced evenly in log(step) over the first %d epoch(s), then every epoch",
 			cfg.Tol, cfg.ProbeN, cfg.ZoomPoints, cfg.ZoomEpochs),
-		fmt.Sprintf("early phase ends after epoch %d (%g of training); plateau time = first point of the 3-point running median at %g of its maximum", cfg.earlyEpoch(), cfg.EarlyFrac, c3T90Level),
+		fmt.Sprintf("early phase ends after epoch %d (%g of training); plateau time = first point of the 3-point running median at %g of its maximum", cfg.earlyEpoch(), cfg.EarlyFrac, t90Level),
 		"seeds paired across the grid: seed s gives every (eta, S) the same initialisation and data-order streams",
 	}
-	return Spec{
-		Scale: scale, Seeds: map[Scale]int{Quick: 5, Full: 8}[scale], Data: "mnist", Setup: setup, Config: cfg,
-		Budget: map[Scale]string{Quick: "about 1-2 min on 2 cores", Full: "measured as a sweep, twice: 64 units of 18-34 s each on one core, 1,330-1,366 s in all (12-13 min as two shards on 2 cores; reports/full/c3)"}[scale],
-		Tolerance: Tolerance{
+	return claims.Spec{
+		Scale: scale, Seeds: map[claims.Scale]int{claims.Quick: 5, claims.Full: 8}[scale], Data: "mnist", Setup: setup, Config: cfg,
+		Budget: map[claims.Scale]string{claims.Quick: "about 1-2 min on 2 cores", claims.Full: "measured as a sweep, twice: 64 units of 18-34 s each on one core, 1,330-1,366 s in all (12-13 min as two shards on 2 cores; reports/full/c3)"}[scale],
+		Tolerance: claims.Tolerance{
 			SameRel: 1e-9, SameAbs: 1e-12, CrossISARel: 0.3, CrossISAAbs: 0.1,
 			Reason: "same ISA: bitwise-deterministic core, 1e-9 absorbs toolchain math changes; another ISA rounds float32 sums differently, " +
 				"the SGD trajectories part from the first step and each run becomes an independent replicate: lambda_max of one run varies by " +
@@ -159,104 +160,79 @@ func (c lockIn) Spec(scale Scale) Spec {
 
 // --- measurements ---------------------------------------------------------
 
-type c3Record struct {
-	Points     []c3PointRecord `json:"points"`
-	EarlyEpoch int             `json:"early_epoch"`
-	Stamp      string          `json:"lambda_stamp"`
+type record struct {
+	Points     []pointRecord `json:"points"`
+	EarlyEpoch int           `json:"early_epoch"`
+	Stamp      string        `json:"lambda_stamp"`
 }
 
-type c3PointRecord struct {
-	c3Point
-	Ratio float64 `json:"ratio"`
-	Runs  []c3Run `json:"runs"` // in seed order
+type pointRecord struct {
+	point
+	Ratio float64   `json:"ratio"`
+	Runs  []seedRun `json:"runs"` // in seed order
 }
 
-type c3Run struct {
+type seedRun struct {
 	Seed uint64 `json:"seed"`
-	curvResult
+	claims.CurvResult
 }
 
-func (c lockIn) Run(ctx context.Context, env *Env, spec Spec) (*Evidence, error) {
-	return RunUnits(ctx, env, c, spec)
+func (c Claim) Run(ctx context.Context, env *claims.Env, spec claims.Spec) (*claims.Evidence, error) {
+	return claims.RunUnits(ctx, env, c, spec)
 }
 
-func c3SpecConfig(spec Spec) (c3Config, error) {
-	cfg, ok := spec.Config.(c3Config)
-	if !ok {
-		return cfg, fmt.Errorf("c3: spec config is %T, want c3Config", spec.Config)
-	}
-	return cfg, nil
-}
-
-func (c c3Config) grid() curvGrid {
-	g := curvGrid{TrainN: c.TrainN, ValN: c.ValN, ProbeN: c.ProbeN}
+// Grid is the (eta, S) grid and the data of the runs (claims.GridConfig).
+func (c config) Grid() claims.CurvGrid {
+	g := claims.CurvGrid{TrainN: c.TrainN, ValN: c.ValN, ProbeN: c.ProbeN}
 	for _, p := range c.Points {
 		g.LRs, g.Batches = append(g.LRs, p.LR), append(g.Batches, p.Batch)
 	}
 	return g
 }
 
-// Units: one SGD run with lambda_max tracking per (eta, S) and seed.
-func (lockIn) Units(spec Spec) []Unit {
-	cfg, err := c3SpecConfig(spec)
-	if err != nil {
-		return nil
+// Run is the run of grid point pi from root seed s, lambda_max tracked along it (claims.GridConfig).
+func (c config) Run(pi int, s uint64) claims.CurvRun {
+	p := c.Points[pi]
+	return claims.CurvRun{
+		Spec: c.Model, InitSeed: rng.Derive(s, "c3-init", 0), OrderSeed: rng.Derive(s, "c3-order", 0),
+		ProbeSeed: rng.Derive(s, "c3-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: c.Epochs,
+		Tol: c.Tol, ZoomEpochs: c.ZoomEpochs, ZoomPoints: c.ZoomPoints, EveryEpoch: true,
 	}
-	return cfg.grid().units(spec.Seeds)
-}
-
-// RunUnit trains one (eta, S) from one seed, tracking lambda_max.
-func (lockIn) RunUnit(ctx context.Context, env *Env, spec Spec, u Unit) (any, error) {
-	cfg, err := c3SpecConfig(spec)
-	if err != nil {
-		return nil, err
-	}
-	pi, parts, err := cfg.grid().start(env, u)
-	if err != nil {
-		return nil, err
-	}
-	p, s := cfg.Points[pi], u.Seed
-	r := &curvRun{
-		Spec: cfg.Model, InitSeed: rng.Derive(s, "c3-init", 0), OrderSeed: rng.Derive(s, "c3-order", 0),
-		ProbeSeed: rng.Derive(s, "c3-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: cfg.Epochs, Parts: parts,
-		Tol: cfg.Tol, ZoomEpochs: cfg.ZoomEpochs, ZoomPoints: cfg.ZoomPoints, EveryEpoch: true,
-	}
-	return r.run(ctx)
 }
 
 // Merge assembles the trajectories of the given seeds.
-func (lockIn) Merge(env *Env, spec Spec, seeds []uint64, results map[string]json.RawMessage) (*Evidence, error) {
-	cfg, err := c3SpecConfig(spec)
+func (Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results map[string]json.RawMessage) (*claims.Evidence, error) {
+	cfg, err := claims.ConfigOf[config](spec)
 	if err != nil {
 		return nil, err
 	}
-	runs, err := cfg.grid().results(seeds, results)
+	runs, err := cfg.Grid().Results(seeds, results)
 	if err != nil {
 		return nil, err
 	}
-	rec := c3Record{EarlyEpoch: cfg.earlyEpoch()}
+	rec := record{EarlyEpoch: cfg.earlyEpoch()}
 	for pi, p := range cfg.Points {
-		pr := c3PointRecord{c3Point: p, Ratio: p.ratio()}
+		pr := pointRecord{point: p, Ratio: p.ratio()}
 		for si, s := range seeds {
-			pr.Runs = append(pr.Runs, c3Run{Seed: s, curvResult: *runs[pi*len(seeds)+si]})
+			pr.Runs = append(pr.Runs, seedRun{Seed: s, CurvResult: *runs[pi][si]})
 		}
 		rec.Points = append(rec.Points, pr)
 	}
-	if r := runs[0]; r.LambdaStamp != "" {
+	if r := runs[0][0]; r.LambdaStamp != "" {
 		rec.Stamp = r.LambdaStamp + " (the first measurement of the first run; every measurement uses this operator and estimator)"
 	}
-	ev := &Evidence{Seeds: seeds, Data: fmt.Sprintf("MNIST (%s): first %d training-file images train, last %d validate", mnistSource(env), cfg.TrainN, cfg.ValN)}
+	ev := &claims.Evidence{Seeds: seeds, Data: cfg.Grid().Data(env)}
 	if err := ev.SetMeasurements(rec); err != nil {
 		return nil, err
 	}
-	sum := c3Summarise(rec)
-	ev.Figures = c3Figures(sum)
+	sum := summarise(rec)
+	ev.Figures = figuresOf(sum)
 	ev.Metrics = map[string]string{
 		"a/worst_t90_fraction": "a-worst-t90-frac", "b/kendall_tau_mean": "b-kendall-tau", "c/spearman_rho": "c-rho",
 		"peak_lambda/eta=0.05,S=128": "peak-lambda(0.05,128)", "final_lambda/eta=0.05,S=128": "final-lambda(0.05,128)",
 	}
-	ev.Tables = c3Tables(sum, cfg)
-	ev.Plots = c3Plots(sum)
-	ev.Notes = c3Notes(rec, sum, cfg)
+	ev.Tables = tablesOf(sum, cfg)
+	ev.Plots = plotsOf(sum)
+	ev.Notes = notesOf(rec, sum, cfg)
 	return ev, nil
 }

@@ -1,16 +1,17 @@
-package claims
+package stationaryloss
 
 import (
 	"fmt"
 	"math"
 
+	"github.com/sgdclaims/sgdclaims/claims"
 	"github.com/sgdclaims/sgdclaims/claims/stats"
 	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
-// c2Figures are the key numbers goldens compare and BenchmarkClaim reports.
+// figures are the key numbers goldens compare and BenchmarkClaim reports.
 // Names are stable: add, don't rename.
-func c2Figures(sum c2Summary) map[string]float64 {
+func figuresOf(sum summary) map[string]float64 {
 	f := map[string]float64{}
 	for _, t := range sum.Tiers {
 		var rc []float64
@@ -29,8 +30,8 @@ func c2Figures(sum c2Summary) map[string]float64 {
 	return f
 }
 
-func c2Tables(rec c2Record, sum c2Summary) []Table {
-	grid := Table{
+func tablesOf(rec record, sum summary) []claims.Table {
+	grid := claims.Table{
 		Title: "C2: excess loss against the prediction, per grid point",
 		Caption: "Excess = time-averaged full-batch training loss minus the loss at the minimum (loss units: mean 0.5 squared error for a, " +
 			"mean cross-entropy in nats for b, c). Predicted = eta/(4S) (N-S)/(N-1) Tr(C) at the minimum. Ratios are measured/predicted, " +
@@ -46,7 +47,7 @@ func c2Tables(rec c2Record, sum c2Summary) []Table {
 				p.Excess.String(), stats.G3(p.PredC), p.RatioC.String(), p.RatioH.String(), stats.G3(p.RatioDiscrete), stats.G3(p.RatioExact), stats.G3(p.ExactOverC), stats.G3(p.Transient)})
 		}
 	}
-	minima := Table{
+	minima := claims.Table{
 		Title: "C2: the minima (one per tier and seed)",
 		Caption: "L* = full-batch loss at the minimum; |grad| its gradient norm (float32); Tr H, Tr C exact (dense); with weight decay (tier c) " +
 			"L*, |grad| and H are those of loss + wd/2 |theta|^2, so Tr H includes wd P, while C is unchanged; rank = eigenvalues of H above " +
@@ -61,9 +62,9 @@ func c2Tables(rec c2Record, sum c2Summary) []Table {
 				fmt.Sprintf("%d / %d", m.Rank, t.P), fmt.Sprint(m.Negative), stats.G3(float64(m.NullC)), fmt.Sprint(m.Newton)})
 		}
 	}
-	tables := []Table{grid, minima}
+	tables := []claims.Table{grid, minima}
 	if a := sum.tier("a"); a != nil && !math.IsNaN(a.Points[0].Reshuffled.Estimate) {
-		rr := Table{
+		rr := claims.Table{
 			Title: "C2 tier a: independent batches against train.Run's epoch-wise reshuffling",
 			Caption: "Ratio measured/predicted (Tr C form) for the same problems, grid and windows. Reshuffling visits every example once per epoch, " +
 				"so the batch-gradient noise of an epoch sums to zero; when an epoch (N/S steps) is short against the relaxation time 1/(2 eta lambda), " +
@@ -84,10 +85,10 @@ func c2Tables(rec c2Record, sum c2Summary) []Table {
 	return tables
 }
 
-var c2TierNames = map[string]string{"a": "a: least squares", "b": "b: softmax regression", "c": "c: ReLU MLP"}
+var tierNames = map[string]string{"a": "a: least squares", "b": "b: softmax regression", "c": "c: ReLU MLP"}
 
-func c2Plots(rec c2Record, sum c2Summary) []Plot {
-	scatter := Plot{
+func plotsOf(rec record, sum summary) []claims.Plot {
+	scatter := claims.Plot{
 		Name: "c2_excess_vs_prediction", Title: "C2: stationary excess loss against eta/(4S) Tr(C)",
 		XLabel: "predicted excess loss eta/(4S) (N-S)/(N-1) Tr(C)  (loss units)",
 		YLabel: "measured excess loss  (loss units)", LogX: true, LogY: true,
@@ -95,19 +96,19 @@ func c2Plots(rec c2Record, sum c2Summary) []Plot {
 			"mean over seeds with 95% t-interval error bars, against the prediction of P1's Eq. (3.3) (with C; C = H in tier a). " +
 			"On the dashed line y = x the prediction is exact. Loss units: mean 0.5 squared error (a), mean cross-entropy in nats (b, c).",
 	}
-	ratio := Plot{
+	ratio := claims.Plot{
 		Name: "c2_ratio_vs_noise_scale", Title: "C2: measured / predicted excess loss across a decade of eta/S",
 		XLabel: "noise scale eta/S (N-S)/(N-1)  (dimensionless)", YLabel: "measured / predicted excess loss  (dimensionless)", LogX: true,
 		Caption: fmt.Sprintf("Ratio of the measured excess loss to eta/(4S) (N-S)/(N-1) Tr(C), mean over seeds with 95%% t-interval error bars. "+
 			"1 (dashed) is the thesis's prediction. Thresholds fixed in advance: every interval inside [%.2f, %.2f] for tier a, [%.2f, %.2f] for b, "+
 			"[%.2f, %.2f] for c. The dotted line is tier a's exact discrete-time prediction with state-dependent noise, divided by the first-order one: "+
-			"the bias the first-order formula should show.", 1-c2MarginA, 1+c2MarginA, 1-c2MarginB, 1+c2MarginB, c2RatioCLo, c2RatioCHi),
+			"the bias the first-order formula should show.", 1-marginA, 1+marginA, 1-marginB, 1+marginB, ratioCLo, ratioCHi),
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	xlo, xhi := math.Inf(1), math.Inf(-1)
 	for _, t := range sum.Tiers {
-		s := Series{Label: c2TierNames[t.ID], Kind: Points}
-		r := Series{Label: c2TierNames[t.ID], Kind: Points}
+		s := claims.Series{Label: tierNames[t.ID], Kind: claims.Points}
+		r := claims.Series{Label: tierNames[t.ID], Kind: claims.Points}
 		for _, p := range t.Points {
 			if math.IsNaN(p.Excess.Estimate) {
 				continue
@@ -123,11 +124,11 @@ func c2Plots(rec c2Record, sum c2Summary) []Plot {
 		ratio.Series = append(ratio.Series, r)
 	}
 	if !math.IsInf(lo, 0) {
-		scatter.Series = append(scatter.Series, Series{Label: "y = x (Eq. 3.3)", Kind: Line, X: []float64{lo / 1.5, hi * 1.5}, Y: []float64{lo / 1.5, hi * 1.5}, Reference: true})
-		ratio.Series = append(ratio.Series, Series{Label: "prediction (ratio 1)", Kind: Line, X: []float64{xlo / 1.3, xhi * 1.3}, Y: []float64{1, 1}, Reference: true})
+		scatter.Series = append(scatter.Series, claims.Series{Label: "y = x (Eq. 3.3)", Kind: claims.Line, X: []float64{lo / 1.5, hi * 1.5}, Y: []float64{lo / 1.5, hi * 1.5}, Reference: true})
+		ratio.Series = append(ratio.Series, claims.Series{Label: "prediction (ratio 1)", Kind: claims.Line, X: []float64{xlo / 1.3, xhi * 1.3}, Y: []float64{1, 1}, Reference: true})
 	}
 	if a := sum.tier("a"); a != nil {
-		ex := Series{Label: "a: exact / first-order prediction", Kind: Line, Reference: true, Color: 1}
+		ex := claims.Series{Label: "a: exact / first-order prediction", Kind: claims.Line, Reference: true, Color: 1}
 		for _, p := range a.Points {
 			if !math.IsNaN(p.ExactOverC) {
 				ex.X, ex.Y = append(ex.X, p.NoiseScale()), append(ex.Y, p.ExactOverC)
@@ -138,12 +139,12 @@ func c2Plots(rec c2Record, sum c2Summary) []Plot {
 			ratio.Series = append(ratio.Series, ex)
 		}
 	}
-	plots := []Plot{scatter, ratio}
+	plots := []claims.Plot{scatter, ratio}
 	for _, t := range rec.Tiers {
 		if t.ID != "a" && t.ID != "c" {
 			continue
 		}
-		tr := Plot{
+		tr := claims.Plot{
 			Name: "c2" + t.ID + "_trace", Title: fmt.Sprintf("C2 tier %s: excess loss along SGD runs started at the minimum", t.ID),
 			XLabel: "SGD step", YLabel: "loss above the minimum  (loss units)", LogX: true, LogY: true,
 			Caption: fmt.Sprintf("Seed 1 of tier %s (%s), one line per (eta, S). The loss rises from the minimum and settles in a stationary band; "+
@@ -155,7 +156,7 @@ func c2Plots(rec c2Record, sum c2Summary) []Plot {
 				continue
 			}
 			label := fmt.Sprintf("eta=%g, S=%d", p.LR, p.Batch)
-			tr.Series = append(tr.Series, Series{Label: label, Kind: Line, X: jsonfloat.Float64s(p.Trace.Step), Y: jsonfloat.Float64s(p.Trace.Excess)})
+			tr.Series = append(tr.Series, claims.Series{Label: label, Kind: claims.Line, X: jsonfloat.Float64s(p.Trace.Step), Y: jsonfloat.Float64s(p.Trace.Excess)})
 		}
 		k := 0
 		for _, p := range t.Points {
@@ -164,7 +165,7 @@ func c2Plots(rec c2Record, sum c2Summary) []Plot {
 			}
 			k++
 			x0, x1 := float64(p.Trace.Step[0]), float64(p.Trace.Step[len(p.Trace.Step)-1])
-			tr.Series = append(tr.Series, Series{Label: fmt.Sprintf("predicted, eta=%g, S=%d", p.LR, p.Batch), Kind: Line, Reference: true, Color: k,
+			tr.Series = append(tr.Series, claims.Series{Label: fmt.Sprintf("predicted, eta=%g, S=%d", p.LR, p.Batch), Kind: claims.Line, Reference: true, Color: k,
 				X: []float64{x0, x1}, Y: []float64{float64(p.Trace.Pred), float64(p.Trace.Pred)}})
 		}
 		if len(tr.Series) > 0 {
@@ -183,7 +184,7 @@ func sortXY(x, y []float64) {
 	}
 }
 
-func c2Notes(rec c2Record, sum c2Summary) []string {
+func notesOf(rec record, sum summary) []string {
 	var notes []string
 	notes = append(notes, "Batches in the verdict runs are independent draws of S distinct examples, the noise model of the derivation; "+
 		"the factor (N-S)/(N-1) is the exact finite-population correction for such a batch.")

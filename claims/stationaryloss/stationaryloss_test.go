@@ -1,4 +1,4 @@
-package claims
+package stationaryloss
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sgdclaims/sgdclaims/claims"
+	"github.com/sgdclaims/sgdclaims/claims/claimtest"
 	"github.com/sgdclaims/sgdclaims/core/nn"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,14 +20,14 @@ import (
 // whatever the golden records, "does not hold" included: the test guards
 // reproducibility, the golden's diff shows any change of outcome.
 func TestClaimC2(t *testing.T) {
-	c, err := Lookup("c2")
+	c, err := claims.Lookup("c2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := runGolden(t, "c2")
-	checkEvidence(t, c, res)
+	res := claimtest.Golden(t, "c2")
+	claimtest.Evidence(t, c, res)
 
-	var rec c2Record
+	var rec record
 	if err := res.Evidence.GetMeasurements(&rec); err != nil {
 		t.Fatal(err)
 	}
@@ -60,13 +62,13 @@ func TestClaimC2(t *testing.T) {
 	}
 }
 
-// c2Tiny is C2 shrunk to run in a second: the same code paths (least
+// tiny is C2 shrunk to run in a second: the same code paths (least
 // squares with the closed form and reshuffling, softmax regression with
 // Newton, an MLP with weight decay, annealing and settling), tiny sizes.
-func c2Tiny() Spec {
-	c := stationaryLoss{}
-	sp := c.Spec(Quick)
-	cfg := c.config(Quick)
+func tiny() claims.Spec {
+	c := Claim{}
+	sp := c.Spec(claims.Quick)
+	cfg := c.config(claims.Quick)
 	cfg.Window, cfg.MaxSteps = 20, 3000
 	cfg.Tiers[0].N = 256
 	cfg.Tiers[1].N = 256
@@ -84,15 +86,15 @@ func c2Tiny() Spec {
 // evidence whether the runs go one at a time or in parallel. Under -race
 // this also checks that parallel runs share nothing mutable.
 func TestC2DeterministicAcrossWorkers(t *testing.T) {
-	sp := c2Tiny()
+	sp := tiny()
 	var figs []map[string]float64
 	for _, workers := range []int{1, 3} {
-		ev, err := stationaryLoss{}.Run(context.Background(), &Env{Workers: workers}, sp)
+		ev, err := Claim{}.Run(context.Background(), &claims.Env{Workers: workers}, sp)
 		if err != nil {
 			t.Fatal(err)
 		}
 		figs = append(figs, ev.Figures)
-		if _, err := (stationaryLoss{}).Verdict(ev); err != nil {
+		if _, err := (Claim{}).Verdict(ev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -112,10 +114,10 @@ func TestC2DeterministicAcrossWorkers(t *testing.T) {
 // run. It also checks the trace plots: drawn from seed 1, left out of a
 // merge without seed 1.
 func TestC2Split(t *testing.T) {
-	sp := c2Tiny()
+	sp := tiny()
 	sp.Seeds = 3
-	c := stationaryLoss{}
-	checkSplit(t, c, sp)
+	c := Claim{}
+	claimtest.Split(t, c, sp)
 
 	units := c.Units(sp)
 	if len(units) != 9 || units[0].Name != "tier=a seed=1" || units[8].Name != "tier=c seed=3" {
@@ -126,7 +128,7 @@ func TestC2Split(t *testing.T) {
 	}
 	parts := map[string]json.RawMessage{}
 	for _, u := range units {
-		b, err := RunUnit(context.Background(), nil, c, sp, u.Name)
+		b, err := claims.RunUnit(context.Background(), nil, c, sp, u)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,11 +136,11 @@ func TestC2Split(t *testing.T) {
 	}
 	tracePlots := func(parts map[string]json.RawMessage) (plots []string, traces int) {
 		t.Helper()
-		res, _, err := MergeUnits(c, nil, sp, parts, "test")
+		res, _, err := claims.MergeUnits(c, nil, sp, parts, "test")
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rec c2Record
+		var rec record
 		if err := res.Evidence.GetMeasurements(&rec); err != nil {
 			t.Fatal(err)
 		}
@@ -176,8 +178,8 @@ func TestC2Split(t *testing.T) {
 // first run as a sweep, and found tiers a and b still holding the quick
 // scale's models (mlp:20-1 for 50 inputs, mlp:10-3 for 5 classes).
 func TestC2ModelsFitTheirData(t *testing.T) {
-	for _, sc := range []Scale{Quick, Full} {
-		for _, tier := range (stationaryLoss{}).config(sc).Tiers {
+	for _, sc := range []claims.Scale{claims.Quick, claims.Full} {
+		for _, tier := range (Claim{}).config(sc).Tiers {
 			m, err := nn.New(tier.Model, 1)
 			if err != nil {
 				t.Fatalf("%s tier %s: %v", sc, tier.ID, err)

@@ -1,10 +1,11 @@
-package claims
+package exchangeability
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 
+	"github.com/sgdclaims/sgdclaims/claims"
 	"github.com/sgdclaims/sgdclaims/core/rng"
 )
 
@@ -75,27 +76,27 @@ import (
 // (same seed) excludes [-log 2, log 2], a factor of 2, half the log-gap of a
 // 4x ratio change under lambda_max proportional to S/eta.
 const (
-	c1SpreadGapMax = 0.5
-	c1RhoMax       = -0.5
-	c1BreakFactor  = 2.0
-	c1Level        = 0.95
-	c1Perms        = 9999 // Spearman permutation p-value
+	spreadGapMax = 0.5
+	rhoMax       = -0.5
+	breakFactor  = 2.0
+	level        = 0.95
+	perms        = 9999 // Spearman permutation p-value
 )
 
 // Roles of grid points.
 const (
-	c1Family  = "family"
-	c1Control = "control"
-	c1Grid    = "grid"
-	c1Break   = "break"
+	roleFamily  = "family"
+	roleControl = "control"
+	roleGrid    = "grid"
+	roleBreak   = "break"
 )
 
-func init() { Register(exchangeability{}) }
+func init() { claims.Register(Claim{}) }
 
-type exchangeability struct{}
+type Claim struct{ claims.GridUnits[config] }
 
-func (exchangeability) Info() Info {
-	return Info{
+func (Claim) Info() claims.Info {
+	return claims.Info{
 		ID:    "c1",
 		Name:  "Exchangeability of learning rate and batch size (eta/S)",
 		Paper: "P1 (Jastrzebski et al. 2017), thesis Sec. 3.2 and Fig. 3.1a",
@@ -104,52 +105,52 @@ func (exchangeability) Info() Info {
 	}
 }
 
-// c1Config is C1's Spec.Config.
-type c1Config struct {
-	Model       string    `json:"model"`
-	TrainN      int       `json:"train_examples"`
-	ValN        int       `json:"val_examples"`
-	ProbeN      int       `json:"curvature_examples"`
-	Epochs      int       `json:"epochs"`
-	Tol         float64   `json:"lanczos_tol"`
-	TraceBudget int       `json:"trace_budget"`
-	Points      []c1Point `json:"points"`
+// config is C1's Spec.Config.
+type config struct {
+	Model       string  `json:"model"`
+	TrainN      int     `json:"train_examples"`
+	ValN        int     `json:"val_examples"`
+	ProbeN      int     `json:"curvature_examples"`
+	Epochs      int     `json:"epochs"`
+	Tol         float64 `json:"lanczos_tol"`
+	TraceBudget int     `json:"trace_budget"`
+	Points      []point `json:"points"`
 }
 
-type c1Point struct {
+type point struct {
 	LR    float64 `json:"lr"`
 	Batch int     `json:"batch"`
 	Role  string  `json:"role"` // family, control, grid, break
 }
 
-func (p c1Point) ratio() float64 { return p.LR / float64(p.Batch) }
+func (p point) ratio() float64 { return p.LR / float64(p.Batch) }
 
-func (exchangeability) config(scale Scale) c1Config {
-	cfg := c1Config{
+func (Claim) config(scale claims.Scale) config {
+	cfg := config{
 		Model: "mlp:784-64-64-10", TrainN: 50000, ValN: 10000, ProbeN: 2048,
 		Epochs: 10, Tol: 1e-3, TraceBudget: 60,
-		Points: []c1Point{
-			{0.025, 32, c1Family}, {0.05, 64, c1Family}, {0.1, 128, c1Family},
-			{0.0125, 64, c1Control}, {0.2, 64, c1Control},
-			{0.025, 64, c1Grid}, {0.1, 64, c1Grid},
-			{0.4, 512, c1Break}, {0.8, 1024, c1Break},
+		Points: []point{
+			{0.025, 32, roleFamily}, {0.05, 64, roleFamily}, {0.1, 128, roleFamily},
+			{0.0125, 64, roleControl}, {0.2, 64, roleControl},
+			{0.025, 64, roleGrid}, {0.1, 64, roleGrid},
+			{0.4, 512, roleBreak}, {0.8, 1024, roleBreak},
 		},
 	}
-	if scale == Full {
+	if scale == claims.Full {
 		cfg.Model, cfg.Epochs, cfg.TraceBudget = "mlp:784-128-128-128-128-10", 30, 150
-		cfg.Points = []c1Point{
-			{0.0125, 16, c1Family}, {0.025, 32, c1Family}, {0.05, 64, c1Family}, {0.1, 128, c1Family}, {0.2, 256, c1Family},
-			{0.0125, 64, c1Control}, {0.2, 64, c1Control},
-			{0.00625, 64, c1Grid}, {0.025, 64, c1Grid}, {0.1, 64, c1Grid}, {0.4, 64, c1Grid},
-			{0.4, 512, c1Break}, {0.8, 1024, c1Break}, {1.6, 2048, c1Break},
+		cfg.Points = []point{
+			{0.0125, 16, roleFamily}, {0.025, 32, roleFamily}, {0.05, 64, roleFamily}, {0.1, 128, roleFamily}, {0.2, 256, roleFamily},
+			{0.0125, 64, roleControl}, {0.2, 64, roleControl},
+			{0.00625, 64, roleGrid}, {0.025, 64, roleGrid}, {0.1, 64, roleGrid}, {0.4, 64, roleGrid},
+			{0.4, 512, roleBreak}, {0.8, 1024, roleBreak}, {1.6, 2048, roleBreak},
 		}
 	}
 	return cfg
 }
 
-func (c exchangeability) Spec(scale Scale) Spec {
+func (c Claim) Spec(scale claims.Scale) claims.Spec {
 	cfg := c.config(scale)
-	seeds := map[Scale]int{Quick: 5, Full: 8}[scale]
+	seeds := map[claims.Scale]int{claims.Quick: 5, claims.Full: 8}[scale]
 	pts := func(role string) string {
 		var s []string
 		for _, p := range cfg.Points {
@@ -163,15 +164,15 @@ func (c exchangeability) Spec(scale Scale) Spec {
 		fmt.Sprintf("model %s, plain SGD at constant eta, %d epochs at every grid point (equal SDE time (eta/S) N epochs for equal ratios)", cfg.Model, cfg.Epochs),
 		fmt.Sprintf("data: MNIST, the first %d training-file images train, the last %d validate (Nielsen's split); pixels x/255", cfg.TrainN, cfg.ValN),
 		fmt.Sprintf("(eta, S): family %s; controls at 4x lower and higher ratio %s; extra ratios %s; large-beta break members %s",
-			pts(c1Family), pts(c1Control), pts(c1Grid), pts(c1Break)),
+			pts(roleFamily), pts(roleControl), pts(roleGrid), pts(roleBreak)),
 		fmt.Sprintf("at the end: lambda_max by Lanczos (residual %g relative) and Tr(H) by Hutch++ (%d HVPs) on the first %d training images, eval mode, mean cross-entropy; validation accuracy",
 			cfg.Tol, cfg.TraceBudget, cfg.ProbeN),
 		"seeds paired across the grid: seed s gives every point the same initialisation and data-order streams",
 	}
-	return Spec{
+	return claims.Spec{
 		Scale: scale, Seeds: seeds, Data: "mnist", Setup: setup, Config: cfg,
-		Budget: map[Scale]string{Quick: "about 1-2 min on 2 cores", Full: "measured as a sweep, twice: 112 units of at most 23-37 s each on one core (diverged ones stop at once), 1,171-1,386 s in all (10-12 min as two shards on 2 cores; reports/full/c1)"}[scale],
-		Tolerance: Tolerance{
+		Budget: map[claims.Scale]string{claims.Quick: "about 1-2 min on 2 cores", claims.Full: "measured as a sweep, twice: 112 units of at most 23-37 s each on one core (diverged ones stop at once), 1,171-1,386 s in all (10-12 min as two shards on 2 cores; reports/full/c1)"}[scale],
+		Tolerance: claims.Tolerance{
 			SameRel: 1e-9, SameAbs: 1e-12, CrossISARel: 0.3, CrossISAAbs: 0.05,
 			Reason: "same ISA: bitwise-deterministic core, 1e-9 absorbs toolchain math changes; another ISA rounds float32 sums differently, " +
 				"the SGD trajectories part from the first step and each run becomes an independent replicate: lambda_max and Tr(H) of one run " +
@@ -182,106 +183,81 @@ func (c exchangeability) Spec(scale Scale) Spec {
 
 // --- measurements ---------------------------------------------------------
 
-type c1Record struct {
-	Points      []c1PointRecord `json:"points"`
-	LambdaStamp string          `json:"lambda_stamp"`
-	TraceStamp  string          `json:"trace_stamp"`
+type record struct {
+	Points      []pointRecord `json:"points"`
+	LambdaStamp string        `json:"lambda_stamp"`
+	TraceStamp  string        `json:"trace_stamp"`
 }
 
-type c1PointRecord struct {
-	c1Point
-	Ratio float64 `json:"ratio"`
-	Runs  []c1Run `json:"runs"` // in seed order
+type pointRecord struct {
+	point
+	Ratio float64   `json:"ratio"`
+	Runs  []seedRun `json:"runs"` // in seed order
 }
 
-type c1Run struct {
+type seedRun struct {
 	Seed uint64 `json:"seed"`
-	curvResult
+	claims.CurvResult
 }
 
-func (c exchangeability) Run(ctx context.Context, env *Env, spec Spec) (*Evidence, error) {
-	return RunUnits(ctx, env, c, spec)
+func (c Claim) Run(ctx context.Context, env *claims.Env, spec claims.Spec) (*claims.Evidence, error) {
+	return claims.RunUnits(ctx, env, c, spec)
 }
 
-func c1SpecConfig(spec Spec) (c1Config, error) {
-	cfg, ok := spec.Config.(c1Config)
-	if !ok {
-		return cfg, fmt.Errorf("c1: spec config is %T, want c1Config", spec.Config)
-	}
-	return cfg, nil
-}
-
-func (c c1Config) grid() curvGrid {
-	g := curvGrid{TrainN: c.TrainN, ValN: c.ValN, ProbeN: c.ProbeN}
+// Grid is the (eta, S) grid and the data of the runs (claims.GridConfig).
+func (c config) Grid() claims.CurvGrid {
+	g := claims.CurvGrid{TrainN: c.TrainN, ValN: c.ValN, ProbeN: c.ProbeN}
 	for _, p := range c.Points {
 		g.LRs, g.Batches = append(g.LRs, p.LR), append(g.Batches, p.Batch)
 	}
 	return g
 }
 
-// Units: one SGD run per grid point and seed.
-func (exchangeability) Units(spec Spec) []Unit {
-	cfg, err := c1SpecConfig(spec)
-	if err != nil {
-		return nil
+// Run is the run of grid point pi from root seed s: its endpoint measured (claims.GridConfig).
+func (c config) Run(pi int, s uint64) claims.CurvRun {
+	p := c.Points[pi]
+	return claims.CurvRun{
+		Spec: c.Model, InitSeed: rng.Derive(s, "c1-init", 0), OrderSeed: rng.Derive(s, "c1-order", 0),
+		ProbeSeed: rng.Derive(s, "c1-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: c.Epochs,
+		Tol: c.Tol, TraceBudget: c.TraceBudget,
 	}
-	return cfg.grid().units(spec.Seeds)
-}
-
-// RunUnit trains one grid point from one seed and measures its endpoint.
-func (exchangeability) RunUnit(ctx context.Context, env *Env, spec Spec, u Unit) (any, error) {
-	cfg, err := c1SpecConfig(spec)
-	if err != nil {
-		return nil, err
-	}
-	pi, parts, err := cfg.grid().start(env, u)
-	if err != nil {
-		return nil, err
-	}
-	p, s := cfg.Points[pi], u.Seed
-	r := &curvRun{
-		Spec: cfg.Model, InitSeed: rng.Derive(s, "c1-init", 0), OrderSeed: rng.Derive(s, "c1-order", 0),
-		ProbeSeed: rng.Derive(s, "c1-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: cfg.Epochs, Parts: parts,
-		Tol: cfg.Tol, TraceBudget: cfg.TraceBudget,
-	}
-	return r.run(ctx)
 }
 
 // Merge assembles the grid record from the runs of the given seeds.
-func (exchangeability) Merge(env *Env, spec Spec, seeds []uint64, results map[string]json.RawMessage) (*Evidence, error) {
-	cfg, err := c1SpecConfig(spec)
+func (Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results map[string]json.RawMessage) (*claims.Evidence, error) {
+	cfg, err := claims.ConfigOf[config](spec)
 	if err != nil {
 		return nil, err
 	}
-	runs, err := cfg.grid().results(seeds, results)
+	runs, err := cfg.Grid().Results(seeds, results)
 	if err != nil {
 		return nil, err
 	}
-	rec := c1Record{}
+	rec := record{}
 	for pi, p := range cfg.Points {
-		pr := c1PointRecord{c1Point: p, Ratio: p.ratio()}
+		pr := pointRecord{point: p, Ratio: p.ratio()}
 		for si, s := range seeds {
-			res := runs[pi*len(seeds)+si]
-			pr.Runs = append(pr.Runs, c1Run{Seed: s, curvResult: *res})
+			res := runs[pi][si]
+			pr.Runs = append(pr.Runs, seedRun{Seed: s, CurvResult: *res})
 			if rec.LambdaStamp == "" && res.LambdaStamp != "" {
 				rec.LambdaStamp, rec.TraceStamp = res.LambdaStamp, res.TraceStamp
 			}
 		}
 		rec.Points = append(rec.Points, pr)
 	}
-	ev := &Evidence{Seeds: seeds, Data: fmt.Sprintf("MNIST (%s): first %d training-file images train, last %d validate", mnistSource(env), cfg.TrainN, cfg.ValN)}
+	ev := &claims.Evidence{Seeds: seeds, Data: cfg.Grid().Data(env)}
 	if err := ev.SetMeasurements(rec); err != nil {
 		return nil, err
 	}
-	sum := c1Summarise(rec)
-	ev.Figures = c1Figures(sum)
+	sum := summarise(rec)
+	ev.Figures = figuresOf(sum)
 	ev.Metrics = map[string]string{
 		"a/lambda_spread_over_gap": "a-lambda-spread/gap", "b/acc_spread_over_gap": "b-acc-spread/gap",
 		"c/spearman_rho": "c-rho", "lambda_max/eta=0.05,S=64": "lambda_max(0.05,64)", "val_acc/eta=0.05,S=64": "val-acc(0.05,64)",
 		"break/eta=0.4,S=512/log_departure": "break-log-departure(0.4,512)",
 	}
-	ev.Tables = c1Tables(sum, cfg)
-	ev.Plots = c1Plots(sum)
-	ev.Notes = c1Notes(rec, sum, cfg)
+	ev.Tables = tablesOf(sum, cfg)
+	ev.Plots = plotsOf(sum)
+	ev.Notes = notesOf(rec, sum, cfg)
 	return ev, nil
 }

@@ -1,18 +1,19 @@
-package claims
+package memorisation
 
 import (
 	"fmt"
 	"math"
 	"strings"
 
+	"github.com/sgdclaims/sgdclaims/claims"
 	"github.com/sgdclaims/sgdclaims/claims/stats"
 	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
-// c4RowSummary condenses one regulariser row across seeds. Per-seed values
+// rowSummary condenses one regulariser row across seeds. Per-seed values
 // are kept (in seed order) so that rows can be paired.
-type c4RowSummary struct {
-	c4Reg
+type rowSummary struct {
+	regulariser
 	Key string // figure-name prefix: "p0.5", "wd0.0005"
 	// At the fixed epoch (window mean), per seed.
 	Mis, MisTrue, Clean, Val, CSR []float64
@@ -44,15 +45,15 @@ type c4RowSummary struct {
 	Diverged                 []string
 }
 
-type c4Summary struct {
-	Rows       []c4RowSummary
+type summary struct {
+	Rows       []rowSummary
 	Base       int // index of the baseline row (no regulariser), -1 if none
 	FixedEpoch int
 	Window     int
 	Epochs     int
 }
 
-func (s c4Summary) dropoutRows() []int {
+func (s summary) dropoutRows() []int {
 	var out []int
 	for i, r := range s.Rows {
 		if i != s.Base && r.Dropout > 0 && r.WeightDecay == 0 {
@@ -62,7 +63,7 @@ func (s c4Summary) dropoutRows() []int {
 	return out
 }
 
-func c4Key(r c4Reg) string {
+func key(r regulariser) string {
 	switch {
 	case r.WeightDecay > 0 && r.Dropout > 0:
 		return fmt.Sprintf("p%g_wd%g", r.Dropout, r.WeightDecay)
@@ -72,9 +73,9 @@ func c4Key(r c4Reg) string {
 	return fmt.Sprintf("p%g", r.Dropout)
 }
 
-// c4WindowMean is the mean of curve over epochs fixed-window+1 .. fixed; NaN
+// windowMean is the mean of curve over epochs fixed-window+1 .. fixed; NaN
 // if any of them is NaN or missing.
-func c4WindowMean(curve []float64, fixed, window int) float64 {
+func windowMean(curve []float64, fixed, window int) float64 {
 	if fixed >= len(curve) || fixed-window+1 < 1 {
 		return math.NaN()
 	}
@@ -85,10 +86,10 @@ func c4WindowMean(curve []float64, fixed, window int) float64 {
 	return s / float64(window)
 }
 
-// c4HalfTime is the first epoch e >= 1 at which curve[e] reaches half of
+// halfTime is the first epoch e >= 1 at which curve[e] reaches half of
 // final; fixed+1 (censored) if it never does by the fixed epoch, NaN if
 // final is NaN.
-func c4HalfTime(curve []float64, final float64, fixed int) float64 {
+func halfTime(curve []float64, final float64, fixed int) float64 {
 	if math.IsNaN(final) {
 		return math.NaN()
 	}
@@ -100,11 +101,11 @@ func c4HalfTime(curve []float64, final float64, fixed int) float64 {
 	return float64(fixed + 1)
 }
 
-func c4Summarise(rec c4Record) c4Summary {
-	sum := c4Summary{Base: -1, FixedEpoch: rec.FixedEpoch, Window: rec.Window, Epochs: rec.Epochs}
+func summarise(rec record) summary {
+	sum := summary{Base: -1, FixedEpoch: rec.FixedEpoch, Window: rec.Window, Epochs: rec.Epochs}
 	fe, w := rec.FixedEpoch, rec.Window
 	for i, row := range rec.Rows {
-		rs := c4RowSummary{c4Reg: row.c4Reg, Key: c4Key(row.c4Reg)}
+		rs := rowSummary{regulariser: row.regulariser, Key: key(row.regulariser)}
 		if row.Dropout == 0 && row.WeightDecay == 0 && sum.Base < 0 {
 			sum.Base = i
 		}
@@ -115,12 +116,12 @@ func c4Summarise(rec c4Record) c4Summary {
 			if r.Diverged > 0 {
 				rs.Diverged = append(rs.Diverged, fmt.Sprintf("seed %d diverged at step %d", r.Seed, r.Diverged))
 			}
-			m := c4WindowMean(mis, fe, w)
+			m := windowMean(mis, fe, w)
 			rs.Mis = append(rs.Mis, m)
-			rs.MisTrue = append(rs.MisTrue, c4WindowMean(jsonfloat.Float64s(r.MisTrue), fe, w))
-			c := c4WindowMean(clean, fe, w)
+			rs.MisTrue = append(rs.MisTrue, windowMean(jsonfloat.Float64s(r.MisTrue), fe, w))
+			c := windowMean(clean, fe, w)
 			rs.Clean = append(rs.Clean, c)
-			rs.Val = append(rs.Val, c4WindowMean(val, fe, w))
+			rs.Val = append(rs.Val, windowMean(val, fe, w))
 			best, be := math.NaN(), 0
 			for e := 1; e <= fe && e < len(val); e++ {
 				if math.IsNaN(val[e]) {
@@ -132,7 +133,7 @@ func c4Summarise(rec c4Record) c4Summary {
 				}
 			}
 			rs.BestVal, rs.BestEpoch = append(rs.BestVal, best), append(rs.BestEpoch, be)
-			hc, hm := c4HalfTime(clean, c, fe), c4HalfTime(mis, m, fe)
+			hc, hm := halfTime(clean, c, fe), halfTime(mis, m, fe)
 			rs.HalfClean, rs.HalfMis, rs.HalfGap = append(rs.HalfClean, hc), append(rs.HalfMis, hm), append(rs.HalfGap, hm-hc)
 			csr := math.NaN()
 			for _, p := range r.CSR {
@@ -148,9 +149,9 @@ func c4Summarise(rec c4Record) c4Summary {
 				rs.ValCurve[e] += val[e] / k
 			}
 		}
-		rs.MisIv, rs.MisTrueIv, rs.CleanIv, rs.ValIv = stats.MeanTOrNaN(rs.Mis, c4Level), stats.MeanTOrNaN(rs.MisTrue, c4Level), stats.MeanTOrNaN(rs.Clean, c4Level), stats.MeanTOrNaN(rs.Val, c4Level)
-		rs.CSRIv, rs.BestValIv = stats.MeanTOrNaN(rs.CSR, c4Level), stats.MeanTOrNaN(rs.BestVal, c4Level)
-		rs.HalfCleanIv, rs.HalfMisIv, rs.HalfGapIv = stats.MeanTOrNaN(rs.HalfClean, c4Level), stats.MeanTOrNaN(rs.HalfMis, c4Level), stats.MeanTOrNaN(rs.HalfGap, c4Level)
+		rs.MisIv, rs.MisTrueIv, rs.CleanIv, rs.ValIv = stats.MeanTOrNaN(rs.Mis, level), stats.MeanTOrNaN(rs.MisTrue, level), stats.MeanTOrNaN(rs.Clean, level), stats.MeanTOrNaN(rs.Val, level)
+		rs.CSRIv, rs.BestValIv = stats.MeanTOrNaN(rs.CSR, level), stats.MeanTOrNaN(rs.BestVal, level)
+		rs.HalfCleanIv, rs.HalfMisIv, rs.HalfGapIv = stats.MeanTOrNaN(rs.HalfClean, level), stats.MeanTOrNaN(rs.HalfMis, level), stats.MeanTOrNaN(rs.HalfGap, level)
 		// CSR along training, and split by part at the fixed epoch.
 		rs.CSREpochs = rec.CSR.Epochs
 		for _, e := range rec.CSR.Epochs {
@@ -164,8 +165,8 @@ func c4Summarise(rec c4Record) c4Summary {
 				}
 				xs, hs = append(xs, v), append(hs, h)
 			}
-			rs.CSRCurve = append(rs.CSRCurve, stats.MeanTOrNaN(xs, c4Level))
-			rs.CSRHeldCurve = append(rs.CSRHeldCurve, stats.MeanTOrNaN(hs, c4Level))
+			rs.CSRCurve = append(rs.CSRCurve, stats.MeanTOrNaN(xs, level))
+			rs.CSRHeldCurve = append(rs.CSRHeldCurve, stats.MeanTOrNaN(hs, level))
 			if e == fe {
 				rs.CSRHeld = hs
 			}
@@ -186,7 +187,7 @@ func c4Summarise(rec c4Record) c4Summary {
 			}
 			cc, cm = append(cc, vc), append(cm, vm)
 		}
-		rs.CSRCleanIv, rs.CSRMisIv, rs.CSRHeldIv = stats.MeanTOrNaN(cc, c4Level), stats.MeanTOrNaN(cm, c4Level), stats.MeanTOrNaN(rs.CSRHeld, c4Level)
+		rs.CSRCleanIv, rs.CSRMisIv, rs.CSRHeldIv = stats.MeanTOrNaN(cc, level), stats.MeanTOrNaN(cm, level), stats.MeanTOrNaN(rs.CSRHeld, level)
 		sum.Rows = append(sum.Rows, rs)
 	}
 	if sum.Base >= 0 {
@@ -209,29 +210,29 @@ func c4Summarise(rec c4Record) c4Summary {
 		rs := &sum.Rows[i]
 		rs.CutIv, rs.ValDiffIv, rs.BestValDiffIv, rs.CSRDiffIv, rs.CSRHeldDiffIv = stats.NaNInterval(), stats.NaNInterval(), stats.NaNInterval(), stats.NaNInterval(), stats.NaNInterval()
 		if rs.Cut != nil && i != sum.Base {
-			rs.CutIv, rs.ValDiffIv, rs.BestValDiffIv, rs.CSRDiffIv = stats.MeanTOrNaN(rs.Cut, c4Level), stats.MeanTOrNaN(rs.ValDiff, c4Level), stats.MeanTOrNaN(rs.BestValDiff, c4Level), stats.MeanTOrNaN(rs.CSRDiff, c4Level)
-			rs.CSRHeldDiffIv = stats.MeanTOrNaN(rs.CSRHeldDiff, c4Level)
+			rs.CutIv, rs.ValDiffIv, rs.BestValDiffIv, rs.CSRDiffIv = stats.MeanTOrNaN(rs.Cut, level), stats.MeanTOrNaN(rs.ValDiff, level), stats.MeanTOrNaN(rs.BestValDiff, level), stats.MeanTOrNaN(rs.CSRDiff, level)
+			rs.CSRHeldDiffIv = stats.MeanTOrNaN(rs.CSRHeldDiff, level)
 		}
 	}
 	return sum
 }
 
-// c4Above is Above with NaN intervals inconclusive.
-func c4Above(iv stats.Interval, t float64) Outcome {
+// above is Above with NaN intervals inconclusive.
+func above(iv stats.Interval, t float64) claims.Outcome {
 	if math.IsNaN(iv.Lo) || math.IsNaN(iv.Hi) {
-		return Inconclusive
+		return claims.Inconclusive
 	}
-	return Above(iv, t)
+	return claims.Above(iv, t)
 }
 
-func (c memorisation) Verdict(ev *Evidence) (*Verdict, error) {
-	var rec c4Record
+func (c Claim) Verdict(ev *claims.Evidence) (*claims.Verdict, error) {
+	var rec record
 	if err := ev.GetMeasurements(&rec); err != nil {
 		return nil, err
 	}
-	sum := c4Summarise(rec)
+	sum := summarise(rec)
 	fe := fmt.Sprintf("epoch %d (mean of epochs %d-%d)", sum.FixedEpoch, sum.FixedEpoch-sum.Window+1, sum.FixedEpoch)
-	var checks []Check
+	var checks []claims.Check
 	if sum.Base < 0 {
 		return nil, fmt.Errorf("c4: no unregularised row (dropout 0, no weight decay) to compare with")
 	}
@@ -239,42 +240,42 @@ func (c memorisation) Verdict(ev *Evidence) (*Verdict, error) {
 	drops := sum.dropoutRows()
 
 	// 0. Regime.
-	regime := Check{Name: "0: the unregularised network memorises",
+	regime := claims.Check{Name: "0: the unregularised network memorises",
 		Statistic: "accuracy of p = 0 on the mislabelled rows against their noisy labels at " + fe,
-		Threshold: fmt.Sprintf("95%% CI above %g (else inconclusive: nothing to slow)", c4MemoriseMin),
+		Threshold: fmt.Sprintf("95%% CI above %g (else inconclusive: nothing to slow)", memoriseMin),
 		Reason:    "the claim is about slowing memorisation; if the baseline has not memorised most of the noise by the fixed epoch, the comparison says nothing",
-		Value:     base.MisIv, Outcome: c4Above(base.MisIv, c4MemoriseMin)}
-	if regime.Outcome == DoesNotHold {
-		regime.Outcome = Inconclusive
+		Value:     base.MisIv, Outcome: above(base.MisIv, memoriseMin)}
+	if regime.Outcome == claims.DoesNotHold {
+		regime.Outcome = claims.Inconclusive
 	}
-	regime.Detail = fmt.Sprintf("per seed %s", c4List(base.Mis, "%.3f"))
+	regime.Detail = fmt.Sprintf("per seed %s", list(base.Mis, "%.3f"))
 	checks = append(checks, regime)
 
 	// 1. Dropout slows memorisation, one check per rate.
 	for _, i := range drops {
 		r := sum.Rows[i]
-		t, reason := c4CutMild, "a milder rate: the effect must point the same way (dose-response); no margin claimed"
-		if r.Dropout == c4StrongDropout {
-			t, reason = c4CutStrong, "the 'wide margin': 20 points is at least 40% of the baseline's memorisation (check 0: above 0.5) and several times the seed-to-seed spread"
+		t, reason := cutMild, "a milder rate: the effect must point the same way (dose-response); no margin claimed"
+		if r.Dropout == strongDropout {
+			t, reason = cutStrong, "the 'wide margin': 20 points is at least 40% of the baseline's memorisation (check 0: above 0.5) and several times the seed-to-seed spread"
 		}
-		checks = append(checks, Check{Name: fmt.Sprintf("1: dropout %g slows memorisation", r.Dropout),
+		checks = append(checks, claims.Check{Name: fmt.Sprintf("1: dropout %g slows memorisation", r.Dropout),
 			Statistic: fmt.Sprintf("mislabelled-row accuracy (noisy labels) of p = 0 minus p = %g at %s, paired by seed", r.Dropout, fe),
 			Threshold: fmt.Sprintf("95%% CI above %g", t), Reason: reason,
-			Value: r.CutIv, Outcome: c4Above(r.CutIv, t),
-			Detail: fmt.Sprintf("p = 0: %s, p = %g: %s; per seed cut %s", base.MisIv.String(), r.Dropout, r.MisIv.String(), c4List(r.Cut, "%.3f"))})
+			Value: r.CutIv, Outcome: above(r.CutIv, t),
+			Detail: fmt.Sprintf("p = 0: %s, p = %g: %s; per seed cut %s", base.MisIv.String(), r.Dropout, r.MisIv.String(), list(r.Cut, "%.3f"))})
 	}
 
 	// 2 and 3. Clean learning not hindered, across dropout rates.
-	valCheck := func(name, stat string, pick func(c4RowSummary) (stats.Interval, []float64), reason string) Check {
-		ck := Check{Name: name, Statistic: stat, Threshold: fmt.Sprintf("95%% CI above %g for every dropout rate", -c4ValDrop), Reason: reason, Value: stats.NaNInterval()}
-		var outs []Outcome
+	valCheck := func(name, stat string, pick func(rowSummary) (stats.Interval, []float64), reason string) claims.Check {
+		ck := claims.Check{Name: name, Statistic: stat, Threshold: fmt.Sprintf("95%% CI above %g for every dropout rate", -valDrop), Reason: reason, Value: stats.NaNInterval()}
+		var outs []claims.Outcome
 		var parts []string
 		for _, i := range drops {
 			iv, per := pick(sum.Rows[i])
-			outs = append(outs, c4Above(iv, -c4ValDrop))
-			parts = append(parts, fmt.Sprintf("p = %g: %s (per seed %s)", sum.Rows[i].Dropout, iv.String(), c4List(per, "%+.4f")))
+			outs = append(outs, above(iv, -valDrop))
+			parts = append(parts, fmt.Sprintf("p = %g: %s (per seed %s)", sum.Rows[i].Dropout, iv.String(), list(per, "%+.4f")))
 		}
-		o, at := AllOf(outs)
+		o, at := claims.AllOf(outs)
 		ck.Outcome = o
 		// Show the deciding rate, else the one with the lowest lower end.
 		show, lo := at, math.Inf(1)
@@ -295,39 +296,39 @@ func (c memorisation) Verdict(ev *Evidence) (*Verdict, error) {
 	checks = append(checks,
 		valCheck("2: clean validation accuracy kept (fixed epoch)",
 			"clean validation accuracy of dropout p minus p = 0 at "+fe+", paired by seed",
-			func(r c4RowSummary) (stats.Interval, []float64) { return r.ValDiffIv, r.ValDiff },
+			func(r rowSummary) (stats.Interval, []float64) { return r.ValDiffIv, r.ValDiff },
 			"CLAIMS.md: drops by at most about 1 point; one point is also about the binomial error of one run's accuracy on the validation set"),
 		valCheck("3: clean validation accuracy kept (best epoch)",
 			fmt.Sprintf("best clean validation accuracy over epochs 1-%d of dropout p minus that of p = 0, paired by seed", sum.FixedEpoch),
-			func(r c4RowSummary) (stats.Interval, []float64) { return r.BestValDiffIv, r.BestValDiff },
+			func(r rowSummary) (stats.Interval, []float64) { return r.BestValDiffIv, r.BestValDiff },
 			"check 2 is weak because memorisation lowers p = 0's accuracy at the fixed epoch; this compares each network at its best (early-stopped) epoch, both maxima with the same selection bias; same 1-point margin"),
 	)
 
 	// 4. Real data first.
-	checks = append(checks, Check{Name: "4: real data is learned before noise",
+	checks = append(checks, claims.Check{Name: "4: real data is learned before noise",
 		Statistic: fmt.Sprintf("p = 0: epochs to reach half of the %s accuracy, mislabelled rows minus clean rows", fe),
-		Threshold: fmt.Sprintf("95%% CI above %g epochs", c4HalfTimeMargin),
+		Threshold: fmt.Sprintf("95%% CI above %g epochs", halfTimeMargin),
 		Reason:    "the claim is an ordering (clean first), so no margin is claimed; the size is in the table",
-		Value:     base.HalfGapIv, Outcome: c4Above(base.HalfGapIv, c4HalfTimeMargin),
-		Detail: fmt.Sprintf("clean rows %s, mislabelled rows %s epochs; per seed gap %s", c4List(base.HalfClean, "%g"), c4List(base.HalfMis, "%g"), c4List(base.HalfGap, "%g"))})
+		Value:     base.HalfGapIv, Outcome: above(base.HalfGapIv, halfTimeMargin),
+		Detail: fmt.Sprintf("clean rows %s, mislabelled rows %s epochs; per seed gap %s", list(base.HalfClean, "%g"), list(base.HalfMis, "%g"), list(base.HalfGap, "%g"))})
 
 	// 5. CSR higher when memorising.
-	csr := Check{Name: "5: critical sample ratio higher when memorising",
-		Statistic: fmt.Sprintf("CSR at epoch %d of p = 0 minus p = %g, paired by seed", sum.FixedEpoch, c4StrongDropout),
-		Threshold: fmt.Sprintf("95%% CI above %g", c4CSRMargin),
+	csr := claims.Check{Name: "5: critical sample ratio higher when memorising",
+		Statistic: fmt.Sprintf("CSR at epoch %d of p = 0 minus p = %g, paired by seed", sum.FixedEpoch, strongDropout),
+		Threshold: fmt.Sprintf("95%% CI above %g", csrMargin),
 		Reason:    "P2 Sec. 4: a network that memorises has a more complex decision boundary near the data; an ordering, no margin claimed"}
 	strong := -1
 	for _, i := range drops {
-		if sum.Rows[i].Dropout == c4StrongDropout {
+		if sum.Rows[i].Dropout == strongDropout {
 			strong = i
 		}
 	}
 	if strong < 0 {
-		csr = Failed(csr.Name, csr.Statistic, csr.Threshold, csr.Reason, fmt.Errorf("no dropout %g row", c4StrongDropout))
+		csr = claims.Failed(csr.Name, csr.Statistic, csr.Threshold, csr.Reason, fmt.Errorf("no dropout %g row", strongDropout))
 	} else {
 		r := sum.Rows[strong]
-		csr.Value, csr.Outcome = r.CSRDiffIv, c4Above(r.CSRDiffIv, c4CSRMargin)
-		csr.Detail = fmt.Sprintf("p = 0: %s, p = %g: %s; per seed difference %s", base.CSRIv.String(), r.Dropout, r.CSRIv.String(), c4List(r.CSRDiff, "%+.3f"))
+		csr.Value, csr.Outcome = r.CSRDiffIv, above(r.CSRDiffIv, csrMargin)
+		csr.Detail = fmt.Sprintf("p = 0: %s, p = %g: %s; per seed difference %s", base.CSRIv.String(), r.Dropout, r.CSRIv.String(), list(r.CSRDiff, "%+.3f"))
 	}
 	checks = append(checks, csr)
 	for _, r := range sum.Rows {
@@ -338,17 +339,17 @@ func (c memorisation) Verdict(ev *Evidence) (*Verdict, error) {
 		}
 	}
 
-	v := &Verdict{Outcome: Combine(checks), Checks: checks}
-	v.Summary = c4SummaryText(v, sum)
+	v := &claims.Verdict{Outcome: claims.Combine(checks), Checks: checks}
+	v.Summary = summaryText(v, sum)
 	return v, nil
 }
 
-func c4SummaryText(v *Verdict, sum c4Summary) string {
-	s := PerCheck(v.Checks)
+func summaryText(v *claims.Verdict, sum summary) string {
+	s := claims.PerCheck(v.Checks)
 	b := sum.Rows[sum.Base]
 	for _, i := range sum.dropoutRows() {
 		r := sum.Rows[i]
-		if r.Dropout == c4StrongDropout {
+		if r.Dropout == strongDropout {
 			s += fmt.Sprintf(" At epoch %d the unregularised network fits %.0f%% of the mislabelled rows, dropout %g %.0f%%; clean validation accuracy %.1f%% vs %.1f%% (best epochs %.1f%% vs %.1f%%).",
 				sum.FixedEpoch, 100*b.MisIv.Estimate, r.Dropout, 100*r.MisIv.Estimate, 100*b.ValIv.Estimate, 100*r.ValIv.Estimate, 100*b.BestValIv.Estimate, 100*r.BestValIv.Estimate)
 		}
@@ -356,7 +357,7 @@ func c4SummaryText(v *Verdict, sum c4Summary) string {
 	return s
 }
 
-func c4List(xs []float64, format string) string {
+func list(xs []float64, format string) string {
 	var s []string
 	for _, x := range xs {
 		s = append(s, fmt.Sprintf(format, x))

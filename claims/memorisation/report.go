@@ -1,17 +1,18 @@
-package claims
+package memorisation
 
 import (
 	"fmt"
 	"math"
 	"strings"
 
+	"github.com/sgdclaims/sgdclaims/claims"
 	"github.com/sgdclaims/sgdclaims/claims/stats"
 )
 
-// c4Figures are the key numbers goldens compare and BenchmarkClaim reports,
+// figures are the key numbers goldens compare and BenchmarkClaim reports,
 // per regulariser row ("p0", "p0.25", "p0.5", "wd0.0005"). Names are
 // stable: add, don't rename.
-func c4Figures(sum c4Summary) map[string]float64 {
+func figuresOf(sum summary) map[string]float64 {
 	f := map[string]float64{}
 	for i, r := range sum.Rows {
 		k := r.Key + "/"
@@ -35,9 +36,9 @@ func c4Figures(sum c4Summary) map[string]float64 {
 	return f
 }
 
-func c4Tables(rec c4Record, sum c4Summary) []Table {
+func tablesOf(rec record, sum summary) []claims.Table {
 	win := fmt.Sprintf("epoch %d (mean of epochs %d-%d)", sum.FixedEpoch, sum.FixedEpoch-sum.Window+1, sum.FixedEpoch)
-	main := Table{
+	main := claims.Table{
 		Title: "C4: accuracies and critical sample ratio at " + win + ", per regulariser",
 		Caption: "Accuracies in % (evaluation mode, dropout off), mean over seeds with 95% t-intervals. 'mislabelled (noisy labels)' = accuracy on the rows " +
 			"whose label the noise changed, against the label trained on: memorisation; '(true labels)' = the same rows against their original " +
@@ -51,7 +52,7 @@ func c4Tables(rec c4Record, sum c4Summary) []Table {
 		main.Rows = append(main.Rows, []string{r.Name, r.MisIv.Format("%.1f", 100), r.MisTrueIv.Format("%.1f", 100), r.CleanIv.Format("%.1f", 100), r.ValIv.Format("%.1f", 100), r.BestValIv.Format("%.1f", 100),
 			r.CSRIv.Format("%.1f", 100), r.HalfCleanIv.Format("%.1f", 1), r.HalfMisIv.Format("%.1f", 1)})
 	}
-	diff := Table{
+	diff := claims.Table{
 		Title: "C4: paired differences against the unregularised network (same seed: same data, initialisation and order)",
 		Caption: "In accuracy points (%), mean over seeds with 95% t-intervals. 'memorisation cut' = p = 0's mislabelled-row accuracy minus this " +
 			"row's (positive: less memorised). 'validation' and 'best validation' = this row minus p = 0 (negative: worse). 'CSR' = p = 0 " +
@@ -66,7 +67,7 @@ func c4Tables(rec c4Record, sum c4Summary) []Table {
 		}
 		diff.Rows = append(diff.Rows, []string{r.Name, r.CutIv.Format("%.1f", 100), r.ValDiffIv.Format("%.1f", 100), r.BestValDiffIv.Format("%.1f", 100), r.CSRDiffIv.Format("%.1f", 100), r.CSRHeldDiffIv.Format("%.1f", 100)})
 	}
-	csr := Table{
+	csr := claims.Table{
 		Title: "C4: critical sample ratio along training (%)",
 		Caption: fmt.Sprintf("CSR on the first %d training rows of each seed's subset (about half of them mislabelled), mean over seeds with 95%% "+
 			"t-intervals; epoch 0 is the initialisation. LASS in pixel units (inputs in [0,1]): L_inf radius %g, step %g, Gaussian noise std %g, "+
@@ -96,7 +97,7 @@ func c4Tables(rec c4Record, sum c4Summary) []Table {
 			csr.Rows = append(csr.Rows, append(row, "", ""))
 		}
 	}
-	subsets := Table{
+	subsets := claims.Table{
 		Title:   "C4: the training subsets",
 		Caption: "Per seed: rows whose label the noise left unchanged (clean; includes the redrawn rows that drew their own label) and rows it changed (mislabelled), in the training subset and in its CSR set.",
 		Header:  []string{"seed", "clean rows", "mislabelled rows", "CSR set clean", "CSR set mislabelled"},
@@ -104,15 +105,15 @@ func c4Tables(rec c4Record, sum c4Summary) []Table {
 	for _, s := range rec.Subsets {
 		subsets.Rows = append(subsets.Rows, []string{fmt.Sprint(s.Seed), fmt.Sprint(s.Clean), fmt.Sprint(s.Mislabelled), fmt.Sprint(s.CSRClean), fmt.Sprint(s.CSRMis)})
 	}
-	return []Table{main, diff, csr, subsets}
+	return []claims.Table{main, diff, csr, subsets}
 }
 
-func c4Plots(rec c4Record, sum c4Summary) []Plot {
+func plotsOf(rec record, sum summary) []claims.Plot {
 	epochs := make([]float64, rec.Epochs+1)
 	for e := range epochs {
 		epochs[e] = float64(e)
 	}
-	mem := Plot{
+	mem := claims.Plot{
 		Name: "c4_memorisation", Title: "C4: memorisation of the mislabelled training rows, per regulariser",
 		XLabel: "epoch", YLabel: "accuracy on mislabelled rows vs their noisy labels  (fraction)",
 		Caption: fmt.Sprintf("Mean over %d seeds, dropout off. Accuracy on the training rows whose label the noise changed, against the random "+
@@ -120,40 +121,40 @@ func c4Plots(rec c4Record, sum c4Summary) []Plot {
 			"noise after its first few epochs; dropout slows it. The checks compare epochs %d-%d; the clean rows are in the next plot.",
 			len(rec.Subsets), sum.FixedEpoch-sum.Window+1, sum.FixedEpoch),
 	}
-	clean := Plot{
+	clean := claims.Plot{
 		Name: "c4_clean_accuracy", Title: "C4: learning the clean training rows, per regulariser",
 		XLabel: "epoch", YLabel: "accuracy on clean training rows  (fraction)",
 		Caption: fmt.Sprintf("Mean over %d seeds, dropout off. Accuracy on the training rows whose label is correct: every regulariser learns "+
 			"them within the first epochs, long before the mislabelled rows are fitted (previous plot): real data is learned before noise.",
 			len(rec.Subsets)),
 	}
-	val := Plot{
+	val := claims.Plot{
 		Name: "c4_val_accuracy", Title: "C4: clean validation accuracy, per regulariser",
 		XLabel: "epoch", YLabel: "validation accuracy on clean MNIST test images  (fraction)",
 		Caption: fmt.Sprintf("Mean over %d seeds. The unregularised network's validation accuracy peaks early and falls as it memorises the "+
 			"mislabelled rows; a regulariser that slows memorisation keeps it up.", len(rec.Subsets)),
 	}
 	for _, r := range sum.Rows {
-		mem.Series = append(mem.Series, Series{Label: r.Name, Kind: Line, X: epochs, Y: r.MisCurve})
-		clean.Series = append(clean.Series, Series{Label: r.Name, Kind: Line, X: epochs, Y: r.CleanCurve})
-		val.Series = append(val.Series, Series{Label: r.Name, Kind: Line, X: epochs, Y: r.ValCurve})
+		mem.Series = append(mem.Series, claims.Series{Label: r.Name, Kind: claims.Line, X: epochs, Y: r.MisCurve})
+		clean.Series = append(clean.Series, claims.Series{Label: r.Name, Kind: claims.Line, X: epochs, Y: r.CleanCurve})
+		val.Series = append(val.Series, claims.Series{Label: r.Name, Kind: claims.Line, X: epochs, Y: r.ValCurve})
 	}
-	csr := Plot{
+	csr := claims.Plot{
 		Name: "c4_csr", Title: "C4: critical sample ratio along training, per regulariser",
 		XLabel: "epoch", YLabel: "critical sample ratio  (fraction of the CSR set)",
 		Caption: fmt.Sprintf("Fraction of %d training rows whose predicted class LASS can change inside an L_inf box of radius %g (pixels in [0,1]; "+
 			"step %g, noise std %g, %d steps); epoch 0 is the initialisation. Mean over seeds with 95%% t-interval error bars. Higher = a decision "+
 			"boundary closer to the data: a more complex function.", rec.CSR.Examples, rec.CSR.Radius, rec.CSR.Step, rec.CSR.NoiseStd, rec.CSR.MaxIter),
 	}
-	held := Plot{
+	held := claims.Plot{
 		Name: "c4_csr_heldout", Title: "C4: critical sample ratio on held-out images, per regulariser (information)",
 		XLabel: "epoch", YLabel: "critical sample ratio  (fraction of the held-out set)",
 		Caption: fmt.Sprintf("As the critical-sample-ratio plot, but LASS starts from %d clean validation images the network never trained on. "+
 			"Added after the verdict run was seen, to separate the complexity of the function near the data from the margins training "+
 			"builds on its own rows; not part of the verdict.", rec.CSR.HeldOut),
 	}
-	series := func(label string, curve []stats.Interval, epochs []int) Series {
-		s := Series{Label: label, Kind: LinePoints}
+	series := func(label string, curve []stats.Interval, epochs []int) claims.Series {
+		s := claims.Series{Label: label, Kind: claims.LinePoints}
 		for k, e := range epochs {
 			iv := curve[k]
 			if math.IsNaN(iv.Estimate) {
@@ -175,12 +176,12 @@ func c4Plots(rec c4Record, sum c4Summary) []Plot {
 		}
 	}
 	if rec.CSR.HeldOut > 0 {
-		return []Plot{mem, clean, val, csr, held}
+		return []claims.Plot{mem, clean, val, csr, held}
 	}
-	return []Plot{mem, clean, val, csr}
+	return []claims.Plot{mem, clean, val, csr}
 }
 
-func c4Notes(rec c4Record, sum c4Summary) []string {
+func notesOf(rec record, sum summary) []string {
 	notes := []string{
 		"Accuracies are measured in evaluation mode (dropout off) on the whole training subset after every epoch; the training loop's own running accuracy (with dropout) is not used.",
 		fmt.Sprintf("Values 'at the fixed epoch' are means over epochs %d-%d: at a constant learning rate a single epoch's accuracy fluctuates by several points.",

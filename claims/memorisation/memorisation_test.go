@@ -1,4 +1,4 @@
-package claims
+package memorisation
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/sgdclaims/sgdclaims/claims"
+	"github.com/sgdclaims/sgdclaims/claims/claimtest"
 	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
@@ -17,18 +19,18 @@ import (
 // whatever the golden records, "does not hold" included: the test guards
 // reproducibility, the golden's diff shows any change of outcome.
 func TestClaimC4(t *testing.T) {
-	c, err := Lookup("c4")
+	c, err := claims.Lookup("c4")
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := runGolden(t, "c4")
-	checkEvidence(t, c, res)
+	res := claimtest.Golden(t, "c4")
+	claimtest.Evidence(t, c, res)
 
-	var rec c4Record
+	var rec record
 	if err := res.Evidence.GetMeasurements(&rec); err != nil {
 		t.Fatal(err)
 	}
-	cfg := c.Spec(Quick).Config.(c4Config)
+	cfg := c.Spec(claims.Quick).Config.(config)
 	if len(rec.Rows) != len(cfg.Rows) {
 		t.Fatalf("%d regulariser rows, want %d", len(rec.Rows), len(cfg.Rows))
 	}
@@ -66,36 +68,36 @@ func TestClaimC4(t *testing.T) {
 
 func TestC4Helpers(t *testing.T) {
 	curve := []float64{0.1, 0.2, 0.3, 0.6, 0.8, 0.8, 1.0}
-	if got := c4WindowMean(curve, 6, 3); math.Abs(got-(0.8+0.8+1.0)/3) > 1e-12 {
+	if got := windowMean(curve, 6, 3); math.Abs(got-(0.8+0.8+1.0)/3) > 1e-12 {
 		t.Errorf("window mean %g", got)
 	}
-	if got := c4WindowMean(curve, 6, 7); !math.IsNaN(got) {
+	if got := windowMean(curve, 6, 7); !math.IsNaN(got) {
 		t.Errorf("a window reaching epoch 0 should be NaN, got %g", got)
 	}
 	// Half of 0.8 is 0.4, first reached at epoch 3 (epoch 0 never counts).
-	if got := c4HalfTime(curve, 0.8, 6); got != 3 {
+	if got := halfTime(curve, 0.8, 6); got != 3 {
 		t.Errorf("half-time %g, want 3", got)
 	}
-	if got := c4HalfTime([]float64{0.9, 0.01, 0.02}, 0.5, 2); got != 3 {
+	if got := halfTime([]float64{0.9, 0.01, 0.02}, 0.5, 2); got != 3 {
 		t.Errorf("never reached: half-time %g, want the censored 3", got)
 	}
-	if got := c4HalfTime(curve, math.NaN(), 6); !math.IsNaN(got) {
+	if got := halfTime(curve, math.NaN(), 6); !math.IsNaN(got) {
 		t.Errorf("NaN final gave %g", got)
 	}
-	if c4Key(c4Reg{Dropout: 0.25}) != "p0.25" || c4Key(c4Reg{WeightDecay: 5e-4}) != "wd0.0005" {
+	if key(regulariser{Dropout: 0.25}) != "p0.25" || key(regulariser{WeightDecay: 5e-4}) != "wd0.0005" {
 		t.Error("c4Key")
 	}
 }
 
-// c4Synthetic builds a record by hand: three seeds, a baseline that
+// synthetic builds a record by hand: three seeds, a baseline that
 // memorises (mislabelled accuracy rising to mis0) and a dropout-0.5 row that
 // reaches misP, validation accuracies val0 and valP.
-func c4Synthetic(mis0, misP, val0, valP float64) c4Record {
+func synthetic(mis0, misP, val0, valP float64) record {
 	const epochs = 10
-	rec := c4Record{Epochs: epochs, FixedEpoch: epochs, Window: 2,
-		CSR: c4CSR{Examples: 10, Epochs: []int{0, epochs}, Radius: 0.02, Step: 0.005, MaxIter: 5}}
-	mk := func(seed uint64, mis, val, csr float64) c4RunRecord {
-		r := c4RunRecord{Seed: seed}
+	rec := record{Epochs: epochs, FixedEpoch: epochs, Window: 2,
+		CSR: csrSpec{Examples: 10, Epochs: []int{0, epochs}, Radius: 0.02, Step: 0.005, MaxIter: 5}}
+	mk := func(seed uint64, mis, val, csr float64) runRecord {
+		r := runRecord{Seed: seed}
 		for e := 0; e <= epochs; e++ {
 			f := float64(e) / epochs
 			r.Clean = append(r.Clean, jsonfloat.Float(0.1+0.85*math.Min(1, 4*f)))
@@ -104,28 +106,28 @@ func c4Synthetic(mis0, misP, val0, valP float64) c4Record {
 			r.Val = append(r.Val, jsonfloat.Float(val+0.001*float64(seed)))
 			r.TrainLoss = append(r.TrainLoss, 1)
 		}
-		r.CSR = []c4CSRPoint{{Epoch: 0, Ratio: 0.3}, {Epoch: epochs, Ratio: jsonfloat.Float(csr + 0.01*float64(seed))}}
+		r.CSR = []csrPoint{{Epoch: 0, Ratio: 0.3}, {Epoch: epochs, Ratio: jsonfloat.Float(csr + 0.01*float64(seed))}}
 		return r
 	}
-	base := c4RowRecord{c4Reg: c4Reg{Name: "dropout 0"}}
-	drop := c4RowRecord{c4Reg: c4Reg{Name: "dropout 0.5", Dropout: 0.5}}
+	base := rowRecord{regulariser: regulariser{Name: "dropout 0"}}
+	drop := rowRecord{regulariser: regulariser{Name: "dropout 0.5", Dropout: 0.5}}
 	for s := uint64(1); s <= 3; s++ {
 		j := 0.01 * float64(s)
 		base.Runs = append(base.Runs, mk(s, mis0+j, val0, 0.5))
 		drop.Runs = append(drop.Runs, mk(s, misP-j, valP, 0.2))
-		rec.Subsets = append(rec.Subsets, c4SubsetInfo{Seed: s, Clean: 55, Mislabelled: 45})
+		rec.Subsets = append(rec.Subsets, subsetInfo{Seed: s, Clean: 55, Mislabelled: 45})
 	}
-	rec.Rows = []c4RowRecord{base, drop}
+	rec.Rows = []rowRecord{base, drop}
 	return rec
 }
 
-func c4Judge(t *testing.T, rec c4Record) *Verdict {
+func judge(t *testing.T, rec record) *claims.Verdict {
 	t.Helper()
-	ev := &Evidence{Info: memorisation{}.Info()}
+	ev := &claims.Evidence{Info: Claim{}.Info()}
 	if err := ev.SetMeasurements(rec); err != nil {
 		t.Fatal(err)
 	}
-	v, err := memorisation{}.Verdict(ev)
+	v, err := Claim{}.Verdict(ev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func c4Judge(t *testing.T, rec c4Record) *Verdict {
 // TestC4VerdictDecides checks that the verdict can come out each way on
 // records made by hand, so a "holds" from the real run means something.
 func TestC4VerdictDecides(t *testing.T) {
-	outcome := func(v *Verdict, prefix string) Outcome {
+	outcome := func(v *claims.Verdict, prefix string) claims.Outcome {
 		for _, c := range v.Checks {
 			if len(c.Name) >= len(prefix) && c.Name[:len(prefix)] == prefix {
 				return c.Outcome
@@ -144,26 +146,26 @@ func TestC4VerdictDecides(t *testing.T) {
 		t.Fatalf("no check %q in %+v", prefix, v.Checks)
 		return ""
 	}
-	good := c4Judge(t, c4Synthetic(0.9, 0.2, 0.80, 0.85))
-	if good.Outcome != Holds {
+	good := judge(t, synthetic(0.9, 0.2, 0.80, 0.85))
+	if good.Outcome != claims.Holds {
 		t.Errorf("clear case: %s; checks %+v", good.Outcome, good.Checks)
 	}
 	// Dropout that barely slows memorisation fails check 1.
-	weak := c4Judge(t, c4Synthetic(0.9, 0.85, 0.80, 0.85))
-	if o := outcome(weak, "1:"); o != DoesNotHold || weak.Outcome != DoesNotHold {
+	weak := judge(t, synthetic(0.9, 0.85, 0.80, 0.85))
+	if o := outcome(weak, "1:"); o != claims.DoesNotHold || weak.Outcome != claims.DoesNotHold {
 		t.Errorf("weak dropout: check 1 %s, claim %s", o, weak.Outcome)
 	}
 	// Dropout that costs 5 points of validation accuracy fails check 2.
-	costly := c4Judge(t, c4Synthetic(0.9, 0.2, 0.85, 0.80))
-	if o := outcome(costly, "2:"); o != DoesNotHold {
+	costly := judge(t, synthetic(0.9, 0.2, 0.85, 0.80))
+	if o := outcome(costly, "2:"); o != claims.DoesNotHold {
 		t.Errorf("costly dropout: check 2 %s", o)
 	}
 	// A baseline that has not memorised leaves the claim untested.
-	early := c4Judge(t, c4Synthetic(0.3, 0.1, 0.85, 0.85))
-	if o := outcome(early, "0:"); o != Inconclusive {
+	early := judge(t, synthetic(0.3, 0.1, 0.85, 0.85))
+	if o := outcome(early, "0:"); o != claims.Inconclusive {
 		t.Errorf("no memorisation: check 0 %s", o)
 	}
-	if early.Outcome == Holds {
+	if early.Outcome == claims.Holds {
 		t.Error("a claim whose baseline did not memorise must not hold")
 	}
 }
@@ -174,11 +176,11 @@ func TestC4VerdictDecides(t *testing.T) {
 // GOMAXPROCS) for the whole pipeline of the claim, dropout masks and LASS
 // noise included.
 func TestC4Deterministic(t *testing.T) {
-	c := memorisation{}
-	spec := c4Mini()
+	c := Claim{}
+	spec := mini()
 	run := func(procs, workers int) []byte {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		ev, err := c.Run(context.Background(), &Env{Workers: workers}, spec)
+		ev, err := c.Run(context.Background(), &claims.Env{Workers: workers}, spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +190,7 @@ func TestC4Deterministic(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Errorf("measurements differ between GOMAXPROCS 1 / 1 worker and 2 / 2 workers:\n%s\n%s", a, b)
 	}
-	var rec c4Record
+	var rec record
 	if err := json.Unmarshal(a, &rec); err != nil {
 		t.Fatal(err)
 	}
@@ -202,12 +204,12 @@ func TestC4Deterministic(t *testing.T) {
 	}
 }
 
-// c4Mini is C4 shrunk to run in about a second per seed: a narrow MLP, a
+// mini is C4 shrunk to run in about a second per seed: a narrow MLP, a
 // few hundred images, two epochs, every regulariser row and the CSR at
 // initialisation and at the end.
-func c4Mini() Spec {
-	spec := memorisation{}.Spec(Quick)
-	cfg := spec.Config.(c4Config)
+func mini() claims.Spec {
+	spec := Claim{}.Spec(claims.Quick)
+	cfg := spec.Config.(config)
 	cfg.Model, cfg.TrainExamples, cfg.ValExamples, cfg.Epochs, cfg.FixedEpoch, cfg.Window = "mlp:784-32-32-10", 640, 200, 2, 2, 1
 	cfg.CSR.Examples, cfg.CSR.HeldOut, cfg.CSR.Epochs = 40, 40, []int{0, 2}
 	spec.Config, spec.Seeds = cfg, 2
@@ -218,8 +220,8 @@ func c4Mini() Spec {
 // on the miniature config with three seeds, and that unit names are made
 // from the rows' settings.
 func TestC4Split(t *testing.T) {
-	c := memorisation{}
-	spec := c4Mini()
+	c := Claim{}
+	spec := mini()
 	spec.Seeds = 3
 	units := c.Units(spec)
 	var names []string
@@ -230,8 +232,8 @@ func TestC4Split(t *testing.T) {
 	if len(units) != 12 || !slices.Equal(names[:4], want) || names[11] != "weight_decay=0.0005 seed=3" {
 		t.Fatalf("units %q", names)
 	}
-	if n := c4UnitName(c4Reg{Dropout: 0.5, WeightDecay: 5e-3}, 4); n != "dropout=0.5 weight_decay=0.005 seed=4" {
+	if n := unitName(regulariser{Dropout: 0.5, WeightDecay: 5e-3}, 4); n != "dropout=0.5 weight_decay=0.005 seed=4" {
 		t.Errorf("unit name %q", n)
 	}
-	checkSplit(t, c, spec)
+	claimtest.Split(t, c, spec)
 }

@@ -1,10 +1,12 @@
-package claims
+package all_test
 
 import (
 	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/sgdclaims/sgdclaims/claims"
 )
 
 // The full scale runs only as a sweep on a cluster, hours of work that no
@@ -28,16 +30,16 @@ func TestFullScaleUnitsStart(t *testing.T) {
 		// 4-5 s here, measured), which is not interrupted.
 		grace = 10 * time.Second
 	)
-	for _, c := range All() {
-		s, ok := c.(Splitter)
+	for _, c := range claims.All() {
+		s, ok := c.(claims.Splitter)
 		if !ok {
 			continue
 		}
-		spec, err := SpecAt(c, Full, 0)
+		spec, err := claims.SpecAt(c, claims.Full, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var first []Unit
+		var first []claims.Unit
 		for _, u := range s.Units(spec) {
 			if u.Seed == 1 {
 				first = append(first, u)
@@ -50,7 +52,7 @@ func TestFullScaleUnitsStart(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), run)
 			start := time.Now()
-			_, err := RunUnit(ctx, &Env{Workers: 1}, s, spec, u.Name)
+			_, err := claims.RunUnit(ctx, &claims.Env{Workers: 1}, s, spec, u)
 			cancel()
 			took := time.Since(start)
 			switch {

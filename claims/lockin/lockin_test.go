@@ -1,7 +1,10 @@
-package claims
+package lockin
 
 import (
 	"testing"
+
+	"github.com/sgdclaims/sgdclaims/claims"
+	"github.com/sgdclaims/sgdclaims/claims/claimtest"
 )
 
 // TestClaimC3 runs C3 at the quick scale and asserts its verdict and figures
@@ -9,24 +12,18 @@ import (
 // the trajectories whatever the verdict: every run trained, was measured at
 // every planned point, and Lanczos met its tolerance.
 func TestClaimC3(t *testing.T) {
-	c, err := Lookup("c3")
+	c, err := claims.Lookup("c3")
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := runGolden(t, "c3")
-	dumpResult(t, res)
-	checkEvidence(t, c, res)
-	for name := range res.Evidence.Metrics {
-		if _, ok := res.Evidence.Figures[name]; !ok {
-			t.Errorf("benchmark metric %q names no figure", name)
-		}
-	}
+	res := claimtest.Golden(t, "c3")
+	claimtest.Evidence(t, c, res)
 
-	var rec c3Record
+	var rec record
 	if err := res.Evidence.GetMeasurements(&rec); err != nil {
 		t.Fatal(err)
 	}
-	cfg := lockIn{}.config(Quick)
+	cfg := Claim{}.config(claims.Quick)
 	for _, p := range rec.Points {
 		if len(p.Runs) != len(res.Evidence.Seeds) {
 			t.Errorf("eta=%g S=%d: %d runs for %d seeds", p.LR, p.Batch, len(p.Runs), len(res.Evidence.Seeds))
@@ -38,7 +35,7 @@ func TestClaimC3(t *testing.T) {
 			}
 			// init + zoom + one per epoch, less the zoom's last point,
 			// which is the end of an epoch.
-			if want := len(zoomSteps(cfg.ZoomEpochs*r.StepsPerEpoch, cfg.ZoomPoints)) + cfg.Epochs; len(r.Points) != want {
+			if want := len(claims.ZoomSteps(cfg.ZoomEpochs*r.StepsPerEpoch, cfg.ZoomPoints)) + cfg.Epochs; len(r.Points) != want {
 				t.Errorf("eta=%g S=%d seed %d: %d measurements, want about %d", p.LR, p.Batch, r.Seed, len(r.Points), want)
 			}
 			for _, q := range r.Points {
@@ -56,8 +53,8 @@ func TestClaimC3(t *testing.T) {
 // TestC3Grid checks both scales' grids: eta varied at one S, S varied at
 // one eta, distinct ratios, an early phase inside training.
 func TestC3Grid(t *testing.T) {
-	for _, sc := range []Scale{Quick, Full} {
-		cfg := lockIn{}.config(sc)
+	for _, sc := range []claims.Scale{claims.Quick, claims.Full} {
+		cfg := Claim{}.config(sc)
 		seen := map[float64]bool{}
 		for _, p := range cfg.Points {
 			if seen[p.ratio()] {
@@ -72,7 +69,7 @@ func TestC3Grid(t *testing.T) {
 			t.Errorf("%s: early phase ends at epoch %d of %d (zoom %d)", sc, e, cfg.Epochs, cfg.ZoomEpochs)
 		}
 	}
-	if e := (c3Config{EarlyFrac: 0.1, Epochs: 10}).earlyEpoch(); e != 1 {
+	if e := (config{EarlyFrac: 0.1, Epochs: 10}).earlyEpoch(); e != 1 {
 		t.Errorf("early epoch %d, want 1", e)
 	}
 }
