@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/sgdclaims/sgdclaims/core/rng"
 )
 
 // CurvGrid is the shape of a claim whose units are one constant-step SGD
@@ -13,24 +15,52 @@ import (
 // point by index (Unit.Point); a run's cost is its number of steps per
 // epoch, N/S (the smallest batches take longest).
 type CurvGrid struct {
-	LRs                  []float64
-	Batches              []int
+	Points               []GridPoint
 	TrainN, ValN, ProbeN int
+}
+
+// GridPoint is one (eta, S) of a grid.
+type GridPoint struct {
+	LR    float64 `json:"lr"`
+	Batch int     `json:"batch"`
+}
+
+// Ratio is eta/S.
+func (p GridPoint) Ratio() float64 { return p.LR / float64(p.Batch) }
+
+// Key names the point in figure names: "eta=0.05,S=64".
+func (p GridPoint) Key() string { return fmt.Sprintf("eta=%g,S=%d", p.LR, p.Batch) }
+
+// SeedRun is one seed's run at a grid point, as a claim's record stores
+// it (the result's fields inline).
+type SeedRun struct {
+	Seed uint64 `json:"seed"`
+	CurvResult
+}
+
+// NewCurvRun is the run of model at point p for epochs from root seed s,
+// its streams derived by purpose under prefix (for "c1": "c1-init",
+// "c1-order", "c1-probe"); the caller sets the measurements.
+func NewCurvRun(prefix, model string, p GridPoint, epochs int, s uint64) CurvRun {
+	return CurvRun{
+		Spec: model, InitSeed: rng.Derive(s, prefix+"-init", 0), OrderSeed: rng.Derive(s, prefix+"-order", 0),
+		ProbeSeed: rng.Derive(s, prefix+"-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: epochs,
+	}
 }
 
 // Units lists one unit per grid point and seed.
 func (g CurvGrid) Units(seeds int) []Unit {
 	var us []Unit
-	for pi := range g.LRs {
+	for pi, p := range g.Points {
 		for _, s := range SeedList(seeds) {
-			us = append(us, Unit{Name: g.unitName(pi, s), Seed: s, Point: pi, Cost: 1 / float64(g.Batches[pi])})
+			us = append(us, Unit{Name: g.unitName(pi, s), Seed: s, Point: pi, Cost: 1 / float64(p.Batch)})
 		}
 	}
 	return us
 }
 
 func (g CurvGrid) unitName(pi int, seed uint64) string {
-	return fmt.Sprintf("eta=%g S=%d seed=%d", g.LRs[pi], g.Batches[pi], seed)
+	return fmt.Sprintf("eta=%g S=%d seed=%d", g.Points[pi].LR, g.Points[pi].Batch, seed)
 }
 
 // Data names the data of the grid's runs, for Evidence.Data.
@@ -40,16 +70,16 @@ func (g CurvGrid) Data(env *Env) string {
 
 // Results decodes the units' results for the given seeds, indexed
 // [point][seed index].
-func (g CurvGrid) Results(seeds []uint64, results map[string]json.RawMessage) ([][]*CurvResult, error) {
-	out := make([][]*CurvResult, len(g.LRs))
-	for pi := range g.LRs {
+func (g CurvGrid) Results(seeds []uint64, results map[string]json.RawMessage) ([][]SeedRun, error) {
+	out := make([][]SeedRun, len(g.Points))
+	for pi := range g.Points {
 		for _, s := range seeds {
 			name := g.unitName(pi, s)
-			var r CurvResult
-			if err := json.Unmarshal(results[name], &r); err != nil {
+			r := SeedRun{Seed: s}
+			if err := json.Unmarshal(results[name], &r.CurvResult); err != nil {
 				return nil, fmt.Errorf("unit %s: %w", name, err)
 			}
-			out[pi] = append(out[pi], &r)
+			out[pi] = append(out[pi], r)
 		}
 	}
 	return out, nil
@@ -84,7 +114,7 @@ func (GridUnits[C]) RunUnit(ctx context.Context, env *Env, spec Spec, u Unit) (a
 		return nil, err
 	}
 	g := cfg.Grid()
-	if u.Point < 0 || u.Point >= len(g.LRs) {
+	if u.Point < 0 || u.Point >= len(g.Points) {
 		return nil, fmt.Errorf("unit %q: no grid point %d", u.Name, u.Point)
 	}
 	parts, err := LoadMNISTParts(env, g.TrainN, g.ValN, g.ProbeN)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/sgdclaims/sgdclaims/claims"
-	"github.com/sgdclaims/sgdclaims/core/rng"
 )
 
 // C1: learning rate and batch size are exchangeable through their ratio
@@ -118,31 +117,33 @@ type config struct {
 }
 
 type point struct {
-	LR    float64 `json:"lr"`
-	Batch int     `json:"batch"`
-	Role  string  `json:"role"` // family, control, grid, break
+	claims.GridPoint
+	Role string `json:"role"` // family, control, grid, break
 }
 
-func (p point) ratio() float64 { return p.LR / float64(p.Batch) }
+// at is the point (lr, batch) in role.
+func at(lr float64, batch int, role string) point {
+	return point{claims.GridPoint{LR: lr, Batch: batch}, role}
+}
 
 func (Claim) config(scale claims.Scale) config {
 	cfg := config{
 		Model: "mlp:784-64-64-10", TrainN: 50000, ValN: 10000, ProbeN: 2048,
 		Epochs: 10, Tol: 1e-3, TraceBudget: 60,
 		Points: []point{
-			{0.025, 32, roleFamily}, {0.05, 64, roleFamily}, {0.1, 128, roleFamily},
-			{0.0125, 64, roleControl}, {0.2, 64, roleControl},
-			{0.025, 64, roleGrid}, {0.1, 64, roleGrid},
-			{0.4, 512, roleBreak}, {0.8, 1024, roleBreak},
+			at(0.025, 32, roleFamily), at(0.05, 64, roleFamily), at(0.1, 128, roleFamily),
+			at(0.0125, 64, roleControl), at(0.2, 64, roleControl),
+			at(0.025, 64, roleGrid), at(0.1, 64, roleGrid),
+			at(0.4, 512, roleBreak), at(0.8, 1024, roleBreak),
 		},
 	}
 	if scale == claims.Full {
 		cfg.Model, cfg.Epochs, cfg.TraceBudget = "mlp:784-128-128-128-128-10", 30, 150
 		cfg.Points = []point{
-			{0.0125, 16, roleFamily}, {0.025, 32, roleFamily}, {0.05, 64, roleFamily}, {0.1, 128, roleFamily}, {0.2, 256, roleFamily},
-			{0.0125, 64, roleControl}, {0.2, 64, roleControl},
-			{0.00625, 64, roleGrid}, {0.025, 64, roleGrid}, {0.1, 64, roleGrid}, {0.4, 64, roleGrid},
-			{0.4, 512, roleBreak}, {0.8, 1024, roleBreak}, {1.6, 2048, roleBreak},
+			at(0.0125, 16, roleFamily), at(0.025, 32, roleFamily), at(0.05, 64, roleFamily), at(0.1, 128, roleFamily), at(0.2, 256, roleFamily),
+			at(0.0125, 64, roleControl), at(0.2, 64, roleControl),
+			at(0.00625, 64, roleGrid), at(0.025, 64, roleGrid), at(0.1, 64, roleGrid), at(0.4, 64, roleGrid),
+			at(0.4, 512, roleBreak), at(0.8, 1024, roleBreak), at(1.6, 2048, roleBreak),
 		}
 	}
 	return cfg
@@ -191,13 +192,8 @@ type record struct {
 
 type pointRecord struct {
 	point
-	Ratio float64   `json:"ratio"`
-	Runs  []seedRun `json:"runs"` // in seed order
-}
-
-type seedRun struct {
-	Seed uint64 `json:"seed"`
-	claims.CurvResult
+	Ratio float64          `json:"ratio"`
+	Runs  []claims.SeedRun `json:"runs"` // in seed order
 }
 
 func (c Claim) Run(ctx context.Context, env *claims.Env, spec claims.Spec) (*claims.Evidence, error) {
@@ -208,19 +204,17 @@ func (c Claim) Run(ctx context.Context, env *claims.Env, spec claims.Spec) (*cla
 func (c config) Grid() claims.CurvGrid {
 	g := claims.CurvGrid{TrainN: c.TrainN, ValN: c.ValN, ProbeN: c.ProbeN}
 	for _, p := range c.Points {
-		g.LRs, g.Batches = append(g.LRs, p.LR), append(g.Batches, p.Batch)
+		g.Points = append(g.Points, p.GridPoint)
 	}
 	return g
 }
 
-// Run is the run of grid point pi from root seed s: its endpoint measured (claims.GridConfig).
+// Run is the run of grid point pi from root seed s, its endpoint measured
+// (claims.GridConfig).
 func (c config) Run(pi int, s uint64) claims.CurvRun {
-	p := c.Points[pi]
-	return claims.CurvRun{
-		Spec: c.Model, InitSeed: rng.Derive(s, "c1-init", 0), OrderSeed: rng.Derive(s, "c1-order", 0),
-		ProbeSeed: rng.Derive(s, "c1-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: c.Epochs,
-		Tol: c.Tol, TraceBudget: c.TraceBudget,
-	}
+	r := claims.NewCurvRun("c1", c.Model, c.Points[pi].GridPoint, c.Epochs, s)
+	r.Tol, r.TraceBudget = c.Tol, c.TraceBudget
+	return r
 }
 
 // Merge assembles the grid record from the runs of the given seeds.
@@ -235,15 +229,12 @@ func (Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results ma
 	}
 	rec := record{}
 	for pi, p := range cfg.Points {
-		pr := pointRecord{point: p, Ratio: p.ratio()}
-		for si, s := range seeds {
-			res := runs[pi][si]
-			pr.Runs = append(pr.Runs, seedRun{Seed: s, CurvResult: *res})
-			if rec.LambdaStamp == "" && res.LambdaStamp != "" {
-				rec.LambdaStamp, rec.TraceStamp = res.LambdaStamp, res.TraceStamp
+		for _, r := range runs[pi] {
+			if rec.LambdaStamp == "" && r.LambdaStamp != "" {
+				rec.LambdaStamp, rec.TraceStamp = r.LambdaStamp, r.TraceStamp
 			}
 		}
-		rec.Points = append(rec.Points, pr)
+		rec.Points = append(rec.Points, pointRecord{point: p, Ratio: p.Ratio(), Runs: runs[pi]})
 	}
 	ev := &claims.Evidence{Seeds: seeds, Data: cfg.Grid().Data(env)}
 	if err := ev.SetMeasurements(rec); err != nil {

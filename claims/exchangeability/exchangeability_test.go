@@ -77,12 +77,12 @@ func TestC1Grid(t *testing.T) {
 		var lo, hi bool
 		for _, p := range cfg.Points {
 			if p.Role == roleFamily {
-				fam = p.ratio()
+				fam = p.Ratio()
 				break
 			}
 		}
 		for _, p := range cfg.Points {
-			r := p.ratio() / fam
+			r := p.Ratio() / fam
 			switch p.Role {
 			case roleFamily, roleBreak:
 				if math.Abs(r-1) > 1e-12 {

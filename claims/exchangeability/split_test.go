@@ -19,7 +19,7 @@ func TestC1Split(t *testing.T) {
 	spec := c.Spec(claims.Quick)
 	cfg := c.config(claims.Quick)
 	cfg.Model, cfg.TrainN, cfg.ValN, cfg.ProbeN, cfg.Epochs, cfg.TraceBudget = "mlp:784-8-10", 1024, 256, 64, 1, 9
-	cfg.Points = []point{{0.05, 64, roleFamily}, {0.1, 128, roleFamily}, {0.0125, 64, roleControl}, {0.2, 64, roleControl}, {0.4, 512, roleBreak}}
+	cfg.Points = []point{at(0.05, 64, roleFamily), at(0.1, 128, roleFamily), at(0.0125, 64, roleControl), at(0.2, 64, roleControl), at(0.4, 512, roleBreak)}
 	spec.Config, spec.Seeds = cfg, 3
 	if n := len(c.Units(spec)); n != 15 {
 		t.Fatalf("%d units, want 5 points x 3 seeds", n)

@@ -54,22 +54,22 @@ func summarise(rec record) summary {
 	for _, r := range rec.Points[0].Runs {
 		sum.Seeds = append(sum.Seeds, r.Seed)
 	}
-	col := func(p pointRecord, f func(seedRun) float64) []float64 {
+	col := func(p pointRecord, f func(claims.SeedRun) float64) []float64 {
 		var xs []float64
 		for _, r := range p.Runs {
 			xs = append(xs, f(r))
 		}
 		return xs
 	}
-	lam := func(r seedRun) float64 { return float64(r.Lambda) }
-	logLam := func(r seedRun) float64 { return math.Log(float64(r.Lambda)) }
-	acc := func(r seedRun) float64 { return float64(r.ValAcc) }
-	trh := func(r seedRun) float64 { return math.Log(float64(r.TrH)) }
+	lam := func(r claims.SeedRun) float64 { return float64(r.Lambda) }
+	logLam := func(r claims.SeedRun) float64 { return math.Log(float64(r.Lambda)) }
+	acc := func(r claims.SeedRun) float64 { return float64(r.ValAcc) }
+	trh := func(r claims.SeedRun) float64 { return math.Log(float64(r.TrH)) }
 	for _, p := range rec.Points {
 		ps := pointSummary{point: p.point, Ratio: p.Ratio,
-			Lambda: claims.SeedInterval(col(p, lam), true, level), TrH: claims.SeedInterval(col(p, func(r seedRun) float64 { return float64(r.TrH) }), false, level),
-			ValAcc: claims.SeedInterval(col(p, acc), false, level), TrainAcc: claims.SeedInterval(col(p, func(r seedRun) float64 { return float64(r.TrainAcc) }), false, level),
-			TrainLoss: claims.SeedInterval(col(p, func(r seedRun) float64 { return float64(r.TrainLoss) }), false, level)}
+			Lambda: claims.SeedInterval(col(p, lam), true, level), TrH: claims.SeedInterval(col(p, func(r claims.SeedRun) float64 { return float64(r.TrH) }), false, level),
+			ValAcc: claims.SeedInterval(col(p, acc), false, level), TrainAcc: claims.SeedInterval(col(p, func(r claims.SeedRun) float64 { return float64(r.TrainAcc) }), false, level),
+			TrainLoss: claims.SeedInterval(col(p, func(r claims.SeedRun) float64 { return float64(r.TrainLoss) }), false, level)}
 		ps.EtaLambda = p.LR * ps.Lambda.Estimate
 		for _, r := range p.Runs {
 			if r.Diverged {
@@ -83,7 +83,7 @@ func summarise(rec record) summary {
 	}
 
 	// Spread/gap per seed.
-	perSeed := func(f func(seedRun) float64) ([]float64, stats.Interval, string) {
+	perSeed := func(f func(claims.SeedRun) float64) ([]float64, stats.Interval, string) {
 		var rs []float64
 		for si, s := range sum.Seeds {
 			var fam, ctl []float64
@@ -275,8 +275,6 @@ func breakOutcome(iv stats.Interval) claims.Outcome {
 	return claims.Inconclusive
 }
 
-func key(p point) string { return fmt.Sprintf("eta=%g,S=%d", p.LR, p.Batch) }
-
 // figures are the key numbers goldens compare and benchmarks report.
 // Names are stable: add, don't rename.
 func figuresOf(sum summary) map[string]float64 {
@@ -288,13 +286,13 @@ func figuresOf(sum summary) map[string]float64 {
 		"spearman_rho_val_acc":     sum.RhoAcc.Rho,
 	}
 	for _, p := range sum.Points {
-		k := key(p.point)
+		k := p.Key()
 		f["lambda_max/"+k] = p.Lambda.Estimate
 		f["tr_h/"+k] = p.TrH.Estimate
 		f["val_acc/"+k] = p.ValAcc.Estimate
 	}
 	for _, b := range sum.Breaks {
-		f["break/"+key(b.point)+"/log_departure"] = b.Departure.Estimate
+		f["break/"+b.Key()+"/log_departure"] = b.Departure.Estimate
 	}
 	return f
 }

@@ -7,7 +7,6 @@ import (
 	"math"
 
 	"github.com/sgdclaims/sgdclaims/claims"
-	"github.com/sgdclaims/sgdclaims/core/rng"
 )
 
 // C3: early-phase curvature lock-in (P3, Jastrzebski et al. 2018/2019, "On
@@ -107,13 +106,10 @@ type config struct {
 	Points     []point `json:"points"`
 }
 
-type point struct {
-	LR    float64 `json:"lr"`
-	Batch int     `json:"batch"`
-}
+// point is one (eta, S) of the grid.
+type point = claims.GridPoint
 
-func (p point) ratio() float64 { return p.LR / float64(p.Batch) }
-func (p point) key() string    { return fmt.Sprintf("eta=%g,S=%d", p.LR, p.Batch) }
+func at(lr float64, batch int) point { return point{LR: lr, Batch: batch} }
 
 // earlyEpoch is the epoch at whose end the early phase ends.
 func (c config) earlyEpoch() int { return max(1, int(math.Ceil(c.EarlyFrac*float64(c.Epochs)-1e-9))) }
@@ -122,11 +118,11 @@ func (Claim) config(scale claims.Scale) config {
 	cfg := config{
 		Model: "mlp:784-64-64-10", TrainN: 50000, ValN: 10000, ProbeN: 2048,
 		Epochs: 10, Tol: 1e-3, ZoomEpochs: 1, ZoomPoints: 24, EarlyFrac: earlyFrac,
-		Points: []point{{0.01, 128}, {0.05, 128}, {0.1, 128}, {0.05, 32}, {0.05, 512}},
+		Points: []point{at(0.01, 128), at(0.05, 128), at(0.1, 128), at(0.05, 32), at(0.05, 512)},
 	}
 	if scale == claims.Full {
 		cfg.Model, cfg.Epochs, cfg.ZoomEpochs, cfg.ZoomPoints = "mlp:784-128-128-128-128-10", 30, 2, 50
-		cfg.Points = []point{{0.005, 128}, {0.01, 128}, {0.05, 128}, {0.1, 128}, {0.05, 8}, {0.05, 32}, {0.05, 512}, {0.05, 1024}}
+		cfg.Points = []point{at(0.005, 128), at(0.01, 128), at(0.05, 128), at(0.1, 128), at(0.05, 8), at(0.05, 32), at(0.05, 512), at(0.05, 1024)}
 	}
 	return cfg
 }
@@ -168,13 +164,8 @@ type record struct {
 
 type pointRecord struct {
 	point
-	Ratio float64   `json:"ratio"`
-	Runs  []seedRun `json:"runs"` // in seed order
-}
-
-type seedRun struct {
-	Seed uint64 `json:"seed"`
-	claims.CurvResult
+	Ratio float64          `json:"ratio"`
+	Runs  []claims.SeedRun `json:"runs"` // in seed order
 }
 
 func (c Claim) Run(ctx context.Context, env *claims.Env, spec claims.Spec) (*claims.Evidence, error) {
@@ -183,21 +174,15 @@ func (c Claim) Run(ctx context.Context, env *claims.Env, spec claims.Spec) (*cla
 
 // Grid is the (eta, S) grid and the data of the runs (claims.GridConfig).
 func (c config) Grid() claims.CurvGrid {
-	g := claims.CurvGrid{TrainN: c.TrainN, ValN: c.ValN, ProbeN: c.ProbeN}
-	for _, p := range c.Points {
-		g.LRs, g.Batches = append(g.LRs, p.LR), append(g.Batches, p.Batch)
-	}
-	return g
+	return claims.CurvGrid{Points: c.Points, TrainN: c.TrainN, ValN: c.ValN, ProbeN: c.ProbeN}
 }
 
-// Run is the run of grid point pi from root seed s, lambda_max tracked along it (claims.GridConfig).
+// Run is the run of grid point pi from root seed s, lambda_max tracked
+// along it (claims.GridConfig).
 func (c config) Run(pi int, s uint64) claims.CurvRun {
-	p := c.Points[pi]
-	return claims.CurvRun{
-		Spec: c.Model, InitSeed: rng.Derive(s, "c3-init", 0), OrderSeed: rng.Derive(s, "c3-order", 0),
-		ProbeSeed: rng.Derive(s, "c3-probe", 0), LR: p.LR, Batch: p.Batch, Epochs: c.Epochs,
-		Tol: c.Tol, ZoomEpochs: c.ZoomEpochs, ZoomPoints: c.ZoomPoints, EveryEpoch: true,
-	}
+	r := claims.NewCurvRun("c3", c.Model, c.Points[pi], c.Epochs, s)
+	r.Tol, r.ZoomEpochs, r.ZoomPoints, r.EveryEpoch = c.Tol, c.ZoomEpochs, c.ZoomPoints, true
+	return r
 }
 
 // Merge assembles the trajectories of the given seeds.
@@ -212,11 +197,7 @@ func (Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results ma
 	}
 	rec := record{EarlyEpoch: cfg.earlyEpoch()}
 	for pi, p := range cfg.Points {
-		pr := pointRecord{point: p, Ratio: p.ratio()}
-		for si, s := range seeds {
-			pr.Runs = append(pr.Runs, seedRun{Seed: s, CurvResult: *runs[pi][si]})
-		}
-		rec.Points = append(rec.Points, pr)
+		rec.Points = append(rec.Points, pointRecord{point: p, Ratio: p.Ratio(), Runs: runs[pi]})
 	}
 	if r := runs[0][0]; r.LambdaStamp != "" {
 		rec.Stamp = r.LambdaStamp + " (the first measurement of the first run; every measurement uses this operator and estimator)"

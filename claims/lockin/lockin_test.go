@@ -57,10 +57,10 @@ func TestC3Grid(t *testing.T) {
 		cfg := Claim{}.config(sc)
 		seen := map[float64]bool{}
 		for _, p := range cfg.Points {
-			if seen[p.ratio()] {
-				t.Errorf("%s: ratio %g appears twice", sc, p.ratio())
+			if seen[p.Ratio()] {
+				t.Errorf("%s: ratio %g appears twice", sc, p.Ratio())
 			}
-			seen[p.ratio()] = true
+			seen[p.Ratio()] = true
 			if p.Batch > cfg.TrainN {
 				t.Errorf("%s: batch %d > %d examples", sc, p.Batch, cfg.TrainN)
 			}

@@ -19,7 +19,7 @@ func TestC3Split(t *testing.T) {
 	spec := c.Spec(claims.Quick)
 	cfg := c.config(claims.Quick)
 	cfg.Model, cfg.TrainN, cfg.ValN, cfg.ProbeN, cfg.Epochs, cfg.ZoomPoints = "mlp:784-8-10", 1024, 256, 64, 3, 4
-	cfg.Points = []point{{0.05, 32}, {0.1, 128}, {0.05, 512}}
+	cfg.Points = []point{at(0.05, 32), at(0.1, 128), at(0.05, 512)}
 	spec.Config, spec.Seeds = cfg, 3
 	claimtest.Split(t, c, spec)
 }

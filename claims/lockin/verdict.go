@@ -53,7 +53,7 @@ type summary struct {
 	EarlyOrder, FinalOrder [][]int
 }
 
-func summariseRun(r seedRun, lr float64, earlyStep int) runSummary {
+func summariseRun(r claims.SeedRun, lr float64, earlyStep int) runSummary {
 	s := runSummary{Seed: r.Seed}
 	if r.Diverged || len(r.Points) < 3 {
 		return s
@@ -327,7 +327,7 @@ func figuresOf(sum summary) map[string]float64 {
 	}
 	worst := math.NaN()
 	for _, p := range sum.Points {
-		k := p.key()
+		k := p.Key()
 		f["peak_lambda/"+k] = p.Peak.Estimate
 		f["peak_epoch/"+k] = p.PeakEpoch.Estimate
 		f["t90_fraction/"+k] = p.T90Frac.Estimate

@@ -203,10 +203,6 @@ func (Claim) config(scale claims.Scale) config {
 
 func (c Claim) Spec(scale claims.Scale) claims.Spec {
 	cfg := c.config(scale)
-	seeds := 3
-	if scale == claims.Full {
-		seeds = 5
-	}
 	var setup []string
 	for _, t := range cfg.Tiers {
 		s := fmt.Sprintf("tier %s, %s: %s (%s) on ", t.ID, t.Title, t.Model, t.Loss)
@@ -241,7 +237,7 @@ func (c Claim) Spec(scale claims.Scale) claims.Spec {
 		fmt.Sprintf("SGD from the minimum with independent batches of S distinct examples; burn-in to within %.1f%% of stationary (quadratic model); window %g loss relaxation times", 100*burnFrac, cfg.Window),
 		"excess loss = window mean of the full-batch loss minus the loss at the minimum")
 	return claims.Spec{
-		Scale: scale, Seeds: seeds, Data: "synthetic", Setup: setup, Config: cfg,
+		Scale: scale, Seeds: map[claims.Scale]int{claims.Quick: 3, claims.Full: 5}[scale], Data: "synthetic", Setup: setup, Config: cfg,
 		Budget: map[claims.Scale]string{claims.Quick: "about 30 s on 2 cores", claims.Full: "measured as a sweep, twice: 15 units of 12-147 s each on one core, 473-858 s in all (4.5 min as two shards on 2 cores, 7 min as a 2-task Slurm array; reports/full/c2)"}[scale],
 		Tolerance: claims.Tolerance{
 			SameRel: 1e-9, SameAbs: 1e-12, CrossISARel: 0.15, CrossISAAbs: 0.05,
