@@ -78,7 +78,7 @@ func SpecAt(c Claim, scale Scale, seeds int) (Spec, error) {
 // one version of a claim's setup are never credited to another (a changed
 // grid, model or epoch count changes the hash). The number of seeds is not
 // in it: a unit's result does not depend on how many seeds are planned
-// (the Splitter contract, which checkSplit tests), so a sweep can add seeds
+// (the Splitter contract, which claimtest.Split tests), so a sweep can add seeds
 // and keep the units it has.
 func ConfigHash(spec Spec) string {
 	cfg, err := json.Marshal(spec.Config)

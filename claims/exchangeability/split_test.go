@@ -7,9 +7,9 @@ import (
 	"github.com/sgdclaims/sgdclaims/claims/claimtest"
 )
 
-// C1 and C3 split into one unit per grid point and seed; these run the
-// split contract (checkSplit) on miniature grids: a 784-8-10 network, 1,024
-// training images, 1-3 epochs, 3 seeds.
+// C1 splits into one unit per grid point and seed; this runs the split
+// contract (claimtest.Split) on a miniature grid: a 784-8-10 network,
+// 1,024 training images, 1 epoch, 3 seeds.
 
 func TestC1Split(t *testing.T) {
 	if testing.Short() {

@@ -85,7 +85,7 @@ func TestC4Helpers(t *testing.T) {
 		t.Errorf("NaN final gave %g", got)
 	}
 	if key(regulariser{Dropout: 0.25}) != "p0.25" || key(regulariser{WeightDecay: 5e-4}) != "wd0.0005" {
-		t.Error("c4Key")
+		t.Error("key")
 	}
 }
 
@@ -216,7 +216,7 @@ func mini() claims.Spec {
 	return spec
 }
 
-// TestC4Split checks C4's units against the Splitter contract (checkSplit)
+// TestC4Split checks C4's units against the Splitter contract (claimtest.Split)
 // on the miniature config with three seeds, and that unit names are made
 // from the rows' settings.
 func TestC4Split(t *testing.T) {

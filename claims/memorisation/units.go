@@ -38,6 +38,7 @@ type unitResult struct {
 	Subset subsetInfo `json:"subset"`
 }
 
+// configOf is the spec's config, its fixed epoch and window checked.
 func configOf(spec claims.Spec) (config, error) {
 	cfg, err := claims.ConfigOf[config](spec)
 	if err != nil {

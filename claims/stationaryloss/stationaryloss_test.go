@@ -108,7 +108,7 @@ func TestC2DeterministicAcrossWorkers(t *testing.T) {
 	}
 }
 
-// TestC2Split checks C2's units against the Splitter contract (checkSplit)
+// TestC2Split checks C2's units against the Splitter contract (claimtest.Split)
 // on the tiny config with three seeds: units run one by one and merged give
 // RunUnits' evidence bitwise, and a merge without seed 3 equals a two-seed
 // run. It also checks the trace plots: drawn from seed 1, left out of a
