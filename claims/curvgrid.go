@@ -126,6 +126,17 @@ func (GridUnits[C]) RunUnit(ctx context.Context, env *Env, spec Spec, u Unit) (a
 	return r.Run(ctx)
 }
 
+// Runs is the start of a grid claim's Merge: the config, and the units'
+// results for the given seeds, indexed [point][seed index].
+func (GridUnits[C]) Runs(spec Spec, seeds []uint64, results map[string]json.RawMessage) (C, [][]SeedRun, error) {
+	cfg, err := ConfigOf[C](spec)
+	if err != nil {
+		return cfg, nil, err
+	}
+	runs, err := cfg.Grid().Results(seeds, results)
+	return cfg, runs, err
+}
+
 // ConfigOf returns spec.Config as the claim's own configuration type.
 func ConfigOf[C any](spec Spec) (C, error) {
 	cfg, ok := spec.Config.(C)

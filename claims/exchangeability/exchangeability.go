@@ -92,6 +92,7 @@ const (
 
 func init() { claims.Register(Claim{}) }
 
+// Claim is claim C1 (stateless; registered from init).
 type Claim struct{ claims.GridUnits[config] }
 
 func (Claim) Info() claims.Info {
@@ -102,6 +103,11 @@ func (Claim) Info() claims.Info {
 		Statement: "SGD runs with the same ratio of learning rate to batch size reach endpoints of similar curvature " +
 			"(lambda_max, Tr(H)) and similar validation accuracy, and a higher ratio reaches a flatter endpoint.",
 	}
+}
+
+// Run runs every unit and merges them (claims.RunUnits).
+func (c Claim) Run(ctx context.Context, env *claims.Env, spec claims.Spec) (*claims.Evidence, error) {
+	return claims.RunUnits(ctx, env, c, spec)
 }
 
 // config is C1's Spec.Config.
@@ -196,10 +202,6 @@ type pointRecord struct {
 	Runs  []claims.SeedRun `json:"runs"` // in seed order
 }
 
-func (c Claim) Run(ctx context.Context, env *claims.Env, spec claims.Spec) (*claims.Evidence, error) {
-	return claims.RunUnits(ctx, env, c, spec)
-}
-
 // Grid is the (eta, S) grid and the data of the runs (claims.GridConfig).
 func (c config) Grid() claims.CurvGrid {
 	g := claims.CurvGrid{TrainN: c.TrainN, ValN: c.ValN, ProbeN: c.ProbeN}
@@ -218,12 +220,8 @@ func (c config) Run(pi int, s uint64) claims.CurvRun {
 }
 
 // Merge assembles the grid record from the runs of the given seeds.
-func (Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results map[string]json.RawMessage) (*claims.Evidence, error) {
-	cfg, err := claims.ConfigOf[config](spec)
-	if err != nil {
-		return nil, err
-	}
-	runs, err := cfg.Grid().Results(seeds, results)
+func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results map[string]json.RawMessage) (*claims.Evidence, error) {
+	cfg, runs, err := c.Runs(spec, seeds, results)
 	if err != nil {
 		return nil, err
 	}

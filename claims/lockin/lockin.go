@@ -80,6 +80,7 @@ const (
 
 func init() { claims.Register(Claim{}) }
 
+// Claim is claim C3 (stateless; registered from init).
 type Claim struct{ claims.GridUnits[config] }
 
 func (Claim) Info() claims.Info {
@@ -90,6 +91,11 @@ func (Claim) Info() claims.Info {
 		Statement: "lambda_max of the loss Hessian grows at first, peaks or plateaus within the first few epochs at a level set by " +
 			"the learning rate and batch size (larger eta or smaller S, lower), and keeps that order to the end of training.",
 	}
+}
+
+// Run runs every unit and merges them (claims.RunUnits).
+func (c Claim) Run(ctx context.Context, env *claims.Env, spec claims.Spec) (*claims.Evidence, error) {
+	return claims.RunUnits(ctx, env, c, spec)
 }
 
 // config is C3's Spec.Config.
@@ -168,10 +174,6 @@ type pointRecord struct {
 	Runs  []claims.SeedRun `json:"runs"` // in seed order
 }
 
-func (c Claim) Run(ctx context.Context, env *claims.Env, spec claims.Spec) (*claims.Evidence, error) {
-	return claims.RunUnits(ctx, env, c, spec)
-}
-
 // Grid is the (eta, S) grid and the data of the runs (claims.GridConfig).
 func (c config) Grid() claims.CurvGrid {
 	return claims.CurvGrid{Points: c.Points, TrainN: c.TrainN, ValN: c.ValN, ProbeN: c.ProbeN}
@@ -186,12 +188,8 @@ func (c config) Run(pi int, s uint64) claims.CurvRun {
 }
 
 // Merge assembles the trajectories of the given seeds.
-func (Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results map[string]json.RawMessage) (*claims.Evidence, error) {
-	cfg, err := claims.ConfigOf[config](spec)
-	if err != nil {
-		return nil, err
-	}
-	runs, err := cfg.Grid().Results(seeds, results)
+func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results map[string]json.RawMessage) (*claims.Evidence, error) {
+	cfg, runs, err := c.Runs(spec, seeds, results)
 	if err != nil {
 		return nil, err
 	}

@@ -131,6 +131,7 @@ const (
 
 func init() { claims.Register(Claim{}) }
 
+// Claim is claim C4 (stateless; registered from init).
 type Claim struct{}
 
 func (Claim) Info() claims.Info {

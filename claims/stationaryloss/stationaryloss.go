@@ -118,6 +118,7 @@ const (
 
 func init() { claims.Register(Claim{}) }
 
+// Claim is claim C2 (stateless; registered from init).
 type Claim struct{}
 
 func (Claim) Info() claims.Info {
