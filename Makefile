@@ -22,7 +22,8 @@ report-quick:
 	$(GO) run ./cmd/sgdclaims verify --scale quick --out reports/quick || [ $$? -eq 1 ]
 
 goldens:
-	$(GO) test ./claims -run 'TestClaim' -update -timeout 30m
+	# every package whose tests use claimtest (the claims), with -update
+	$(GO) test $$($(GO) list -f '{{.ImportPath}} {{.TestImports}}' ./claims/... | grep ' \[.*claims/claimtest' | cut -d' ' -f1) -run 'TestClaim' -update -timeout 30m
 
 generate:
 	$(GO) generate ./core/kernels

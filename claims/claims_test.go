@@ -2,163 +2,14 @@ package claims
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"math"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
-
 	"github.com/sgdclaims/sgdclaims/claims/stats"
 )
-
-var update = flag.Bool("update", false, "rewrite goldens/<claim>.json from this run instead of comparing with it")
-
-// goldenDir is the repository's goldens/ folder, seen from the package.
-const goldenDir = "../goldens"
-
-// runGolden runs claim id at the quick scale and compares it with its
-// golden: the same verdict, and the same figures within the golden's
-// tolerance (see Golden.Compare). With -update it rewrites the golden.
-func runGolden(t *testing.T, id string) *Result {
-	t.Helper()
-	c, err := Lookup(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var last atomic.Value
-	env := &Env{Progress: func(p Progress) { last.Store(p) }}
-	res, err := RunClaim(context.Background(), c, Quick, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s: %s in %.1f s on %s (GOMAXPROCS %d)", id, res.Verdict.Outcome, res.Evidence.Seconds, res.Evidence.ISA, res.Evidence.GOMAXPROCS)
-	for _, ck := range res.Verdict.Checks {
-		t.Logf("  %s: %s = %s -> %s (%s)", ck.Name, ck.Statistic, ck.Value, ck.Outcome, ck.Detail)
-	}
-	if testing.Verbose() {
-		for _, tb := range res.Evidence.Tables {
-			t.Logf("%s\n  %s", tb.Title, strings.Join(tb.Header, " | "))
-			for _, r := range tb.Rows {
-				t.Logf("  %s", strings.Join(r, " | "))
-			}
-		}
-		for _, n := range res.Evidence.Notes {
-			t.Logf("note: %s", n)
-		}
-	}
-	if *update {
-		if err := WriteGolden(goldenDir, NewGolden(res)); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s", GoldenPath(goldenDir, id))
-		return res
-	}
-	g, err := ReadGolden(goldenDir, id)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("no golden %s: run 'go test ./claims -run %s -update' and review the diff", GoldenPath(goldenDir, id), t.Name())
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := g.Compare(res); d != "" {
-		t.Errorf("%s differs from its golden (if the change is intended, rerun with -update and review the diff):\n%s", id, d)
-	}
-	return res
-}
-
-// checkEvidence asserts what every claim's evidence must satisfy: it
-// survives JSON and re-judging it from JSON gives the same verdict (so
-// `sgdclaims report` can work from stored results), every plot is drawable,
-// and every check has its threshold and reason written down.
-func checkEvidence(t *testing.T, c Claim, res *Result) {
-	t.Helper()
-	b, err := json.Marshal(res)
-	if err != nil {
-		t.Fatalf("evidence does not marshal: %v", err)
-	}
-	var back Result
-	if err := json.Unmarshal(b, &back); err != nil {
-		t.Fatalf("evidence does not unmarshal: %v", err)
-	}
-	v, err := c.Verdict(back.Evidence)
-	if err != nil {
-		t.Fatalf("verdict from stored evidence: %v", err)
-	}
-	v.Claim = res.Verdict.Claim
-	if d := cmp.Diff(res.Verdict, v, cmpopts.EquateNaNs()); d != "" {
-		t.Errorf("verdict from stored evidence differs (-live +stored):\n%s", d)
-	}
-	if d := cmp.Diff(res.Evidence.Figures, back.Evidence.Figures, cmpopts.EquateNaNs()); d != "" {
-		t.Errorf("figures do not survive JSON:\n%s", d)
-	}
-	for _, p := range res.Evidence.Plots {
-		if err := p.Validate(); err != nil {
-			t.Error(err)
-		}
-	}
-	for _, ck := range res.Verdict.Checks {
-		if ck.Threshold == "" || ck.Reason == "" || ck.Statistic == "" {
-			t.Errorf("check %q lacks statistic, threshold or reason", ck.Name)
-		}
-	}
-	if len(res.Evidence.Figures) == 0 {
-		t.Error("no figures: goldens and benchmarks have nothing to compare")
-	}
-	for name, unit := range res.Evidence.Metrics {
-		if _, ok := res.Evidence.Figures[name]; !ok || unit == "" || strings.ContainsAny(unit, " \t") {
-			t.Errorf("metric %q (unit %q) names no figure or has a unit benchstat cannot read", name, unit)
-		}
-	}
-}
-
-func TestRegistry(t *testing.T) {
-	ids := IDs()
-	if len(ids) == 0 {
-		t.Fatal("no claims registered")
-	}
-	for i := 1; i < len(ids); i++ {
-		if ids[i-1] >= ids[i] {
-			t.Errorf("IDs not sorted: %v", ids)
-		}
-	}
-	c, err := Lookup("C2")
-	if err != nil || c.Info().ID != "c2" {
-		t.Errorf("Lookup(C2) = %v, %v", c, err)
-	}
-	_, err = Lookup("c9")
-	if err == nil || !strings.Contains(err.Error(), "known: ") || !strings.Contains(err.Error(), "c2") {
-		t.Errorf("unknown id error %v should list the known ids", err)
-	}
-	sel, err := Select("c2, c2")
-	if err != nil || len(sel) != 1 {
-		t.Errorf("Select(c2, c2) = %d claims, %v", len(sel), err)
-	}
-	if _, err := Select("c2,nope"); err == nil {
-		t.Error("Select accepted an unknown id")
-	}
-	if all, _ := Select(""); len(all) != len(ids) {
-		t.Errorf("Select(\"\") gave %d claims, want all %d", len(all), len(ids))
-	}
-	for _, c := range All() {
-		in := c.Info()
-		if in.Name == "" || in.Paper == "" || in.Statement == "" {
-			t.Errorf("claim %s: Name, Paper and Statement are required", in.ID)
-		}
-		for _, sc := range []Scale{Quick, Full} {
-			sp := c.Spec(sc)
-			if sp.Scale != sc || sp.Seeds < 3 || len(sp.Setup) == 0 || sp.Tolerance.Reason == "" {
-				t.Errorf("claim %s, %s spec: scale %q, %d seeds (>= 3 required), %d setup lines, tolerance reason %q", in.ID, sc, sp.Scale, sp.Seeds, len(sp.Setup), sp.Tolerance.Reason)
-			}
-		}
-	}
-}
 
 func iv(lo, hi float64) stats.Interval {
 	return stats.Interval{Estimate: (lo + hi) / 2, Lo: lo, Hi: hi}
@@ -239,51 +90,6 @@ func (fakeClaim) Verdict(ev *Evidence) (*Verdict, error) {
 	}
 	ck := Check{Name: "x", Statistic: "mean x", Value: m, Threshold: "inside [0.5, 1.5]", Reason: "test", Outcome: Within(m, 0.5, 1.5)}
 	return &Verdict{Outcome: Combine([]Check{ck}), Checks: []Check{ck}}, nil
-}
-
-func TestGoldenCompare(t *testing.T) {
-	res, err := RunClaim(context.Background(), fakeClaim{1}, Quick, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkEvidence(t, fakeClaim{}, res)
-	dir := t.TempDir()
-	if err := WriteGolden(dir, NewGolden(res)); err != nil {
-		t.Fatal(err)
-	}
-	g, err := ReadGolden(dir, "fake")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := g.Compare(res); d != "" {
-		t.Fatalf("a run differs from its own golden:\n%s", d)
-	}
-	// A figure moved beyond the same-ISA tolerance is reported...
-	moved, _ := RunClaim(context.Background(), fakeClaim{1.001}, Quick, nil)
-	if d := g.Compare(moved); !strings.Contains(d, "figures differ") || !strings.Contains(d, "same-ISA") {
-		t.Errorf("moved figure not reported: %q", d)
-	}
-	// ...but passes the looser cross-ISA tolerance when the ISA differs.
-	moved.Evidence.ISA = "other"
-	if d := g.Compare(moved); d != "" {
-		t.Errorf("cross-ISA rerun within tolerance reported: %q", d)
-	}
-	// A changed verdict is always reported.
-	failing, _ := RunClaim(context.Background(), fakeClaim{3}, Quick, nil)
-	failing.Evidence.ISA = "other"
-	if d := g.Compare(failing); !strings.Contains(d, "verdict differs") {
-		t.Errorf("changed verdict not reported: %q", d)
-	}
-	// Other seeds make the run incomparable.
-	more, _ := RunClaim(context.Background(), fakeClaim{1}, Quick, &Env{Seeds: 4})
-	if d := g.Compare(more); !strings.Contains(d, "seeds") {
-		t.Errorf("different seeds not reported: %q", d)
-	}
-	// The golden file is readable JSON with the tolerance in it.
-	b, _ := os.ReadFile(filepath.Join(dir, "fake.json"))
-	if !strings.Contains(string(b), `"cross_isa_rel": 0.1`) || !strings.Contains(string(b), `"nan": null`) {
-		t.Errorf("golden file lacks the tolerance or the NaN figure:\n%s", b)
-	}
 }
 
 func TestForEach(t *testing.T) {

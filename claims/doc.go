@@ -1,21 +1,30 @@
-// Package claims turns the thesis's claims into measurements with verdicts.
+// Package claims is the framework the thesis's claims are written in: the
+// Claim and Splitter contract, Spec, Evidence, Verdict and the decision
+// rules, the registry, Env, goldens, the split/merge machinery sweeps use,
+// and the trajectory measurement claims share (CurvRun, CurvGrid).
 //
-// Each claim (CLAIMS.md: C1 exchangeability of eta and S, C2 the stationary
-// loss eta/(4S) Tr(H), C3 early-phase curvature, C4 regularisers slowing
-// memorisation) is a Claim registered under its ID. Running one produces
-// Evidence (tables, plots, key figures, raw measurements) and a Verdict
-// (one Check per measurable part: a statistic with its 95% interval, the
-// threshold with its reason, and an Outcome).
+// Each claim (CLAIMS.md) is its own package beside this one, registered
+// under its ID: C1 exchangeability of eta and S (claims/exchangeability),
+// C2 the stationary loss eta/(4S) Tr(H) (claims/stationaryloss), C3
+// early-phase curvature lock-in (claims/lockin), C4 regularisers slowing
+// memorisation (claims/memorisation). Importing claims/all registers them
+// all; cmd/sgdclaims and runner do. Running one produces Evidence (tables,
+// plots, key figures, raw measurements) and a Verdict (one Check per
+// measurable part: a statistic with its 95% interval, the threshold with
+// its reason, and an Outcome). No claim package imports another: what two
+// claims share lives here, or in claims/stats.
 //
 // # Using it
+//
+//	import _ "github.com/sgdclaims/sgdclaims/claims/all"
 //
 //	c, _ := claims.Lookup("c2")
 //	res, err := claims.RunClaim(ctx, c, claims.Quick, &claims.Env{})
 //	fmt.Println(res.Verdict.Outcome) // holds | does not hold | inconclusive
 //
 // `sgdclaims verify` does this for the selected claims, prints the verdict
-// table and writes a report (package reports); `go test ./claims` runs every
-// claim at the quick scale and compares it with goldens/<id>.json.
+// table and writes a report (package reports); `go test ./claims/...` runs
+// every claim at the quick scale and compares it with goldens/<id>.json.
 //
 // # Outcomes
 //
@@ -49,90 +58,104 @@
 // replicate and agrees only statistically), and the verdict exactly. Both
 // tolerances are read from the golden. Rewrite goldens with
 //
-//	go test ./claims -run TestClaimC2 -update
+//	go test ./claims/stationaryloss -run TestClaim -update
 //
 // and review the diff like code.
 //
 // # Adding a claim
 //
-// A claim is one file claims/cN_<name>.go (split into cN_*.go files when it
-// grows), a test claims/cN_test.go, and a golden.
+// A claim is one folder claims/<name>/ (named for what the claim is, not
+// its ID), a golden goldens/<id>.json, and its entries in package
+// reference; nothing else changes but one import line in claims/all.
+// TestToyClaim (claims/claimtest) runs a claim written that way through
+// verify, a sweep's units, merge and golden. The folder holds:
 //
-//  1. Define a stateless type and register it:
+//   - doc.go: what the claim is, where it comes from, which file holds
+//     what;
 //
-//     type exchangeability struct{}
-//     func init() { Register(exchangeability{}) }
-//
-//  2. Info: ID ("c1"), Name (a few words), Paper ("P1 (Jastrzebski et al.
-//     2017), Fig. 3.1a; thesis Sec. 3.2"), Statement (one sentence).
-//
-//  3. Spec(scale): the number of seeds (>= 3 at quick scale; TestRegistry
-//     enforces it), Data ("synthetic" or "mnist"), Setup lines a reader can
-//     follow, Budget, Tolerance (with its reason), and Config: your own
+//   - <name>.go: a stateless type registered from init (type Claim
+//     struct{} and func init() { claims.Register(Claim{}) }),
+//     its Info (ID "c5", Name, Paper "P1 (Jastrzebski et al. 2017), Fig.
+//     3.1a; thesis Sec. 3.2", Statement), the thresholds as constants
+//     written next to their reasons (fixed before any result is seen), and
+//     Spec(scale): the number of seeds (>= 3; claimtest.Info checks it),
+//     Data ("synthetic" or "mnist"), Setup lines a reader can follow,
+//     Budget, Tolerance (with its reason), and Config: the claim's own
 //     JSON-serialisable struct holding every knob (grid, model spec,
 //     epochs). Keep the quick scale within about two minutes on two cores.
+//     ConfigHash(spec) fingerprints it for sweeps, so a changed setup is
+//     never credited with old results;
 //
-//  4. Run(ctx, env, spec): type-assert spec.Config, use SeedList(spec.Seeds)
-//     as root seeds, derive streams with rng.Derive(seed, "purpose", i),
-//     load MNIST with env.MNIST() (cached per process; never modify the
-//     returned datasets), fan independent runs out with env.ForEach, report
-//     progress with env.Report(stage, done, total) or env.Counter, and
-//     honour ctx. Return
-//     an Evidence with:
-//     - Measurements: your raw record (SetMeasurements) - everything the
-//     verdict needs, per seed; use stats.Float for values that may be NaN;
-//     - Figures: the key numbers by stable name ("a/ratio_C/p0"); goldens
-//     compare them and BenchmarkClaim reports them;
-//     - Tables (preformatted cells), Plots (title, axis labels with units and
-//     a caption are required; Series with YLo/YHi get error bars;
-//     Reference series are predictions or paper values, drawn dashed), and
-//     Notes. Build them from the record, not from live state, so they can
-//     be rebuilt.
-//     RunClaim fills in Info, Spec, Seeds, ISA, GOMAXPROCS, Go version and
-//     wall time.
+//   - the units, below (every claim of the thesis splits; a new claim may
+//     start as a plain Run and split later); Run is then
+//     `return claims.RunUnits(ctx, env, c, spec)`;
 //
-//     To let a sweep spread the claim over a cluster, implement Splitter
-//     (every claim of the thesis does) and make Run just
-//     `return RunUnits(ctx, env, c, spec)`:
-//     - Units(spec): the independent pieces, one per seed and grid point
+//   - Units(spec): the independent pieces, one per seed and grid point
 //     (or per seed and tier, ...), named by their values with the seed
-//     last ("eta=0.05 S=64 seed=3"), with a rough relative Cost;
-//     - RunUnit(ctx, env, spec, u): one unit's work; its result must be
-//     deterministic (no wall times) and survive JSON (stats.Float for NaN);
-//     decide anything seed-dependent from u.Seed, never from a position;
-//     - Merge(env, spec, seeds, results): the Evidence from the units of
+//     last ("eta=0.05 S=64 seed=3"), with Unit.Point the index of the
+//     point in the config (RunUnit runs cfg.Points[u.Point]: it never
+//     parses the name) and a rough relative Cost;
+//
+//   - RunUnit(ctx, env, spec, u): one unit's work, from
+//     claims.ConfigOf[config](spec); its result must be deterministic (no
+//     wall times) and survive JSON (jsonfloat.Float for NaN); decide
+//     anything seed-dependent from u.Seed, derive streams with
+//     rng.Derive(seed, "c5-purpose", i), load MNIST with env.MNIST()
+//     (cached per process; never modify the returned datasets), report
+//     progress with env.Report or env.Counter, and honour ctx;
+//
+//   - Merge(env, spec, seeds, results): the Evidence from the units of
 //     the given seeds. A sweep that is not finished merges only the seeds
 //     whose every unit has a result (MergeUnits), so Merge must work for
 //     any subset of seeds, and a merge without seed k must equal a run
-//     planned with the other seeds. checkSplit (split_test.go) tests all
-//     of this on a miniature spec; call it from your claim's test.
+//     planned with the other seeds. The Evidence holds Measurements (the
+//     raw record, SetMeasurements: everything the verdict needs, per
+//     seed), Figures (the key numbers by stable name, "a/ratio_C/p0":
+//     goldens compare them, BenchmarkClaim reports them; Metrics names
+//     those benchstat should see), Tables (preformatted cells:
+//     stats.Interval.String and Format, stats.G3), Plots (title, axis
+//     labels with units and a caption are required; Reference series are
+//     predictions or paper values, drawn dashed) and Notes, all built from
+//     the record so they can be rebuilt.
+//     A claim that is one SGD run per (eta, S) and seed measured along its
+//     trajectory embeds claims.GridUnits[config] instead of writing Units
+//     and RunUnit (C1 and C3 do): its config gives the CurvGrid and the
+//     CurvRun of a grid point;
 //
-//  5. Verdict(ev): decode the record with GetMeasurements and decide from it
-//     alone (a stored result is re-judged this way), with the statistics of
-//     package stats (MeanT across seeds, Bootstrap, SpearmanTest,
-//     LogLogSlope / GroupedLogLogSlope, SpreadGap) and the decision helpers
-//     (Within, Above, Below, AllOf, Combine; Failed for a check that could
-//     not be measured). Fill every Check's Statistic, Value (with its
-//     Method), Threshold, Reason and Detail.
+//   - verdict.go: Verdict(ev) decodes the record with GetMeasurements and
+//     decides from it alone (a stored result is re-judged this way), with
+//     package stats (MeanT across seeds, GeoMeanT, Bootstrap, SpearmanTest,
+//     KendallTau, LogLogSlope / GroupedLogLogSlope, SpreadGap) and the
+//     decision helpers (Within, Above, Below, AllOf, Combine; Failed for a
+//     check that could not be measured; PerCheck to open the summary).
+//     Fill every Check's Statistic, Value (with its Method), Threshold,
+//     Reason and Detail;
 //
-//  6. Test: claims/cN_test.go calls runGolden(t, "cN") (quick run, golden
-//     comparison, -update) and checkEvidence (JSON round trip re-judges to
-//     the same verdict, plots drawable, thresholds and reasons present),
-//     then asserts whatever else could go wrong in your measurement. Create
-//     the golden with -update and commit it. BenchmarkClaim picks the claim
-//     up by itself.
+//   - <name>_test.go: claimtest.Golden(t, "c5") (quick run, golden
+//     comparison, -update), claimtest.Evidence (JSON round trip re-judges
+//     to the same verdict, plots drawable, thresholds and reasons present),
+//     claimtest.Split on a miniature spec, claimtest.Judge on planted
+//     records that must come out each way, and whatever else could go
+//     wrong in the measurement. Create the golden with
+//     `go test ./claims/<name> -run TestClaim -update` and commit it.
+//     BenchmarkClaim (claims/all) picks the claim up by itself.
 //
-//  7. Add the paper's side to package reference (setups, findings, numbers
-//     with their source), so the report shows it next to the measurement.
+// Then add the import to claims/all and the paper's side to package
+// reference (setups, findings, numbers with their source), so the report
+// shows it next to the measurement.
 //
 // # Files
 //
-//	claim.go      Claim, Info, Spec, Scale, the registry (Register, All, Lookup, Select)
-//	env.go        Env (data, seeds, workers, progress), ForEach, RunClaim
-//	split.go      Unit, Splitter, RunUnits, RunUnit, MergeUnits, Coverage: claims run in pieces
-//	evidence.go   Evidence, Table, Plot, Series, Result(s) and their JSON
-//	verdict.go    Outcome, Check, Verdict and the decision rules
-//	golden.go     Golden, Tolerance, Compare
-//	stats/        the statistics (its own package, usable elsewhere)
-//	c2_*.go       claim C2 (stationary loss), its theory and its SGD runs
+//	claim.go       Claim, Info, Spec, Scale, the registry (Register, All, Lookup, Select)
+//	env.go         Env (data, seeds, workers, progress), ForEach, RunClaim
+//	split.go       Unit, Splitter, RunUnits, RunUnit, FindUnit, MergeUnits, Coverage, ConfigHash
+//	evidence.go    Evidence, Table, Plot, Series, Result(s) and their JSON
+//	verdict.go     Outcome, Check, Verdict and the decision rules
+//	golden.go      Golden, Tolerance, Compare
+//	trajectory.go  MNISTParts, CurvRun: SGD on MNIST with curvature measured along it (C1, C3)
+//	curvgrid.go    CurvGrid, GridUnits, ConfigOf: the units of a claim over an (eta, S) grid
+//	stats/         the statistics and number formats (its own package, usable elsewhere)
+//	claimtest/     the harness every claim's tests use
+//	all/           imports every claim; the registry's and the benchmarks' tests
+//	<claim>/       one package per claim
 package claims

@@ -3,14 +3,11 @@ package claims
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 
-	"github.com/sgdclaims/sgdclaims/claims/stats"
 	"github.com/sgdclaims/sgdclaims/internal/atomicfile"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
-
-func nan() float64 { return math.NaN() }
 
 // Evidence is everything a claim's run produced: enough to decide the
 // verdict (Verdict reads Measurements), to compare with a golden (Figures),
@@ -54,16 +51,12 @@ type evidenceJSON Evidence // no methods: avoids recursion in MarshalJSON
 
 type evidenceWire struct {
 	evidenceJSON
-	Figures map[string]stats.Float `json:"figures"`
+	Figures map[string]jsonfloat.Float `json:"figures"`
 }
 
-// MarshalJSON writes Figures with stats.Float so NaN survives.
+// MarshalJSON writes Figures with jsonfloat.Float so NaN survives.
 func (e Evidence) MarshalJSON() ([]byte, error) {
-	w := evidenceWire{evidenceJSON: evidenceJSON(e), Figures: map[string]stats.Float{}}
-	for k, v := range e.Figures {
-		w.Figures[k] = stats.Float(v)
-	}
-	return json.Marshal(w)
+	return json.Marshal(evidenceWire{evidenceJSON: evidenceJSON(e), Figures: jsonfloat.Map(e.Figures)})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -73,10 +66,7 @@ func (e *Evidence) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*e = Evidence(w.evidenceJSON)
-	e.Figures = map[string]float64{}
-	for k, v := range w.Figures {
-		e.Figures[k] = float64(v)
-	}
+	e.Figures = jsonfloat.Float64Map(w.Figures)
 	return nil
 }
 
@@ -155,15 +145,15 @@ type seriesJSON Series
 
 type seriesWire struct {
 	seriesJSON
-	X   []stats.Float `json:"x"`
-	Y   []stats.Float `json:"y"`
-	YLo []stats.Float `json:"ylo,omitempty"`
-	YHi []stats.Float `json:"yhi,omitempty"`
+	X   []jsonfloat.Float `json:"x"`
+	Y   []jsonfloat.Float `json:"y"`
+	YLo []jsonfloat.Float `json:"ylo,omitempty"`
+	YHi []jsonfloat.Float `json:"yhi,omitempty"`
 }
 
-// MarshalJSON writes the coordinates with stats.Float so NaN survives.
+// MarshalJSON writes the coordinates with jsonfloat.Float so NaN survives.
 func (s Series) MarshalJSON() ([]byte, error) {
-	return json.Marshal(seriesWire{seriesJSON(s), stats.Floats(s.X), stats.Floats(s.Y), stats.Floats(s.YLo), stats.Floats(s.YHi)})
+	return json.Marshal(seriesWire{seriesJSON(s), jsonfloat.Floats(s.X), jsonfloat.Floats(s.Y), jsonfloat.Floats(s.YLo), jsonfloat.Floats(s.YHi)})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -173,7 +163,7 @@ func (s *Series) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = Series(w.seriesJSON)
-	s.X, s.Y, s.YLo, s.YHi = stats.Float64s(w.X), stats.Float64s(w.Y), stats.Float64s(w.YLo), stats.Float64s(w.YHi)
+	s.X, s.Y, s.YLo, s.YHi = jsonfloat.Float64s(w.X), jsonfloat.Float64s(w.Y), jsonfloat.Float64s(w.YLo), jsonfloat.Float64s(w.YHi)
 	return nil
 }
 

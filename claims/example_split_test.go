@@ -66,7 +66,7 @@ func ExampleMergeUnits() {
 	spec, _ := claims.SpecAt(c, claims.Full, 0)
 	stored := map[string]json.RawMessage{}
 	for _, u := range c.Units(spec)[:3] { // seed 4's unit has not run yet
-		b, err := claims.RunUnit(context.Background(), nil, c, spec, u.Name)
+		b, err := claims.RunUnit(context.Background(), nil, c, spec, u)
 		if err != nil {
 			fmt.Println(err)
 			return

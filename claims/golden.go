@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/sgdclaims/sgdclaims/claims/stats"
 	"github.com/sgdclaims/sgdclaims/internal/atomicfile"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 // Tolerance says how closely a rerun must reproduce a golden's figures:
@@ -69,16 +69,12 @@ type goldenJSON Golden
 
 type goldenWire struct {
 	goldenJSON
-	Figures map[string]stats.Float `json:"figures"`
+	Figures map[string]jsonfloat.Float `json:"figures"`
 }
 
-// MarshalJSON writes Figures with stats.Float so NaN survives.
+// MarshalJSON writes Figures with jsonfloat.Float so NaN survives.
 func (g Golden) MarshalJSON() ([]byte, error) {
-	w := goldenWire{goldenJSON: goldenJSON(g), Figures: map[string]stats.Float{}}
-	for k, v := range g.Figures {
-		w.Figures[k] = stats.Float(v)
-	}
-	return json.Marshal(w)
+	return json.Marshal(goldenWire{goldenJSON: goldenJSON(g), Figures: jsonfloat.Map(g.Figures)})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -88,10 +84,7 @@ func (g *Golden) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*g = Golden(w.goldenJSON)
-	g.Figures = map[string]float64{}
-	for k, v := range w.Figures {
-		g.Figures[k] = float64(v)
-	}
+	g.Figures = jsonfloat.Float64Map(w.Figures)
 	return nil
 }
 

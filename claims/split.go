@@ -29,6 +29,10 @@ type Unit struct {
 	// checks of every claim pair grid points by seed, so a merge of partial
 	// results keeps only the seeds whose every unit is there.
 	Seed uint64 `json:"seed"`
+	// Point is the index of the unit's grid point, tier or row in the
+	// claim's configuration: what RunUnit runs, found without parsing the
+	// name back. The claim sets it in Units; it is not stored.
+	Point int `json:"-"`
 	// Cost is the unit's expected work relative to its siblings (steps,
 	// say). It orders execution only (the longest start first, so workers
 	// finish together) and never changes a result.
@@ -74,7 +78,7 @@ func SpecAt(c Claim, scale Scale, seeds int) (Spec, error) {
 // one version of a claim's setup are never credited to another (a changed
 // grid, model or epoch count changes the hash). The number of seeds is not
 // in it: a unit's result does not depend on how many seeds are planned
-// (the Splitter contract, which checkSplit tests), so a sweep can add seeds
+// (the Splitter contract, which claimtest.Split tests), so a sweep can add seeds
 // and keep the units it has.
 func ConfigHash(spec Spec) string {
 	cfg, err := json.Marshal(spec.Config)
@@ -107,13 +111,9 @@ func FindUnit(s Splitter, spec Spec, name string) (Unit, error) {
 	return Unit{}, fmt.Errorf("%s has no unit %q at %s scale with %d seeds (units: %s%s)", s.Info().ID, name, spec.Scale, spec.Seeds, strings.Join(known, ", "), more)
 }
 
-// RunUnit runs the named unit of s at spec and returns its result as JSON,
-// as a sweep stores it.
-func RunUnit(ctx context.Context, env *Env, s Splitter, spec Spec, name string) (json.RawMessage, error) {
-	u, err := FindUnit(s, spec, name)
-	if err != nil {
-		return nil, err
-	}
+// RunUnit runs unit u of s at spec (as Units or FindUnit gives it) and
+// returns its result as JSON, as a sweep stores it.
+func RunUnit(ctx context.Context, env *Env, s Splitter, spec Spec, u Unit) (json.RawMessage, error) {
 	if env == nil {
 		env = &Env{}
 	}

@@ -2,10 +2,8 @@ package claims
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/sgdclaims/sgdclaims/claims/stats"
@@ -14,26 +12,27 @@ import (
 	"github.com/sgdclaims/sgdclaims/core/nn"
 	"github.com/sgdclaims/sgdclaims/core/optim"
 	"github.com/sgdclaims/sgdclaims/core/train"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 // This file holds what C1 and C3 share: the MNIST split they train on, and a
 // constant-step SGD run (train.Run) that measures the top Hessian
 // eigenvalue along its trajectory and the curvature and accuracy at its end.
 
-// mnistParts is the data of the MNIST trajectory claims: Nielsen's split of
+// MNISTParts is the data of the MNIST trajectory claims: Nielsen's split of
 // the MNIST training file (the first 50,000 images train, the last 10,000
 // validate; the test file is not used), and a fixed set of training examples
 // on which every curvature figure is measured.
-type mnistParts struct {
+type MNISTParts struct {
 	Dir        string // where the data came from, in words
 	Train, Val *data.Dataset
 	Probe      data.Batch // the first ProbeN training examples
 	ProbeSel   string     // how the probe examples were chosen, for stamps
 }
 
-// loadMNISTParts splits env's MNIST. nTrain + nVal must not exceed the
+// LoadMNISTParts splits env's MNIST. nTrain + nVal must not exceed the
 // training file's 60,000 images; the validation part is the last nVal.
-func loadMNISTParts(env *Env, nTrain, nVal, nProbe int) (*mnistParts, error) {
+func LoadMNISTParts(env *Env, nTrain, nVal, nProbe int) (*MNISTParts, error) {
 	full, _, err := env.MNIST()
 	if err != nil {
 		return nil, err
@@ -51,26 +50,26 @@ func loadMNISTParts(env *Env, nTrain, nVal, nProbe int) (*mnistParts, error) {
 	}
 	val := full.Subset(idx)
 	val.Name = full.Name + "/val"
-	return &mnistParts{
-		Dir: mnistSource(env), Train: tr, Val: val, Probe: tr.Rows(0, nProbe),
+	return &MNISTParts{
+		Dir: MNISTSource(env), Train: tr, Val: val, Probe: tr.Rows(0, nProbe),
 		ProbeSel: fmt.Sprintf("first %d of the %d training images, file order", nProbe, nTrain),
 	}, nil
 }
 
-// mnistSource names env's MNIST without machine-specific paths: goldens
+// MNISTSource names env's MNIST without machine-specific paths: goldens
 // and sweep results record it.
-func mnistSource(env *Env) string {
+func MNISTSource(env *Env) string {
 	if env != nil && env.Data != "" && env.Data != "mnist" {
 		return env.Data
 	}
 	return "the GoMNIST module's copy"
 }
 
-// curvRun is one constant-step SGD run through train.Run with curvature
+// CurvRun is one constant-step SGD run through train.Run with curvature
 // probes. The model is built from Spec with InitSeed; the data order comes
 // from OrderSeed (train's "order" streams); Lanczos start vectors and trace
 // probes from ProbeSeed.
-type curvRun struct {
+type CurvRun struct {
 	Spec      string
 	InitSeed  uint64
 	OrderSeed uint64
@@ -78,7 +77,7 @@ type curvRun struct {
 	LR        float64
 	Batch     int
 	Epochs    int
-	Parts     *mnistParts
+	Parts     *MNISTParts
 	// Tol is the Lanczos relative residual tolerance for lambda_max.
 	Tol float64
 	// Along the trajectory: lambda_max at initialisation (step 0), at up to
@@ -93,32 +92,32 @@ type curvRun struct {
 	TraceBudget int
 }
 
-// curvPoint is one lambda_max measurement along a trajectory.
-type curvPoint struct {
-	Step     int         `json:"step"`
-	Epoch    float64     `json:"epoch"` // Step / steps per epoch
-	Lambda   stats.Float `json:"lambda"`
-	Residual stats.Float `json:"residual"` // Lanczos Ritz residual (an eigenvalue lies within it)
-	HVPs     int         `json:"hvps"`
+// CurvPoint is one lambda_max measurement along a trajectory.
+type CurvPoint struct {
+	Step     int             `json:"step"`
+	Epoch    float64         `json:"epoch"` // Step / steps per epoch
+	Lambda   jsonfloat.Float `json:"lambda"`
+	Residual jsonfloat.Float `json:"residual"` // Lanczos Ritz residual (an eigenvalue lies within it)
+	HVPs     int             `json:"hvps"`
 }
 
-// curvResult is what a curvRun measured.
-type curvResult struct {
-	Points        []curvPoint `json:"points,omitempty"`
+// CurvResult is what a CurvRun measured.
+type CurvResult struct {
+	Points        []CurvPoint `json:"points,omitempty"`
 	StepsPerEpoch int         `json:"steps_per_epoch"`
 	Steps         int         `json:"steps"`
 	Diverged      bool        `json:"diverged,omitempty"`
 	DivergedStep  int         `json:"diverged_step,omitempty"`
 	// At the end of training (NaN after divergence).
-	Lambda    stats.Float `json:"lambda"`
-	Residual  stats.Float `json:"residual"`
-	TrH       stats.Float `json:"tr_h"`
-	TrHSE     stats.Float `json:"tr_h_se"`
-	TrainLoss stats.Float `json:"train_loss"` // evaluation mode, whole training part
-	TrainAcc  stats.Float `json:"train_acc"`
-	ValLoss   stats.Float `json:"val_loss"`
-	ValAcc    stats.Float `json:"val_acc"`
-	HVPs      int         `json:"hvps"` // all Hessian-vector products of the run
+	Lambda    jsonfloat.Float `json:"lambda"`
+	Residual  jsonfloat.Float `json:"residual"`
+	TrH       jsonfloat.Float `json:"tr_h"`
+	TrHSE     jsonfloat.Float `json:"tr_h_se"`
+	TrainLoss jsonfloat.Float `json:"train_loss"` // evaluation mode, whole training part
+	TrainAcc  jsonfloat.Float `json:"train_acc"`
+	ValLoss   jsonfloat.Float `json:"val_loss"`
+	ValAcc    jsonfloat.Float `json:"val_acc"`
+	HVPs      int             `json:"hvps"` // all Hessian-vector products of the run
 	// Seconds is the run's wall time, for logs; not stored, so that a
 	// unit's result is deterministic (a sweep stamps its own wall time).
 	Seconds float64 `json:"-"`
@@ -141,9 +140,9 @@ func topEigen(ctx context.Context, m *nn.Model, b data.Batch, sel string, tol fl
 	return e, op, nil
 }
 
-// run trains and measures. Errors are reserved for what should not happen
+// Run trains and measures. Errors are reserved for what should not happen
 // (bad configuration, a cancelled context); a diverging run is a result.
-func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
+func (r *CurvRun) Run(ctx context.Context) (*CurvResult, error) {
 	start := time.Now()
 	p := r.Parts
 	m, err := nn.New(r.Spec, r.InitSeed)
@@ -151,8 +150,8 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		return nil, err
 	}
 	spe := p.Train.N / r.Batch
-	res := &curvResult{StepsPerEpoch: spe}
-	zoom := zoomSteps(r.ZoomEpochs*spe, r.ZoomPoints)
+	res := &CurvResult{StepsPerEpoch: spe}
+	zoom := ZoomSteps(r.ZoomEpochs*spe, r.ZoomPoints)
 	measure := func(step int) error {
 		if n := len(res.Points); n > 0 && res.Points[n-1].Step == step {
 			return nil
@@ -165,9 +164,9 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		if res.LambdaStamp == "" {
 			res.LambdaStamp = e.Stamp.String()
 		}
-		res.Points = append(res.Points, curvPoint{
+		res.Points = append(res.Points, CurvPoint{
 			Step: step, Epoch: float64(step) / float64(spe),
-			Lambda: stats.Float(e.Top[0].Value), Residual: stats.Float(e.Top[0].Residual), HVPs: e.Applications,
+			Lambda: jsonfloat.Float(e.Top[0].Value), Residual: jsonfloat.Float(e.Top[0].Residual), HVPs: e.Applications,
 		})
 		return nil
 	}
@@ -204,7 +203,7 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		return nil, err
 	}
 	res.Steps = tr.Steps
-	nan := stats.Float(math.NaN())
+	nan := jsonfloat.Float(math.NaN())
 	res.Lambda, res.Residual, res.TrH, res.TrHSE = nan, nan, nan, nan
 	res.TrainLoss, res.TrainAcc, res.ValLoss, res.ValAcc = nan, nan, nan, nan
 	if tr.Diverged || m.CheckFinite() != nil {
@@ -213,9 +212,9 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		return res, nil
 	}
 	l, hits := m.Evaluate(p.Train.All())
-	res.TrainLoss, res.TrainAcc = stats.Float(l), stats.Float(float64(hits)/float64(p.Train.N))
+	res.TrainLoss, res.TrainAcc = jsonfloat.Float(l), jsonfloat.Float(float64(hits)/float64(p.Train.N))
 	l, hits = m.Evaluate(p.Val.All())
-	res.ValLoss, res.ValAcc = stats.Float(l), stats.Float(float64(hits)/float64(p.Val.N))
+	res.ValLoss, res.ValAcc = jsonfloat.Float(l), jsonfloat.Float(float64(hits)/float64(p.Val.N))
 	// lambda_max at the end: the last trajectory point when it is there.
 	if n := len(res.Points); n > 0 && res.Points[n-1].Step == res.Steps {
 		res.Lambda, res.Residual = res.Points[n-1].Lambda, res.Points[n-1].Residual
@@ -228,7 +227,7 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 		}
 		op = o
 		res.HVPs += e.Applications
-		res.Lambda, res.Residual = stats.Float(e.Top[0].Value), stats.Float(e.Top[0].Residual)
+		res.Lambda, res.Residual = jsonfloat.Float(e.Top[0].Value), jsonfloat.Float(e.Top[0].Residual)
 		if res.LambdaStamp == "" {
 			res.LambdaStamp = e.Stamp.String()
 		}
@@ -239,16 +238,16 @@ func (r *curvRun) run(ctx context.Context) (*curvResult, error) {
 			return nil, fmt.Errorf("Tr(H) at the end: %w", err)
 		}
 		res.HVPs += t.Applications
-		res.TrH, res.TrHSE = stats.Float(t.Value), stats.Float(t.StdErr)
+		res.TrH, res.TrHSE = jsonfloat.Float(t.Value), jsonfloat.Float(t.StdErr)
 		res.TraceStamp = t.Stamp.String()
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
 
-// zoomSteps returns up to n distinct steps in [1, last] spaced evenly in
+// ZoomSteps returns up to n distinct steps in [1, last] spaced evenly in
 // log(step), rounded, ascending, last included (none when n or last is 0).
-func zoomSteps(last, n int) []int {
+func ZoomSteps(last, n int) []int {
 	if n < 1 || last < 1 {
 		return nil
 	}
@@ -262,154 +261,19 @@ func zoomSteps(last, n int) []int {
 	return out
 }
 
-// median3 smooths a series by the median of each value and its neighbours
-// (the ends keep their own value): one SGD fluctuation of lambda_max, up or
-// down, does not move a peak or a plateau.
-func median3(x []float64) []float64 {
-	out := slices.Clone(x)
-	for i := 1; i+1 < len(x); i++ {
-		w := []float64{x[i-1], x[i], x[i+1]}
-		slices.Sort(w)
-		out[i] = w[1]
+// SeedInterval is the interval over seeds of xs at level: stats.GeoMeanT
+// when geo (a scale quantity such as a curvature), stats.MeanT otherwise;
+// the NaN interval when it cannot be formed.
+func SeedInterval(xs []float64, geo bool, level float64) stats.Interval {
+	var iv stats.Interval
+	var err error
+	if geo {
+		iv, err = stats.GeoMeanT(xs, level)
+	} else {
+		iv, err = stats.MeanT(xs, level)
 	}
-	return out
-}
-
-// kendallTau is Kendall's tau-b of x and y (ties in either corrected for);
-// NaN when x or y is constant.
-func kendallTau(x, y []float64) float64 {
-	var conc, disc, tx, ty float64
-	for i := range x {
-		for j := i + 1; j < len(x); j++ {
-			a, b := sgn(x[i]-x[j]), sgn(y[i]-y[j])
-			switch {
-			case a == 0 && b == 0:
-			case a == 0:
-				tx++
-			case b == 0:
-				ty++
-			case a == b:
-				conc++
-			default:
-				disc++
-			}
-		}
-	}
-	den := math.Sqrt((conc + disc + tx) * (conc + disc + ty))
-	if den == 0 {
-		return math.NaN()
-	}
-	return (conc - disc) / den
-}
-
-func sgn(x float64) int {
-	switch {
-	case x > 0:
-		return 1
-	case x < 0:
-		return -1
-	}
-	return 0
-}
-
-// geoMeanT is the geometric mean of positive xs with the t interval of the
-// mean of their logs, mapped back: the natural summary of a scale quantity
-// (a curvature) over seeds.
-func geoMeanT(xs []float64, level float64) (stats.Interval, error) {
-	ls := make([]float64, len(xs))
-	for i, x := range xs {
-		if !(x > 0) || math.IsInf(x, 0) {
-			return stats.Interval{}, fmt.Errorf("value %d (%g) is not positive and finite", i, x)
-		}
-		ls[i] = math.Log(x)
-	}
-	iv, err := stats.MeanT(ls, level)
 	if err != nil {
-		return iv, err
+		return stats.NaNInterval()
 	}
-	iv.Estimate, iv.Lo, iv.Hi = math.Exp(iv.Estimate), math.Exp(iv.Lo), math.Exp(iv.Hi)
-	iv.Method = "geometric mean; " + iv.Method + " of the logs, mapped back"
-	return iv, nil
-}
-
-// nanIv is the interval of a figure that could not be computed.
-func nanIv() stats.Interval {
-	return stats.Interval{Estimate: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
-}
-
-// fmtG formats a figure with 3 significant digits ("n/a" for NaN).
-func fmtG(x float64) string {
-	if math.IsNaN(x) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.3g", x)
-}
-
-// fmtIv formats an estimate with its interval.
-func fmtIv(iv stats.Interval) string {
-	if math.IsNaN(iv.Estimate) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.3g [%.3g, %.3g]", iv.Estimate, iv.Lo, iv.Hi)
-}
-
-// fmtPct formats an accuracy interval in percent with 2 decimals.
-func fmtPct(iv stats.Interval) string {
-	if math.IsNaN(iv.Estimate) {
-		return "n/a"
-	}
-	return fmt.Sprintf("%.2f [%.2f, %.2f]", 100*iv.Estimate, 100*iv.Lo, 100*iv.Hi)
-}
-
-// curvGrid is what C1 and C3 share of their configurations: the (eta, S)
-// grid and the sizes of the data they train and measure on. Their units
-// are one SGD run per grid point and seed, named "eta=0.05 S=64 seed=3",
-// point-major; a run's cost is its number of steps per epoch, N/S (the
-// smallest batches take longest).
-type curvGrid struct {
-	LRs                  []float64
-	Batches              []int
-	TrainN, ValN, ProbeN int
-}
-
-func (g curvGrid) units(seeds int) []Unit {
-	var us []Unit
-	for pi := range g.LRs {
-		for _, s := range SeedList(seeds) {
-			us = append(us, Unit{Name: g.unitName(pi, s), Seed: s, Cost: 1 / float64(g.Batches[pi])})
-		}
-	}
-	return us
-}
-
-func (g curvGrid) unitName(pi int, seed uint64) string {
-	return fmt.Sprintf("eta=%g S=%d seed=%d", g.LRs[pi], g.Batches[pi], seed)
-}
-
-// start returns the grid point of unit u and the data its run uses.
-func (g curvGrid) start(env *Env, u Unit) (int, *mnistParts, error) {
-	for pi := range g.LRs {
-		if g.unitName(pi, u.Seed) == u.Name {
-			parts, err := loadMNISTParts(env, g.TrainN, g.ValN, g.ProbeN)
-			return pi, parts, err
-		}
-	}
-	return 0, nil, fmt.Errorf("no grid point for unit %q", u.Name)
-}
-
-// results decodes the units' results for the given seeds, indexed
-// point*len(seeds)+seed index.
-func (g curvGrid) results(seeds []uint64, results map[string]json.RawMessage) ([]*curvResult, error) {
-	out := make([]*curvResult, 0, len(g.LRs)*len(seeds))
-	for pi := range g.LRs {
-		for _, s := range seeds {
-			name := g.unitName(pi, s)
-			var r curvResult
-			if err := json.Unmarshal(results[name], &r); err != nil {
-				return nil, fmt.Errorf("unit %s: %w", name, err)
-			}
-			out = append(out, &r)
-		}
-	}
-	return out, nil
+	return iv
 }

@@ -2,6 +2,7 @@ package claims
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/sgdclaims/sgdclaims/claims/stats"
 )
@@ -131,5 +132,15 @@ func AllOf(outcomes []Outcome) (Outcome, int) {
 func Failed(name, statistic, threshold, reason string, err error) Check {
 	return Check{Name: name, Statistic: statistic, Threshold: threshold, Reason: reason,
 		Outcome: Inconclusive, Detail: fmt.Sprintf("not measured: %v", err),
-		Value: stats.Interval{Estimate: nan(), Lo: nan(), Hi: nan()}}
+		Value: stats.NaNInterval()}
+}
+
+// PerCheck is the opening of a verdict's summary: every check's name and
+// outcome, "Per check: a: holds; b: inconclusive."
+func PerCheck(checks []Check) string {
+	var parts []string
+	for _, ck := range checks {
+		parts = append(parts, fmt.Sprintf("%s: %s", ck.Name, ck.Outcome))
+	}
+	return "Per check: " + strings.Join(parts, "; ") + "."
 }

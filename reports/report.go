@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,7 +72,7 @@ func VerdictRows(rs []claims.Result) (header []string, rows [][]string) {
 	for _, r := range rs {
 		in := r.Evidence.Info
 		for _, ck := range r.Verdict.Checks {
-			rows = append(rows, []string{in.ID, in.Paper, ck.Name, ck.Statistic, Interval(ck.Value.Estimate, ck.Value.Lo, ck.Value.Hi), ck.Threshold, string(ck.Outcome)})
+			rows = append(rows, []string{in.ID, in.Paper, ck.Name, ck.Statistic, ck.Value.String(), ck.Threshold, string(ck.Outcome)})
 		}
 		overall := "**" + string(r.Verdict.Outcome) + "**"
 		if c := r.Evidence.Coverage; c != nil {
@@ -82,17 +81,6 @@ func VerdictRows(rs []claims.Result) (header []string, rows [][]string) {
 		rows = append(rows, []string{in.ID, in.Paper, "claim overall", "all checks", "", "all hold", overall})
 	}
 	return header, rows
-}
-
-// Interval formats "est [lo, hi]" with 3 significant digits, "n/a" for NaN.
-func Interval(est, lo, hi float64) string {
-	if math.IsNaN(est) {
-		return "n/a"
-	}
-	if math.IsNaN(lo) || math.IsNaN(hi) {
-		return fmt.Sprintf("%.3g", est)
-	}
-	return fmt.Sprintf("%.3g [%.3g, %.3g]", est, lo, hi)
 }
 
 func markdown(w io.Writer, rs *claims.Results, opt Options, rendered map[string]*Rendered) error {
@@ -137,7 +125,7 @@ func claimSection(p *printer, r claims.Result, opt Options, rendered map[string]
 	p.f("### Checks\n\n")
 	var rows [][]string
 	for _, ck := range v.Checks {
-		rows = append(rows, []string{ck.Name, ck.Statistic, Interval(ck.Value.Estimate, ck.Value.Lo, ck.Value.Hi), ck.Value.Method, ck.Threshold, ck.Reason, string(ck.Outcome), ck.Detail})
+		rows = append(rows, []string{ck.Name, ck.Statistic, ck.Value.String(), ck.Value.Method, ck.Threshold, ck.Reason, string(ck.Outcome), ck.Detail})
 	}
 	p.table([]string{"check", "statistic", "value [95% CI]", "interval", "threshold", "why this threshold", "outcome", "detail"}, rows)
 

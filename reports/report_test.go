@@ -82,18 +82,6 @@ func TestRenderRejectsUnlabelled(t *testing.T) {
 	}
 }
 
-func TestInterval(t *testing.T) {
-	if got := Interval(1.0234, 0.98, 1.0612); got != "1.02 [0.98, 1.06]" {
-		t.Errorf("Interval = %q", got)
-	}
-	if got := Interval(math.NaN(), 0, 1); got != "n/a" {
-		t.Errorf("NaN estimate = %q", got)
-	}
-	if got := Interval(2, math.NaN(), math.NaN()); got != "2" {
-		t.Errorf("no interval = %q", got)
-	}
-}
-
 func TestTableEscapes(t *testing.T) {
 	var b bytes.Buffer
 	if err := Table(&b, []string{"a|b", "c"}, [][]string{{"x|y", "z\nw"}}); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sgdclaims/sgdclaims/claims"
+	_ "github.com/sgdclaims/sgdclaims/claims/all" // every claim, registered
 	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/kernels"
 )
@@ -233,7 +234,7 @@ func (c *ClaimUnitConfig) Execute(ctx context.Context, env *Env) (*Output, error
 	if err != nil {
 		return nil, err
 	}
-	b, err := claims.RunUnit(ctx, claimEnv(c.Data, 0, env), s, spec, c.Unit)
+	b, err := claims.RunUnit(ctx, claimEnv(c.Data, 0, env), s, spec, u)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sgdclaims/sgdclaims/claims/stats"
 	"github.com/sgdclaims/sgdclaims/internal/atomicfile"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 // ResultFormat tags result files.
@@ -31,11 +31,11 @@ type Result struct {
 	Config json.RawMessage `json:"config"`
 	// Diverged marks a run whose loss became NaN/Inf (at DivergedStep): a
 	// finished run, recorded and never redone.
-	Diverged     bool                   `json:"diverged"`
-	DivergedStep int                    `json:"diverged_step,omitempty"`
-	Figures      map[string]stats.Float `json:"figures"`
-	Record       json.RawMessage        `json:"record"`
-	Stamp        Stamp                  `json:"stamp"`
+	Diverged     bool                       `json:"diverged"`
+	DivergedStep int                        `json:"diverged_step,omitempty"`
+	Figures      map[string]jsonfloat.Float `json:"figures"`
+	Record       json.RawMessage            `json:"record"`
+	Stamp        Stamp                      `json:"stamp"`
 	// Checksum is the SHA-256 of the result's compact JSON with Checksum
 	// empty: a file that was truncated, edited or damaged fails it.
 	Checksum string `json:"checksum"`
@@ -153,10 +153,7 @@ func (s *Sweep) store(run Run, out *Output, stamp Stamp) (*Result, error) {
 	}
 	r := &Result{Format: ResultFormat, ID: run.ID, Kind: run.Kind, Config: run.Config,
 		Diverged: out.Diverged, DivergedStep: out.DivergedStep,
-		Figures: map[string]stats.Float{}, Record: rec, Stamp: stamp}
-	for k, v := range out.Figures {
-		r.Figures[k] = stats.Float(v)
-	}
+		Figures: jsonfloat.Map(out.Figures), Record: rec, Stamp: stamp}
 	if r.Checksum, err = r.computeChecksum(); err != nil {
 		return nil, err
 	}

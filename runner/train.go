@@ -7,13 +7,13 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sgdclaims/sgdclaims/claims/stats"
 	"github.com/sgdclaims/sgdclaims/core/curvature"
 	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/kernels"
 	"github.com/sgdclaims/sgdclaims/core/nn"
 	"github.com/sgdclaims/sgdclaims/core/optim"
 	"github.com/sgdclaims/sgdclaims/core/train"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 func init() {
@@ -206,10 +206,10 @@ type TrainRecord struct {
 	// figures on the validation set.
 	Epochs []TrainEpoch `json:"epochs"`
 	// Final figures: the last epoch's.
-	TrainLoss stats.Float `json:"train_loss"`
-	TrainAcc  stats.Float `json:"train_acc"`
-	ValLoss   stats.Float `json:"val_loss"`
-	ValAcc    stats.Float `json:"val_acc"`
+	TrainLoss jsonfloat.Float `json:"train_loss"`
+	TrainAcc  jsonfloat.Float `json:"train_acc"`
+	ValLoss   jsonfloat.Float `json:"val_loss"`
+	ValAcc    jsonfloat.Float `json:"val_acc"`
 	// LambdaMax and Trace are measured on the final model when asked for
 	// and the run did not diverge; each carries its measurement stamp.
 	LambdaMax *curvature.Eigenpairs     `json:"lambda_max,omitempty"`
@@ -225,14 +225,14 @@ type TrainCurvatureExamplesID struct {
 
 // TrainEpoch is one epoch of a TrainRecord.
 type TrainEpoch struct {
-	Epoch     int         `json:"epoch"`
-	Steps     int         `json:"steps"`
-	LR        float64     `json:"lr"`
-	BatchSize int         `json:"batch_size"`
-	TrainLoss stats.Float `json:"train_loss"`
-	TrainAcc  stats.Float `json:"train_acc"`
-	ValLoss   stats.Float `json:"val_loss"`
-	ValAcc    stats.Float `json:"val_acc"`
+	Epoch     int             `json:"epoch"`
+	Steps     int             `json:"steps"`
+	LR        float64         `json:"lr"`
+	BatchSize int             `json:"batch_size"`
+	TrainLoss jsonfloat.Float `json:"train_loss"`
+	TrainAcc  jsonfloat.Float `json:"train_acc"`
+	ValLoss   jsonfloat.Float `json:"val_loss"`
+	ValAcc    jsonfloat.Float `json:"val_acc"`
 }
 
 // Execute trains the model and measures the curvature.
@@ -272,17 +272,17 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 	rec := &TrainRecord{
 		Model: model.Spec(), Params: model.NumParams(), TrainExamples: trainSet.N, Steps: res.Steps,
 		Diverged: res.Diverged, DivergedStep: res.DivergedStep, DivergedEpoch: res.DivergedEpoch,
-		TrainLoss: stats.Float(math.NaN()), TrainAcc: stats.Float(math.NaN()), ValLoss: stats.Float(math.NaN()), ValAcc: stats.Float(math.NaN()),
+		TrainLoss: jsonfloat.Float(math.NaN()), TrainAcc: jsonfloat.Float(math.NaN()), ValLoss: jsonfloat.Float(math.NaN()), ValAcc: jsonfloat.Float(math.NaN()),
 	}
 	if valSet != nil {
 		rec.ValExamples = valSet.N
 	}
 	for _, e := range res.Epochs {
 		te := TrainEpoch{Epoch: e.Epoch, Steps: e.Steps, LR: e.LR, BatchSize: e.BatchSize,
-			TrainLoss: stats.Float(e.TrainLoss), TrainAcc: stats.Float(e.TrainAcc),
-			ValLoss: stats.Float(math.NaN()), ValAcc: stats.Float(math.NaN())}
+			TrainLoss: jsonfloat.Float(e.TrainLoss), TrainAcc: jsonfloat.Float(e.TrainAcc),
+			ValLoss: jsonfloat.Float(math.NaN()), ValAcc: jsonfloat.Float(math.NaN())}
 		if valSet != nil {
-			te.ValLoss, te.ValAcc = stats.Float(e.ValLoss), stats.Float(e.ValAcc)
+			te.ValLoss, te.ValAcc = jsonfloat.Float(e.ValLoss), jsonfloat.Float(e.ValAcc)
 		}
 		rec.Epochs = append(rec.Epochs, te)
 	}

@@ -23,6 +23,16 @@
 //   - SpreadGap: the spread of a family of values against their gap to
 //     control values, for "same inside the family, different from the
 //     controls" claims.
+//   - GeoMeanT: the geometric mean over seeds of a scale quantity (a
+//     curvature) with the t interval of its logs, mapped back.
+//   - KendallTau (tau-b) for "the order is kept" claims, and Median3, a
+//     running median of three that keeps one fluctuation from making a
+//     peak.
+//
+// The number formats of tables and check details are written here once:
+// Interval.String ("1.02 [0.98, 1.06]"), Interval.Format (another verb, a
+// scale such as 100 for percent) and G3, all "n/a" for a figure that could
+// not be measured.
 //
 // Intervals are two-sided at the level asked for (0.95 throughout the claims).
 // Functions return an error, not NaN, when the input cannot give an answer
@@ -30,6 +40,6 @@
 // "inconclusive: too few points" instead of a silent NaN.
 //
 // Interval and Fit marshal to JSON with NaN as null and infinities as the
-// strings "+Inf" and "-Inf" (see Float), because encoding/json refuses them
+// strings "+Inf" and "-Inf" (internal/jsonfloat), because encoding/json refuses them
 // and evidence from a diverged run must still be storable.
 package stats

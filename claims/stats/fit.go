@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 	"gonum.org/v1/gonum/stat"
 )
 
@@ -20,18 +21,18 @@ type Fit struct {
 }
 
 type fitJSON struct {
-	Slope     Float    `json:"slope"`
-	Intercept Float    `json:"intercept"`
-	SlopeSE   Float    `json:"slope_se"`
-	SlopeCI   Interval `json:"slope_ci"`
-	R2        Float    `json:"r2"`
-	N         int      `json:"n"`
-	Method    string   `json:"method"`
+	Slope     jsonfloat.Float `json:"slope"`
+	Intercept jsonfloat.Float `json:"intercept"`
+	SlopeSE   jsonfloat.Float `json:"slope_se"`
+	SlopeCI   Interval        `json:"slope_ci"`
+	R2        jsonfloat.Float `json:"r2"`
+	N         int             `json:"n"`
+	Method    string          `json:"method"`
 }
 
-// MarshalJSON writes NaN and infinities as Float does.
+// MarshalJSON writes NaN and infinities as jsonfloat.Float does.
 func (f Fit) MarshalJSON() ([]byte, error) {
-	return json.Marshal(fitJSON{Float(f.Slope), Float(f.Intercept), Float(f.SlopeSE), f.SlopeCI, Float(f.R2), f.N, f.Method})
+	return json.Marshal(fitJSON{jsonfloat.Float(f.Slope), jsonfloat.Float(f.Intercept), jsonfloat.Float(f.SlopeSE), f.SlopeCI, jsonfloat.Float(f.R2), f.N, f.Method})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -133,14 +134,14 @@ type SpreadGapResult struct {
 	FamilyMean         float64
 }
 
-// MarshalJSON writes NaN and infinities as Float does.
+// MarshalJSON writes NaN and infinities as jsonfloat.Float does.
 func (s SpreadGapResult) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]Float{"spread": Float(s.Spread), "gap": Float(s.Gap), "ratio": Float(s.Ratio), "family_mean": Float(s.FamilyMean)})
+	return json.Marshal(map[string]jsonfloat.Float{"spread": jsonfloat.Float(s.Spread), "gap": jsonfloat.Float(s.Gap), "ratio": jsonfloat.Float(s.Ratio), "family_mean": jsonfloat.Float(s.FamilyMean)})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (s *SpreadGapResult) UnmarshalJSON(b []byte) error {
-	var m map[string]Float
+	var m map[string]jsonfloat.Float
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}

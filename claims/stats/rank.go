@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/sgdclaims/sgdclaims/core/rng"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 // Ranks returns the 1-based ranks of xs, ties sharing their average rank
@@ -63,18 +64,18 @@ type Correlation struct {
 }
 
 type correlationJSON struct {
-	Rho    Float    `json:"rho"`
-	CI     Interval `json:"ci"`
-	P      Float    `json:"p"`
-	Exact  bool     `json:"exact"`
-	Perms  int      `json:"perms,omitempty"`
-	N      int      `json:"n"`
-	Method string   `json:"method"`
+	Rho    jsonfloat.Float `json:"rho"`
+	CI     Interval        `json:"ci"`
+	P      jsonfloat.Float `json:"p"`
+	Exact  bool            `json:"exact"`
+	Perms  int             `json:"perms,omitempty"`
+	N      int             `json:"n"`
+	Method string          `json:"method"`
 }
 
-// MarshalJSON writes NaN and infinities as Float does.
+// MarshalJSON writes NaN and infinities as jsonfloat.Float does.
 func (c Correlation) MarshalJSON() ([]byte, error) {
-	return json.Marshal(correlationJSON{Float(c.Rho), c.CI, Float(c.P), c.Exact, c.Perms, c.N, c.Method})
+	return json.Marshal(correlationJSON{jsonfloat.Float(c.Rho), c.CI, jsonfloat.Float(c.P), c.Exact, c.Perms, c.N, c.Method})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -175,4 +176,54 @@ func permute(p []float64, k int, f func([]float64)) {
 		permute(p, k+1, f)
 		p[k], p[i] = p[i], p[k]
 	}
+}
+
+// KendallTau is Kendall's tau-b of x and y (ties in either corrected for);
+// NaN when x or y is constant.
+func KendallTau(x, y []float64) float64 {
+	var conc, disc, tx, ty float64
+	for i := range x {
+		for j := i + 1; j < len(x); j++ {
+			a, b := sign(x[i]-x[j]), sign(y[i]-y[j])
+			switch {
+			case a == 0 && b == 0:
+			case a == 0:
+				tx++
+			case b == 0:
+				ty++
+			case a == b:
+				conc++
+			default:
+				disc++
+			}
+		}
+	}
+	den := math.Sqrt((conc + disc + tx) * (conc + disc + ty))
+	if den == 0 {
+		return math.NaN()
+	}
+	return (conc - disc) / den
+}
+
+func sign(x float64) int {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
+}
+
+// Median3 smooths a series by the median of each value and its neighbours
+// (the ends keep their own value): one fluctuation, up or down, does not
+// move a peak or a plateau.
+func Median3(x []float64) []float64 {
+	out := slices.Clone(x)
+	for i := 1; i+1 < len(x); i++ {
+		w := []float64{x[i-1], x[i], x[i+1]}
+		slices.Sort(w)
+		out[i] = w[1]
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/sgdclaims/sgdclaims/core/rng"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
 // Interval is an estimate with a two-sided confidence interval and the words
@@ -26,23 +27,18 @@ type Interval struct {
 // Contains reports whether x lies in [Lo, Hi].
 func (iv Interval) Contains(x float64) bool { return iv.Lo <= x && x <= iv.Hi }
 
-// String formats the estimate and interval with 3 significant digits.
-func (iv Interval) String() string {
-	return fmt.Sprintf("%.3g [%.3g, %.3g]", iv.Estimate, iv.Lo, iv.Hi)
-}
-
 type intervalJSON struct {
-	Estimate Float  `json:"estimate"`
-	Lo       Float  `json:"lo"`
-	Hi       Float  `json:"hi"`
-	Level    Float  `json:"level"`
-	N        int    `json:"n"`
-	Method   string `json:"method"`
+	Estimate jsonfloat.Float `json:"estimate"`
+	Lo       jsonfloat.Float `json:"lo"`
+	Hi       jsonfloat.Float `json:"hi"`
+	Level    jsonfloat.Float `json:"level"`
+	N        int             `json:"n"`
+	Method   string          `json:"method"`
 }
 
-// MarshalJSON writes NaN and infinities as Float does.
+// MarshalJSON writes NaN and infinities as jsonfloat.Float does.
 func (iv Interval) MarshalJSON() ([]byte, error) {
-	return json.Marshal(intervalJSON{Float(iv.Estimate), Float(iv.Lo), Float(iv.Hi), Float(iv.Level), iv.N, iv.Method})
+	return json.Marshal(intervalJSON{jsonfloat.Float(iv.Estimate), jsonfloat.Float(iv.Lo), jsonfloat.Float(iv.Hi), jsonfloat.Float(iv.Level), iv.N, iv.Method})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -154,4 +150,24 @@ func Median(xs []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// GeoMeanT is the geometric mean of positive xs with the t interval of the
+// mean of their logs, mapped back: the natural summary of a scale quantity
+// (a curvature) over seeds.
+func GeoMeanT(xs []float64, level float64) (Interval, error) {
+	ls := make([]float64, len(xs))
+	for i, x := range xs {
+		if !(x > 0) || math.IsInf(x, 0) {
+			return Interval{}, fmt.Errorf("value %d (%g) is not positive and finite", i, x)
+		}
+		ls[i] = math.Log(x)
+	}
+	iv, err := MeanT(ls, level)
+	if err != nil {
+		return iv, err
+	}
+	iv.Estimate, iv.Lo, iv.Hi = math.Exp(iv.Estimate), math.Exp(iv.Lo), math.Exp(iv.Hi)
+	iv.Method = "geometric mean; " + iv.Method + " of the logs, mapped back"
+	return iv, nil
 }

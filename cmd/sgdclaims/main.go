@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	_ "github.com/sgdclaims/sgdclaims/claims/all" // every claim, registered
 )
 
 // usageError marks a bad flag, bad input file or impossible hyperparameter:

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/sgdclaims/sgdclaims/claims"
-	"github.com/sgdclaims/sgdclaims/claims/stats"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 	"github.com/sgdclaims/sgdclaims/runner"
 )
 
@@ -73,7 +73,7 @@ func driveSweep(p *sweepProgress, check func(runner.Event)) []string {
 	ev(runner.Event{Type: runner.Started, Run: progRun(4)})
 	done++
 	ev(runner.Event{Type: runner.Finished, Run: progRun(3), Result: &runner.Result{
-		Figures: map[string]stats.Float{"val_acc": 0.9, "train_loss": 0.25}, Stamp: runner.Stamp{Seconds: 1.5}}})
+		Figures: map[string]jsonfloat.Float{"val_acc": 0.9, "train_loss": 0.25}, Stamp: runner.Stamp{Seconds: 1.5}}})
 	done++
 	ev(runner.Event{Type: runner.Finished, Run: progRun(4), Result: &runner.Result{
 		Diverged: true, DivergedStep: 7, Stamp: runner.Stamp{Seconds: 0.25}}})

@@ -118,7 +118,7 @@ func TestSweepSlurmJobArray(t *testing.T) {
 // TestSweepSlurmClaimUnits runs a real claim (C2 at the quick scale: nine
 // units, one per tier and seed) as a Slurm job array, one unit per task,
 // collects the verdict from the stored units and compares it with the
-// golden that `go test ./claims` checks a one-process run against: the
+// golden that `go test ./claims/stationaryloss` checks a one-process run against: the
 // same verdict, and the same figures within the golden's tolerance
 // (bitwise, to 1e-9, on the golden's ISA).
 func TestSweepSlurmClaimUnits(t *testing.T) {

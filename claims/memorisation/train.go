@@ -1,0 +1,163 @@
+package memorisation
+
+import (
+	"context"
+	"math"
+	"slices"
+
+	"github.com/sgdclaims/sgdclaims/core/curvature"
+	"github.com/sgdclaims/sgdclaims/core/nn"
+	"github.com/sgdclaims/sgdclaims/core/optim"
+	"github.com/sgdclaims/sgdclaims/core/rng"
+	"github.com/sgdclaims/sgdclaims/core/train"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
+)
+
+// trainRow trains one regulariser row on one seed's data and records its
+// curves. Initialisation, data order and the dropout stream depend on the
+// seed only, so the rows of a seed are paired.
+func trainRow(ctx context.Context, cfg config, reg regulariser, d *seedData, seed uint64, tick func()) (runRecord, error) {
+	m, err := nn.New(cfg.Model, rng.Derive(seed, "c4-init", 0))
+	if err != nil {
+		return runRecord{}, err
+	}
+	m.Dropout = float32(reg.Dropout)
+	n := cfg.Epochs + 1
+	r := runRecord{Seed: seed}
+	for _, p := range []*[]jsonfloat.Float{&r.Clean, &r.Mislabelled, &r.MisTrue, &r.Val, &r.TrainLoss} {
+		*p = make([]jsonfloat.Float, n)
+		for e := range *p {
+			(*p)[e] = jsonfloat.Float(math.NaN())
+		}
+	}
+	logits := make([]float32, d.train.N*m.OutputDim())
+	measure := func(epoch int) error {
+		c, mi, mt := partAccuracies(m, d, logits)
+		r.Clean[epoch], r.Mislabelled[epoch], r.MisTrue[epoch] = jsonfloat.Float(c), jsonfloat.Float(mi), jsonfloat.Float(mt)
+		_, hits := m.Evaluate(d.val.All())
+		r.Val[epoch] = jsonfloat.Float(float64(hits) / float64(d.val.N))
+		if slices.Contains(cfg.CSR.Epochs, epoch) {
+			p, err := measureCSR(ctx, m, cfg.CSR, d, seed, epoch)
+			if err != nil {
+				return err
+			}
+			r.CSR = append(r.CSR, p)
+		}
+		return nil
+	}
+	if err := measure(0); err != nil {
+		return r, err
+	}
+	res, err := train.Run(train.Config{
+		Model: m, Train: d.train, Epochs: cfg.Epochs,
+		LR: optim.ConstantLR(cfg.LR), Batch: optim.ConstantBatch(cfg.Batch),
+		Optimizer: &optim.SGD{WeightDecay: reg.WeightDecay},
+		Seed:      rng.Derive(seed, "c4-train", 0),
+		OnStep: func(s *train.StepInfo) error {
+			if s.Step%32 == 0 { // a full-scale step is ~40 ms: stop within about a second
+				return ctx.Err()
+			}
+			return nil
+		},
+		OnEpoch: func(s *train.EpochStats) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r.TrainLoss[s.Epoch] = jsonfloat.Float(s.TrainLoss)
+			if err := measure(s.Epoch); err != nil {
+				return err
+			}
+			tick()
+			return nil
+		},
+	})
+	if err != nil {
+		return r, err
+	}
+	if res.Diverged {
+		r.Diverged = res.DivergedStep
+	}
+	return r, nil
+}
+
+// partAccuracies returns, in evaluation mode, the accuracy on the clean
+// rows, on the mislabelled rows against their noisy labels, and on the
+// mislabelled rows against their true labels.
+func partAccuracies(m *nn.Model, d *seedData, logits []float32) (clean, mis, misTrue float64) {
+	m.Forward(d.train.All(), logits)
+	k := m.OutputDim()
+	var hc, hm, ht, nc, nm int
+	for i := range d.train.N {
+		pred := int32(argmax(logits[i*k : (i+1)*k]))
+		if d.mis[i] {
+			nm++
+			if pred == d.train.Y[i] {
+				hm++
+			}
+			if pred == d.train.CleanY[i] {
+				ht++
+			}
+		} else {
+			nc++
+			if pred == d.train.Y[i] {
+				hc++
+			}
+		}
+	}
+	return frac(hc, nc), frac(hm, nm), frac(ht, nm)
+}
+
+func frac(a, b int) float64 {
+	if b == 0 {
+		return math.NaN()
+	}
+	return float64(a) / float64(b)
+}
+
+// argmax returns the index of the largest value, the first on ties (the
+// rule nn.Model.Evaluate counts hits with).
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func measureCSR(ctx context.Context, m *nn.Model, cs csrSpec, d *seedData, seed uint64, epoch int) (csrPoint, error) {
+	res, err := curvature.CriticalSampleRatioContext(ctx, m, d.csr, curvature.CSRConfig{
+		Radius: cs.Radius, Step: cs.Step, NoiseStd: cs.NoiseStd, MaxIter: cs.MaxIter,
+		Seed: rng.Derive(seed, "c4-lass", uint64(epoch)),
+	})
+	if err != nil {
+		return csrPoint{}, err
+	}
+	var cc, cm, nc, nm int
+	for i, s := range res.Steps {
+		if d.csrMis[i] {
+			nm++
+			if s > 0 {
+				cm++
+			}
+		} else {
+			nc++
+			if s > 0 {
+				cc++
+			}
+		}
+	}
+	pt := csrPoint{Epoch: epoch, Ratio: jsonfloat.Float(res.Ratio), Clean: jsonfloat.Float(frac(cc, nc)), Mislabelled: jsonfloat.Float(frac(cm, nm)), HeldOut: jsonfloat.Float(math.NaN())}
+	if d.held.N > 0 {
+		h, err := curvature.CriticalSampleRatioContext(ctx, m, d.held, curvature.CSRConfig{
+			Radius: cs.Radius, Step: cs.Step, NoiseStd: cs.NoiseStd, MaxIter: cs.MaxIter,
+			Seed: rng.Derive(seed, "c4-lass-heldout", uint64(epoch)),
+		})
+		if err != nil {
+			return csrPoint{}, err
+		}
+		pt.HeldOut = jsonfloat.Float(h.Ratio)
+	}
+	return pt, nil
+}
