@@ -69,7 +69,7 @@ func TestCNNSpecErrors(t *testing.T) {
 		"cnn:1x4x4:m8-f-d10":             `MaxPool2d(8) on a 1x4x4 input`,
 		"cnn:1x4x4:c8-f-d10-relu":        `must end in a Linear layer`,
 		"simplecnn:1x28x28":              `want simplecnn:CxHxW-CLASSES`,
-		"simplecnn:1x8x8-10":             `is empty`,
+		"simplecnn:1x8x8-10":             `MaxPool2d(2) on a 64x1x1 input`,
 		"resnet20:3x32x32-0":             `class count "0"`,
 	}
 	for spec, want := range cases {
