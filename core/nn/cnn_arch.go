@@ -65,7 +65,8 @@ type cnnArch struct {
 	nstate  int
 	nbn     int
 	names   []string // every state_dict key in order, buffers and num_batches_tracked included
-	maxCol  int      // largest im2col matrix of one example
+	maxCol  int      // largest im2col matrix of one group of examples (see convGroup)
+	maxOut  int      // largest output of one group
 	hasBN   bool
 }
 
@@ -140,7 +141,9 @@ func (b *cnnBuilder) conv(name string, out, k, stride, pad int, bias bool) int {
 	if bias {
 		n.b = b.param(name+".bias", out)
 	}
-	b.a.maxCol = max(b.a.maxCol, g.Rows()*g.Cols())
+	gr := convGroup(g, 1<<30)
+	b.a.maxCol = max(b.a.maxCol, gr*g.Rows()*g.Cols())
+	b.a.maxOut = max(b.a.maxOut, gr*out*g.Cols())
 	b.flat = false
 	return b.push(n)
 }
@@ -265,4 +268,18 @@ func (c *cnnArch) link() {
 			seen[n.skip] = true
 		}
 	}
+}
+
+// convColBudget is the size in floats (4 MiB) of the im2col matrix of one
+// group of examples: a convolution lays the column matrices of up to that
+// many examples side by side, so that its GEMMs are large (32 x 13520 x 288
+// rather than 32 x 676 x 288 for simplecnn's second layer) while the
+// matrix stays in the caches.
+var convColBudget = 1 << 20 // a variable so that tests can force one example per group
+
+// convGroup is the number of examples per GEMM of a convolution on n
+// examples: it depends on the sizes alone, so results do not depend on
+// anything else.
+func convGroup(g kernels.ConvGeom, n int) int {
+	return max(1, min(n, convColBudget/(g.Rows()*g.Cols())))
 }

@@ -31,7 +31,7 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 					channelSums(n, nd.out, g, beta, grad[nd.b:])
 				}
 			}
-			convBackward(nd, m.params[nd.w:], x, g, n, dw, beta, dst, nd.srcBeta, s.col, s.dcol)
+			convBackward(nd, m.params[nd.w:], x, g, n, dw, beta, dst, nd.srcBeta, s.col, s.dcol, s.ybuf)
 		case nodeDense:
 			in, out := nd.in.size(), nd.out.c
 			if grad != nil {
@@ -66,28 +66,41 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 // convBackward, for the n examples of input x and output signal g, sets
 // (wbeta 0) or adds to dw the weight gradient sum_e g_e col(x_e)^T when dw
 // is set, and sets (dbeta 0) or adds to dst the input gradient
-// col2im(w^T g_e) when dst is set.
+// col2im(w^T g_e) when dst is set; by groups of examples as convForward,
+// with g gathered channel-major into gbuf.
 func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float32,
-	dst []float32, dbeta float32, col, dcol []float32) {
+	dst []float32, dbeta float32, col, dcol, gbuf []float32) {
 	if dw == nil && dst == nil {
 		return
 	}
 	geo := nd.geom
 	k, p, co := geo.Rows(), geo.Cols(), nd.out.c
 	is, os := nd.in.size(), nd.out.size()
-	for e := 0; e < n; e++ {
-		ge := g[e*os : (e+1)*os]
+	gr := convGroup(geo, n)
+	for e0 := 0; e0 < n; e0 += gr {
+		gn := min(gr, n-e0)
+		ld := gn * p
+		for j := 0; j < gn; j++ {
+			ge := g[(e0+j)*os : (e0+j+1)*os]
+			for c := 0; c < co; c++ {
+				copy(gbuf[c*ld+j*p:][:p], ge[c*p:(c+1)*p])
+			}
+		}
 		if dw != nil {
-			kernels.Im2col(geo, x[e*is:(e+1)*is], col)
+			for j := 0; j < gn; j++ {
+				kernels.Im2col(geo, x[(e0+j)*is:(e0+j+1)*is], col[j*p:], ld)
+			}
 			bt := wbeta
-			if e > 0 {
+			if e0 > 0 {
 				bt = 1
 			}
-			kernels.Gemm(false, true, co, k, p, 1, ge, p, col, p, bt, dw[:co*k], k)
+			kernels.Gemm(false, true, co, k, ld, 1, gbuf, ld, col, ld, bt, dw[:co*k], k)
 		}
 		if dst != nil {
-			kernels.Gemm(true, false, k, p, co, 1, w, k, ge, p, 0, dcol, p)
-			kernels.Col2im(geo, dcol, dbeta, dst[e*is:(e+1)*is])
+			kernels.Gemm(true, false, k, ld, co, 1, w, k, gbuf, ld, 0, dcol, ld)
+			for j := 0; j < gn; j++ {
+				kernels.Col2im(geo, dcol[j*p:], ld, dbeta, dst[(e0+j)*is:(e0+j+1)*is])
+			}
 		}
 	}
 }

@@ -14,7 +14,8 @@ type cnnState struct {
 	nbt   []int64   // num_batches_tracked of every BN node
 	train bool      // the pass under way is in training mode (BN batch statistics)
 
-	col, dcol     []float32   // im2col scratch of one example
+	col, dcol     []float32   // im2col scratch of one group of examples
+	ybuf          []float32   // a convolution's output (or signal) for one group, channel-major
 	bnMean, bnInv [][]float32 // per BN node: the mean and 1/std the pass normalised with
 	tw            []*cnnTangentWork
 }
@@ -45,6 +46,9 @@ func (m *Model) cnnScratch() *cnnState {
 	c, s := m.a.cnn, m.cs
 	if len(s.col) < c.maxCol {
 		s.col, s.dcol = make([]float32, c.maxCol), make([]float32, c.maxCol)
+	}
+	if len(s.ybuf) < c.maxOut {
+		s.ybuf = make([]float32, c.maxOut)
 	}
 	if s.bnMean == nil {
 		s.bnMean, s.bnInv = make([][]float32, c.nbn), make([][]float32, c.nbn)
@@ -95,7 +99,7 @@ func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
 		x, y := b.act[nd.src], b.act[i+1][:n*nd.out.size()]
 		switch nd.kind {
 		case nodeConv:
-			m.convForward(nd, m.params[nd.w:], x, y, n, s.col, 0)
+			convForward(nd, m.params[nd.w:], x, y, n, s.col, s.ybuf, 0)
 			if nd.b >= 0 {
 				addChannelBias(n, nd.out, m.params[nd.b:], y)
 			}
@@ -123,15 +127,34 @@ func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
 }
 
 // convForward sets (beta 0) or adds to (beta 1) y the convolution of the n
-// examples of x with the weight w (then adds the bias), one im2col and one
-// GEMM per example.
-func (m *Model) convForward(nd *cnode, w, x, y []float32, n int, col []float32, beta float32) {
+// examples of x with the weight w (no bias): per group of examples (see
+// convGroup), their im2col matrices side by side, one GEMM, and the
+// channel-major result copied back to each example's NCHW rows.
+func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf []float32, beta float32) {
 	g := nd.geom
 	k, p, co := g.Rows(), g.Cols(), nd.out.c
 	is, os := nd.in.size(), nd.out.size()
-	for e := 0; e < n; e++ {
-		kernels.Im2col(g, x[e*is:(e+1)*is], col)
-		kernels.Gemm(false, false, co, p, k, 1, w, k, col, p, beta, y[e*os:(e+1)*os], p)
+	gr := convGroup(g, n)
+	for e0 := 0; e0 < n; e0 += gr {
+		gn := min(gr, n-e0)
+		ld := gn * p
+		for j := 0; j < gn; j++ {
+			kernels.Im2col(g, x[(e0+j)*is:(e0+j+1)*is], col[j*p:], ld)
+		}
+		kernels.Gemm(false, false, co, ld, k, 1, w, k, col, ld, 0, ybuf, ld)
+		for j := 0; j < gn; j++ {
+			ye := y[(e0+j)*os : (e0+j+1)*os]
+			for c := 0; c < co; c++ {
+				src, dst := ybuf[c*ld+j*p:][:p], ye[c*p:(c+1)*p]
+				if beta == 0 {
+					copy(dst, src)
+				} else {
+					for i, v := range src {
+						dst[i] += v
+					}
+				}
+			}
+		}
 	}
 }
 

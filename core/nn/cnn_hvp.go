@@ -15,6 +15,7 @@ type cnnTangentWork struct {
 	rows      int
 	ta, tg    [][]float32
 	col, dcol []float32
+	ybuf      []float32
 	view      bufs
 }
 
@@ -37,6 +38,9 @@ func (m *Model) cnnWork(w, rows int) *cnnTangentWork {
 	}
 	if len(t.col) < m.a.cnn.maxCol {
 		t.col, t.dcol = make([]float32, m.a.cnn.maxCol), make([]float32, m.a.cnn.maxCol)
+	}
+	if len(t.ybuf) < m.a.cnn.maxOut {
+		t.ybuf = make([]float32, m.a.cnn.maxOut)
 	}
 	return t
 }
@@ -108,10 +112,10 @@ func (m *Model) cnnTangent(tw *cnnTangentWork, n int, v, out []float32, accumula
 		case nodeConv:
 			tb := float32(0)
 			if nd.src > 0 {
-				m.convForward(nd, m.params[nd.w:], rx, rz, n, tw.col, 0)
+				convForward(nd, m.params[nd.w:], rx, rz, n, tw.col, tw.ybuf, 0)
 				tb = 1
 			}
-			m.convForward(nd, v[nd.w:], x, rz, n, tw.col, tb)
+			convForward(nd, v[nd.w:], x, rz, n, tw.col, tw.ybuf, tb)
 			if nd.b >= 0 {
 				addChannelBias(n, nd.out, v[nd.b:], rz)
 			}
@@ -169,9 +173,9 @@ func (m *Model) cnnTangent(tw *cnnTangentWork, n int, v, out []float32, accumula
 		second := hess && nd.src > 0 // terms with the primal signal and a non-zero input tangent
 		switch nd.kind {
 		case nodeConv:
-			convBackward(nd, m.params[nd.w:], x, rg, n, out[nd.w:], beta, dst, nd.srcBeta, tw.col, tw.dcol)
+			convBackward(nd, m.params[nd.w:], x, rg, n, out[nd.w:], beta, dst, nd.srcBeta, tw.col, tw.dcol, tw.ybuf)
 			if second {
-				convBackward(nd, v[nd.w:], rx, gz, n, out[nd.w:], 1, dst, 1, tw.col, tw.dcol)
+				convBackward(nd, v[nd.w:], rx, gz, n, out[nd.w:], 1, dst, 1, tw.col, tw.dcol, tw.ybuf)
 			}
 			if nd.b >= 0 {
 				channelSums(n, nd.out, rg, beta, out[nd.b:])

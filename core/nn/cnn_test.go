@@ -457,3 +457,27 @@ func TestCNNResidualHessianDense(t *testing.T) {
 		t.Errorf("H[%d,%d] (%s, %s) = %v, finite differences %v", i/p, i%p, blockOf(m, i/p), blockOf(m, i%p), H[i], want[i])
 	}
 }
+
+// TestCNNConvGroups: convolutions by groups of examples (one GEMM per
+// group) agree with one example per GEMM.
+func TestCNNConvGroups(t *testing.T) {
+	m := newTestCNN(t, "cnn:2x6x6:c3k3p1-relu-c4k3s2-bn-relu-f-d3", 17)
+	b := testBatch(m, 7, 18)
+	p := m.NumParams()
+	run := func() []float32 {
+		g := make([]float32, p)
+		m.LossGrad(b, false, g)
+		out := make([]float32, 2*p)
+		m.HVP(b, randVectors(2, p, 19), 2, out)
+		ig := make([]float32, b.N*m.InputDim())
+		m.InputGrad(b, ig)
+		return append(append(g, out...), ig...)
+	}
+	want := run()
+	defer func(v int) { convColBudget = v }(convColBudget)
+	convColBudget = 1
+	got := run()
+	if i, ok := closeTo(got, f64(want), 1e-6, 1e-5); !ok {
+		t.Errorf("one example per GEMM: value %d = %v, groups %v", i, got[i], want[i])
+	}
+}

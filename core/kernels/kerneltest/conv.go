@@ -36,15 +36,30 @@ func testConv(t *testing.T, impl kernels.Impl) {
 		for i := range w {
 			w[i] = integers.value(r)
 		}
-		colBuf := newBuffer(g.Rows() * g.Cols())
+		// A padded leading dimension: the padding must stay untouched.
+		ld := g.Cols() + 3
+		colBuf := newBuffer((g.Rows()-1)*ld + g.Cols())
 		col := colBuf.data()
 		for i := range col {
-			col[i] = sentinel // Im2col must write every entry
+			col[i] = sentinel // Im2col must write every entry of the window
 		}
 		xs := append([]float32(nil), x...)
-		kernels.Im2col(g, x, col)
+		kernels.Im2col(g, x, col, ld)
 		colBuf.checkGuards(t, describe("Im2col %+v", g))
 		checkUnchanged(t, "Im2col input", xs, x)
+		for r := 0; r < g.Rows(); r++ {
+			for q := g.Cols(); q < ld && r*ld+q < len(col); q++ {
+				if !sameBits(col[r*ld+q], sentinel) {
+					t.Errorf("Im2col %+v wrote padding at row %d column %d", g, r, q)
+					return
+				}
+			}
+		}
+		packed := make([]float32, g.Rows()*g.Cols())
+		for r := 0; r < g.Rows(); r++ {
+			copy(packed[r*g.Cols():(r+1)*g.Cols()], col[r*ld:r*ld+g.Cols()])
+		}
+		col = packed
 		y := make([]float32, out*oh*ow)
 		impl.Gemm(false, false, out, oh*ow, g.Rows(), 1, w, g.Rows(), col, oh*ow, 0, y, oh*ow)
 		// Direct convolution and its transpose on a gradient dy.
@@ -84,7 +99,7 @@ func testConv(t *testing.T, impl kernels.Impl) {
 		for i := range gx {
 			gx[i] = sentinel // beta 0 must not read x
 		}
-		kernels.Col2im(g, dcol, 0, gx)
+		kernels.Col2im(g, dcol, oh*ow, 0, gx)
 		gxBuf.checkGuards(t, describe("Col2im %+v", g))
 		for i := range gx {
 			if gx[i] != dx[i] {
@@ -93,7 +108,7 @@ func testConv(t *testing.T, impl kernels.Impl) {
 			}
 		}
 		// beta 1 adds.
-		kernels.Col2im(g, dcol, 1, gx)
+		kernels.Col2im(g, dcol, oh*ow, 1, gx)
 		for i := range gx {
 			if gx[i] != 2*dx[i] {
 				t.Errorf("%s: Col2im beta 1 %+v: dx[%d] = %v, want %v", impl.Name(), g, i, gx[i], 2*dx[i])
@@ -103,10 +118,14 @@ func testConv(t *testing.T, impl kernels.Impl) {
 	}
 	mustPanic(t, "Im2col short image", func() {
 		g := convGeoms[0]
-		kernels.Im2col(g, make([]float32, g.C*g.H*g.W-1), make([]float32, g.Rows()*g.Cols()))
+		kernels.Im2col(g, make([]float32, g.C*g.H*g.W-1), make([]float32, g.Rows()*g.Cols()), g.Cols())
 	})
 	mustPanic(t, "Col2im short columns", func() {
 		g := convGeoms[0]
-		kernels.Col2im(g, make([]float32, g.Rows()*g.Cols()-1), 0, make([]float32, g.C*g.H*g.W))
+		kernels.Col2im(g, make([]float32, g.Rows()*g.Cols()-1), g.Cols(), 0, make([]float32, g.C*g.H*g.W))
+	})
+	mustPanic(t, "Im2col small leading dimension", func() {
+		g := convGeoms[0]
+		kernels.Im2col(g, make([]float32, g.C*g.H*g.W), make([]float32, g.Rows()*g.Cols()), g.Cols()-1)
 	})
 }
