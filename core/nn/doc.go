@@ -55,7 +55,7 @@
 // and the last layer must be the output Linear, e.g.
 // cnn:1x28x28:c32k3p1-relu-c32k3-relu-m2-c64k3p1-relu-c64k3-relu-m2-f-d128-relu-d10
 // is simplecnn. Errors are one line naming the layer: `model spec "...":
-// layer 3 "m8": MaxPool2d(8) on a 32x6x6 input`.
+// layer 3: MaxPool2d(8) on a 32x6x6 input`.
 //
 // Convolutions run as im2col and one GEMM per group of examples (their
 // column matrices side by side, about 4 MiB), the input gradient as the
