@@ -124,6 +124,17 @@ func Col2im(g ConvGeom, col []float32, ld int, beta float32, x []float32) {
 					}
 					dst := img[y*g.W : (y+1)*g.W]
 					src := row[oy*ow : (oy+1)*ow]
+					if g.SW == 1 {
+						lo := min(ow, max(0, g.PW-j))
+						hi := min(ow, g.W+g.PW-j)
+						if hi > lo {
+							d := dst[lo-g.PW+j : hi-g.PW+j]
+							for q, v := range src[lo:hi] {
+								d[q] += v
+							}
+						}
+						continue
+					}
 					for ox, v := range src {
 						xx := ox*g.SW - g.PW + j
 						if xx >= 0 && xx < g.W {
