@@ -67,7 +67,8 @@ type vectorReport struct {
 func runCurvature(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("curvature", stderr)
 	weights := fs.String("weights", "", "model weights `FILE.safetensors` (PyTorch nn.Sequential names; required)")
-	spec := fs.String("model", "", "model `spec` (default: inferred from the tensor names and shapes)")
+	spec := fs.String("model", "", "model `spec` (default: inferred from the tensor names and shapes, or the spec in the file's metadata); "+
+		"a bare simplecnn, resnet20, resnet32, resnet56 or vgg11 takes the data's image shape and class count")
 	dataName := fs.String("data", "mnist", "`mnist` (the GoMNIST module's copy, or $SGDCLAIMS_DATA) or a directory holding the four MNIST IDX files")
 	examples := fs.Int("examples", 1024, "use the first `N` training images, in file order")
 	top := fs.Int("top", 1, "number of largest eigenvalues (0 = none)")
@@ -85,6 +86,7 @@ func runCurvature(args []string, stdout, stderr io.Writer) error {
 	stop := fs.String("stop", "residual", "Lanczos stopping rule: residual (||Hy - ly|| <= tol |l|, a rigorous bound) or value (eigenvalue error estimate <= tol |l|, about half the HVPs)")
 	maxIter := fs.Int("max-iter", 0, "cap on Lanczos iterations (0 = min(params, max(100, 4*(top+bottom))))")
 	asJSON := fs.Bool("json", false, "print the results as JSON on stdout")
+	mode := fs.String("mode", "eval", "network mode of the curvature: eval (the only one supported: dropout off, BatchNorm running statistics)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -118,7 +120,24 @@ func runCurvature(args []string, stdout, stderr io.Writer) error {
 		return usagef("--max-iter %d: must not be negative", *maxIter)
 	}
 
-	model, err := nn.LoadSafetensors(*weights, *spec)
+	if *mode != "eval" {
+		return usagef("--mode %q: curvature is measured in evaluation mode only (dropout off, BatchNorm with its running statistics); "+
+			"a training-mode Hessian depends on how the examples are batched and is not supported", *mode)
+	}
+
+	// A bare CNN name ("simplecnn") takes its input shape and class count
+	// from the data, so the data comes first.
+	var trainSet *data.Dataset
+	var err error
+	modelSpec := *spec
+	if nn.ResolveSpec(*spec, 1, 1, 1, 1) != *spec {
+		if trainSet, err = loadCurvatureData(*dataName); err != nil {
+			return err
+		}
+		c, h, w := imageShape(trainSet)
+		modelSpec = nn.ResolveSpec(*spec, c, h, w, trainSet.Classes)
+	}
+	model, err := nn.LoadSafetensors(*weights, modelSpec)
 	if err != nil {
 		return usagef("--weights: %v", err)
 	}
@@ -143,13 +162,10 @@ func runCurvature(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	dir, err := data.ResolveData(*dataName)
-	if err != nil {
-		return usagef("--data: %v", err)
-	}
-	trainSet, _, err := data.LoadMNIST(dir)
-	if err != nil {
-		return usagef("--data: %v", err)
+	if trainSet == nil {
+		if trainSet, err = loadCurvatureData(*dataName); err != nil {
+			return err
+		}
 	}
 	if model.InputDim() != trainSet.Dim {
 		return usagef("--weights %s: model %s takes %d inputs, but the images of %s have %d pixels", *weights, model.Spec(), model.InputDim(), *dataName, trainSet.Dim)
@@ -345,4 +361,30 @@ func printDensity(w io.Writer, d *curvature.Density) {
 		fmt.Fprintf(tw, "  [%.4g, %.4g)\t%.2e\t%s\n", lo+float64(b)*width, lo+float64(b+1)*width, m, bar)
 	}
 	tw.Flush()
+}
+
+// loadCurvatureData loads the training split the curvature is measured on.
+func loadCurvatureData(name string) (*data.Dataset, error) {
+	dir, err := data.ResolveData(name)
+	if err != nil {
+		return nil, usagef("--data: %v", err)
+	}
+	trainSet, _, err := data.LoadMNIST(dir)
+	if err != nil {
+		return nil, usagef("--data: %v", err)
+	}
+	return trainSet, nil
+}
+
+// imageShape is the (C, H, W) of the data's images: IDX image files are
+// 28x28 greyscale, 3072 values are a 32x32 RGB image.
+// TODO(lead): use the shape core/data records once data.Dataset has one.
+func imageShape(d *data.Dataset) (c, h, w int) {
+	switch d.Dim {
+	case 784:
+		return 1, 28, 28
+	case 3072:
+		return 3, 32, 32
+	}
+	return d.Dim, 1, 1
 }

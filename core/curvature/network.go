@@ -247,11 +247,19 @@ func (op *Network) Describe() Stamp {
 		Params:      op.Dim(),
 		Examples:    op.batch.N,
 		Selection:   op.cfg.Selection,
-		Mode:        "eval (dropout off)",
+		Mode:        mode(op.model),
 		Loss:        lossName(op.model.Loss),
 		WeightDecay: op.cfg.WeightDecay,
 		Dtype:       "float32 products (core/nn), float64 vectors and accumulation",
 	}
+}
+
+// mode says in which mode the network ran: evaluation mode, always.
+func mode(m *nn.Model) string {
+	if m.HasBatchNorm() {
+		return "eval (dropout off, BatchNorm with running statistics)"
+	}
+	return "eval (dropout off)"
 }
 
 // lossName says which mean loss a model's curvature is of.

@@ -2,6 +2,9 @@
 // matrix multiplication (Gemm), the vector operations of optimisers and
 // curvature estimators (Axpy, Scale, Dot, Mul), and the pieces of dense
 // layers (AddBias, SumRows, Relu, ReluBackward, SoftmaxCrossEntropy).
+// Convolutions are Im2col (or Col2im for the adjoint) and a Gemm; Im2col and
+// Col2im are plain Go functions shared by every implementation, so
+// implementations differ in their GEMMs only.
 //
 // # Conventions
 //

@@ -1,7 +1,8 @@
 // Package nn holds the networks of the training core: fully connected
-// ReLU networks with optional residual blocks, their loss and gradient, and
-// exact curvature products (Hessian and generalised Gauss-Newton times a
-// block of vectors) by the R-operator.
+// ReLU networks with optional residual blocks, convolutional networks
+// (SimpleCNN, CIFAR ResNets, VGG-11 and sequential CNNs of your design),
+// their loss and gradient, and exact curvature products (Hessian and
+// generalised Gauss-Newton times a block of vectors) by the R-operator.
 //
 // # Models
 //
@@ -12,6 +13,68 @@
 //	mlp:20-1              linear regression, with Loss = SquaredError
 //	resmlp:784-128x8-10   Linear(784,128) ReLU, 8 blocks h <- h + W2 relu(W1 h + b1) + b2
 //	                      at width 128, Linear(128,10)
+//
+// Convolutional models take NCHW images, each example's C*H*W values in
+// PyTorch's order (data rows as they are), and name their tensors as the
+// PyTorch modules do:
+//
+//	simplecnn:1x28x28-10   P3's SimpleCNN, nn.Sequential(Conv2d(C,32,3,padding=1), ReLU,
+//	                       Conv2d(32,32,3), ReLU, MaxPool2d(2), Conv2d(32,64,3,padding=1), ReLU,
+//	                       Conv2d(64,64,3), ReLU, MaxPool2d(2), Flatten, Linear(F,128), ReLU,
+//	                       Linear(128,classes)): keys 0.*, 2.*, 5.*, 7.*, 11.*, 13.*; F = 1600
+//	                       for 1x28x28, 2304 for 3x32x32
+//	simplecnn-bn:...       the same with BatchNorm2d after every Conv2d (Conv, BN, ReLU: keys
+//	                       0, 1, 3, 4, 7, 8, 10, 11, 15, 17)
+//	simplecnn-dropout:...  Dropout (p = Model.Dropout) after the hidden Linear's ReLU (13), output 14
+//	resnet20:3x32x32-10    He et al.'s CIFAR ResNet, 3 stages of n = 3 BasicBlocks at 16/32/64
+//	                       channels (resnet32: n = 5, resnet56: n = 9): conv1, bn1, layerS.B.conv1,
+//	                       .bn1, .conv2, .bn2, .downsample.0 (1x1 conv, stride 2) and .downsample.1
+//	                       (BN) where the shape changes, global average pool, fc
+//	vgg11:3x32x32-10       VGG-11 with BatchNorm (torchvision's vgg11_bn features.N, cfg 64 M 128
+//	                       M 256 256 M 512 512 M 512 512 M; Conv3x3 with bias, BN, ReLU), then one
+//	                       Linear(512*h*w, classes) named classifier
+//
+// ResolveSpec completes a bare name ("simplecnn") from the data's image
+// shape and class count. A sequential CNN of your own is
+//
+//	cnn:CxHxW:LAYER-LAYER-...
+//
+// where layer i is module i of an nn.Sequential (so its tensors are
+// "i.weight", "i.bias") and each LAYER is one of
+//
+//	cN[kK][sS][pP][nb]  Conv2d(in, N, K, stride=S, padding=P), K = 3, S = 1, P = 0 by
+//	                    default; nb: bias=False
+//	bn                  BatchNorm2d (BatchNorm1d after a Flatten or Linear)
+//	relu                ReLU
+//	drop                Dropout(p = Model.Dropout); directly after a relu only
+//	mK                  MaxPool2d(K) (stride K, floor mode)
+//	gap                 AdaptiveAvgPool2d(1)
+//	f                   Flatten (required before the first Linear after spatial layers)
+//	dN                  Linear(in, N)
+//
+// and the last layer must be the output Linear, e.g.
+// cnn:1x28x28:c32k3p1-relu-c32k3-relu-m2-c64k3p1-relu-c64k3-relu-m2-f-d128-relu-d10
+// is simplecnn. Errors are one line naming the layer: `model spec "...":
+// layer 3: MaxPool2d(8) on a 32x6x6 input`.
+//
+// Convolutions run as im2col and one GEMM per group of examples (their
+// column matrices side by side, about 4 MiB), the input gradient as the
+// transposed GEMM and col2im (core/kernels); max pooling routes gradients
+// to the first maximum of each window, as PyTorch does. ReLU and Dropout are
+// applied in place to the layer before them.
+//
+// BatchNorm has two modes. In training mode (LossGrad with train=true) it
+// normalises with the statistics of the batch, per chunk of Chunk
+// examples (one chunk for any batch up to 1024), and updates the running
+// statistics as PyTorch does: momentum 0.1, eps 1e-5, the unbiased batch
+// variance into running_var, num_batches_tracked + 1. Every other method,
+// and all curvature, runs in evaluation mode with the running statistics,
+// where BatchNorm is a per-channel affine map; curvature.Network says so in
+// its stamp. The running statistics are state, not parameters: they are not
+// in Params (so optimisers and gradients never see them); Buffers names
+// them (running_mean and running_var of each BatchNorm, as offsets into
+// State) and safetensors files carry them with num_batches_tracked (I64).
+// Clone copies them.
 //
 // Layers follow PyTorch's nn.Linear: y = x W^T + b with W stored [out, in]
 // row-major, so weights move to and from PyTorch unchanged. All parameters
@@ -107,7 +170,17 @@
 //	                    *[Block(128) for _ in range(8)], nn.Linear(128, 10))
 //
 // whose keys are 0.*, 2.lin1.*, 2.lin2.*, ..., 9.lin1.*, 9.lin2.*, 10.*.
-// F32 tensors are read as they are; F64, F16 and BF16 are converted to
+// A convolutional model's file holds its state_dict under the names above,
+// BatchNorm buffers included (running_mean, running_var F32 and
+// num_batches_tracked I64 of shape []), exactly as torch.save_file writes
+// model.state_dict(); LoadSafetensors needs its spec (from the file's
+// sgdclaims.spec metadata, or given) and refuses a file missing any tensor
+// ("missing BatchNorm buffer "4.running_var" [32] of model ..."), with an
+// extra one, or with a shape that differs (weights for 3x32x32 images
+// loaded as a 1x28x28 model fail on "0.weight"). A single wrapper prefix
+// ("module.") is removed. num_batches_tracked may be missing.
+//
+// F32 tensors are read as they are; F64, F16, BF16 and I64 are converted to
 // float32; other dtypes are refused. SaveSafetensors writes F32 with the
 // spec and loss in the metadata (sgdclaims.spec, sgdclaims.loss), through a
 // temporary file that is synced and renamed, so a crash never leaves half a

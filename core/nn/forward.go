@@ -140,6 +140,10 @@ func (d *dropout) apply(y []float32) {
 // forward runs the network on n rows whose input is b.act[0], filling
 // b.act[1:]. drop is nil in evaluation mode.
 func (m *Model) forward(b *bufs, n int, drop *dropout) {
+	if m.a.cnn != nil {
+		m.cnnForward(b, n, drop)
+		return
+	}
 	a := m.a
 	for s, st := range a.steps {
 		l := &a.lins[st.lin]
@@ -239,6 +243,10 @@ func argmax(x []float32) int {
 // with respect to the input rows there; otherwise buffer 0's gradient is not
 // computed.
 func (m *Model) backward(b *bufs, n int, dropScale float32, grad []float32, beta float32, input []float32) {
+	if m.a.cnn != nil {
+		m.cnnBackward(b, n, dropScale, grad, beta, input)
+		return
+	}
 	a := m.a
 	for s := len(a.steps) - 1; s >= 0; s-- {
 		st := a.steps[s]

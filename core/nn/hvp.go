@@ -304,6 +304,10 @@ func (m *Model) tangentRows(k int) int { return m.planTangents(m.chunk(), k).til
 
 // tangents runs job's tangent passes.
 func (m *Model) tangents(job tangentJob) {
+	if m.a.cnn != nil {
+		m.cnnTangents(job)
+		return
+	}
 	pl := m.planTangents(job.n, job.k)
 	np := m.a.nparams
 	if pl.split && len(m.ws.partial) < np {

@@ -83,6 +83,7 @@ type Model struct {
 	blocks      []ParamBlock
 	dropoutSeed uint64
 	dropoutStep uint64
+	cs          *cnnState // BatchNorm state and CNN scratch; nil for MLPs
 
 	ws workspace
 }
@@ -105,6 +106,10 @@ func New(spec string, seed uint64) (*Model, error) {
 	m := newModel(a)
 	m.dropoutSeed = seed
 	s := rng.New(seed, "init", 0)
+	if a.cnn != nil {
+		m.cnnInit(s.Normal)
+		return m, nil
+	}
 	for _, l := range a.lins {
 		std := math.Sqrt(2 / float64(l.in+l.out))
 		if l.he {
@@ -122,6 +127,9 @@ func New(spec string, seed uint64) (*Model, error) {
 // newModel allocates a zero model for an arch.
 func newModel(a *arch) *Model {
 	m := &Model{a: a, params: make([]float32, a.nparams)}
+	if a.cnn != nil {
+		m.blocks, m.cs = a.cnn.blocks, newCNNState(a.cnn)
+	}
 	for _, l := range a.lins {
 		m.blocks = append(m.blocks,
 			ParamBlock{Name: l.name + ".weight", Offset: l.w, Shape: []int{l.out, l.in}},
@@ -163,6 +171,7 @@ func (m *Model) Clone() *Model {
 		blocks:      m.blocks,
 		dropoutSeed: m.dropoutSeed,
 		dropoutStep: m.dropoutStep,
+		cs:          m.cs.clone(),
 	}
 	return c
 }

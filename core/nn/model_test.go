@@ -15,7 +15,7 @@ import (
 func TestSpecErrors(t *testing.T) {
 	cases := map[string]string{
 		"":                       `model spec "": want "mlp:IN-H1-...-OUT"`,
-		"cnn:1-2":                `model spec "cnn:1-2": unknown architecture "cnn"`,
+		"rnn:1-2":                `model spec "rnn:1-2": unknown architecture "rnn"`,
 		"mlp:784":                `model spec "mlp:784": an mlp needs at least an input and an output size`,
 		"mlp:784-0-10":           `model spec "mlp:784-0-10": hidden width "0" is not a positive integer`,
 		"mlp:784-a-10":           `hidden width "a" is not a positive integer`,

@@ -17,7 +17,7 @@ import (
 // Tensor is one named tensor of a safetensors file, converted to float32.
 type Tensor struct {
 	Name  string
-	DType string // as stored in the file: F32, F64, F16 or BF16
+	DType string // as stored in the file: F32, F64, F16, BF16 or I64 (BatchNorm's num_batches_tracked)
 	Shape []int
 	Data  []float32 // row-major, len = product of Shape
 }
@@ -26,7 +26,7 @@ type Tensor struct {
 const maxHeader = 100 << 20
 
 // dtypeSize gives the byte size of the dtypes this package converts.
-var dtypeSize = map[string]int{"F32": 4, "F64": 8, "F16": 2, "BF16": 2}
+var dtypeSize = map[string]int{"F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8}
 
 // entry is one validated tensor header: where its bytes lie in the buffer.
 type entry struct {
@@ -201,7 +201,7 @@ func parseEntry(name string, raw json.RawMessage, bufLen int64) (entry, error) {
 	}
 	size, ok := dtypeSize[*r.DType]
 	if !ok {
-		return fail("dtype %q is not supported (want F32, F64, F16 or BF16)", *r.DType)
+		return fail("dtype %q is not supported (want F32, F64, F16, BF16 or I64)", *r.DType)
 	}
 	e := entry{name: name, dtype: *r.DType, shape: make([]int, len(*r.Shape))}
 	// count is checked against the buffer at every step, so it cannot
@@ -264,6 +264,8 @@ func decode(dtype string, b []byte) []float32 {
 			out[i] = halfToFloat(le.Uint16(b[2*i:]))
 		case "BF16":
 			out[i] = math.Float32frombits(uint32(le.Uint16(b[2*i:])) << 16)
+		case "I64":
+			out[i] = float32(int64(le.Uint64(b[8*i:])))
 		}
 	}
 	return out
@@ -284,7 +286,8 @@ func halfToFloat(h uint16) float32 {
 	return math.Float32frombits(sign | (exp-15+127)<<23 | mant<<13)
 }
 
-// EncodeSafetensors writes tensors (as F32, in the order given) and
+// EncodeSafetensors writes tensors (as F32, or I64 for those whose DType
+// is I64, in the order given) and
 // metadata in the safetensors format. The header is padded with spaces to a
 // multiple of 8 bytes so that the data buffer is aligned, as the reference
 // implementation does.
@@ -309,8 +312,12 @@ func EncodeSafetensors(w io.Writer, tensors []Tensor, meta map[string]string) er
 		if shape == nil {
 			shape = []int{}
 		}
-		hdr[t.Name] = map[string]any{"dtype": "F32", "shape": shape, "data_offsets": []int64{pos, pos + 4*int64(count)}}
-		pos += 4 * int64(count)
+		dt, size := "F32", int64(4)
+		if t.DType == "I64" { // BatchNorm counters, as PyTorch stores them
+			dt, size = "I64", 8
+		}
+		hdr[t.Name] = map[string]any{"dtype": dt, "shape": shape, "data_offsets": []int64{pos, pos + size*int64(count)}}
+		pos += size * int64(count)
 	}
 	js, err := json.Marshal(hdr) // map keys come out sorted: the bytes are deterministic
 	if err != nil {
@@ -324,7 +331,11 @@ func EncodeSafetensors(w io.Writer, tensors []Tensor, meta map[string]string) er
 	bw = append(bw, js...)
 	for _, t := range tensors {
 		for _, v := range t.Data {
-			bw = binary.LittleEndian.AppendUint32(bw, math.Float32bits(v))
+			if t.DType == "I64" {
+				bw = binary.LittleEndian.AppendUint64(bw, uint64(int64(v)))
+			} else {
+				bw = binary.LittleEndian.AppendUint32(bw, math.Float32bits(v))
+			}
 		}
 	}
 	_, err = w.Write(bw)

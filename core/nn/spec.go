@@ -54,6 +54,7 @@ type arch struct {
 	steps   []step
 	widths  []int // width of every buffer; widths[0] is the input dim
 	nparams int
+	cnn     *cnnArch // the node program of a convolutional spec (cnn_arch.go), else nil
 }
 
 // parseSpec turns "mlp:784-128-128-10" or "resmlp:784-128x8-10" into an arch.
@@ -139,7 +140,10 @@ func parseSpec(spec string) (*arch, error) {
 		}
 		a = resmlpArch(in, width, blocks, out)
 	default:
-		return fail("unknown architecture %q (want mlp or resmlp)", kind)
+		if cnnKinds[kind] {
+			return parseCNNSpec(spec, kind, body)
+		}
+		return fail("unknown architecture %q (want mlp, resmlp, cnn, simplecnn, simplecnn-bn, simplecnn-dropout, resnet20, resnet32, resnet56 or vgg11)", kind)
 	}
 	a.spec = spec
 	a.link()

@@ -77,6 +77,12 @@ func (m *Model) LossGrad(b data.Batch, train bool, grad []float32) (loss float64
 		}
 		m.dropoutStep++
 	}
+	if m.cs != nil {
+		// BatchNorm uses batch statistics (and updates the running ones)
+		// in this call's forward and backward passes only.
+		m.cs.train = train
+		defer func() { m.cs.train = false }()
+	}
 	grad = grad[:m.a.nparams]
 	if b.N == 0 {
 		clear(grad)

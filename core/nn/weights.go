@@ -22,6 +22,9 @@ func (m *Model) SaveSafetensors(path string) error {
 	for i, b := range m.blocks {
 		ts[i] = Tensor{Name: b.Name, DType: "F32", Shape: b.Shape, Data: m.params[b.Offset : b.Offset+b.Size()]}
 	}
+	if m.cs != nil {
+		ts = append(ts, m.cnnBufferTensors()...)
+	}
 	meta := map[string]string{"format": "pt", MetaSpec: m.a.spec, MetaLoss: m.Loss.String()}
 	return WriteSafetensors(path, ts, meta)
 }
@@ -53,6 +56,12 @@ func LoadSafetensors(path string, spec string) (*Model, error) {
 }
 
 func modelFromTensors(ts []Tensor, meta map[string]string, spec string) (*Model, error) {
+	if spec == "" {
+		spec = cnnSpecFromMeta(meta)
+	}
+	if a, err := parseSpec(spec); err == nil && a.cnn != nil {
+		return cnnFromTensors(ts, meta, a)
+	}
 	layers, err := groupLayers(ts)
 	if err != nil {
 		return nil, err

@@ -35,6 +35,9 @@
 //     allows, huge logits.
 //   - Determinism: Gemm, SumRows and Dot give bitwise identical results at
 //     GOMAXPROCS 1, 2 and 5, and across repeated calls.
+//   - Convolutions: Im2col (shared plain Go) followed by the Gemm, and
+//     Col2im after the transposed Gemm, equal direct loops exactly on
+//     small-integer data, with guard bands.
 //   - Argument checks: calls that break the contract (short slices, small
 //     leading dimensions, negative sizes, labels out of range) panic rather
 //     than touch memory they do not own.
@@ -65,6 +68,7 @@ func TestImpl(t *testing.T, impl kernels.Impl) {
 	t.Run("Relu", func(t *testing.T) { testRelu(t, impl) })
 	t.Run("ReluBackward", func(t *testing.T) { testReluBackward(t, impl) })
 	t.Run("SoftmaxCrossEntropy", func(t *testing.T) { testSoftmaxCrossEntropy(t, impl) })
+	t.Run("Conv", func(t *testing.T) { testConv(t, impl) })
 	t.Run("Determinism", func(t *testing.T) { testDeterminism(t, impl) })
 	t.Run("BadArguments", func(t *testing.T) { testBadArguments(t, impl) })
 }

@@ -1,0 +1,156 @@
+package nn
+
+import "github.com/sgdclaims/sgdclaims/core/kernels"
+
+// cnnBackward propagates b.grad[last] (set by head) back through the node
+// program, with the contract of backward: ReLU (and dropout) masks are
+// applied in place, so that afterwards b.grad[i+1] holds the gradient at
+// node i's output before its ReLU; the parameter gradient goes to grad
+// (beta 0 overwrites, 1 adds) when grad is set; the input gradient to input
+// when set.
+func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, beta float32, input []float32) {
+	c := m.a.cnn
+	s := m.cnnScratch()
+	for i := len(c.nodes) - 1; i >= 0; i-- {
+		nd := &c.nodes[i]
+		g := b.grad[i+1][:n*nd.out.size()]
+		if nd.relu {
+			kernels.ReluBackward(len(g), b.act[i+1], g, g)
+			if nd.drop && dropScale != 1 {
+				kernels.Scale(len(g), dropScale, g)
+			}
+		}
+		x := b.act[nd.src]
+		dst := m.gradBuf(b, nd.src, input)
+		switch nd.kind {
+		case nodeConv:
+			var dw []float32
+			if grad != nil {
+				dw = grad[nd.w:]
+				if nd.b >= 0 {
+					channelSums(n, nd.out, g, beta, grad[nd.b:])
+				}
+			}
+			convBackward(nd, m.params[nd.w:], x, g, n, dw, beta, dst, nd.srcBeta, s.col, s.dcol, s.ybuf)
+		case nodeDense:
+			in, out := nd.in.size(), nd.out.c
+			if grad != nil {
+				kernels.Gemm(true, false, out, in, n, 1, g, out, x, in, beta, grad[nd.w:nd.b], in)
+				kernels.SumRows(n, out, g, out, beta, grad[nd.b:nd.b+out])
+			}
+			if dst != nil {
+				kernels.Gemm(false, false, n, in, out, 1, g, out, m.params[nd.w:nd.b], in,
+					nd.srcBeta, dst[:n*in], in)
+			}
+		case nodeBN:
+			m.bnBackward(nd, x, g, n, grad, beta, dst, s)
+		case nodeMaxPool:
+			if dst != nil {
+				maxPoolBackward(nd, x, g, n, nd.srcBeta, dst)
+			}
+		case nodeGAP:
+			if dst != nil {
+				gapBackward(nd, g, n, nd.srcBeta, dst)
+			}
+		case nodeAdd:
+			if dst != nil {
+				accumulateInto(dst[:len(g)], g, nd.srcBeta)
+			}
+			if d := m.gradBuf(b, nd.skip, input); d != nil {
+				accumulateInto(d[:len(g)], g, nd.skipBeta)
+			}
+		}
+	}
+}
+
+// convBackward, for the n examples of input x and output signal g, sets
+// (wbeta 0) or adds to dw the weight gradient sum_e g_e col(x_e)^T when dw
+// is set, and sets (dbeta 0) or adds to dst the input gradient
+// col2im(w^T g_e) when dst is set; by groups of examples as convForward,
+// with g gathered channel-major into gbuf.
+func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float32,
+	dst []float32, dbeta float32, col, dcol, gbuf []float32) {
+	if dw == nil && dst == nil {
+		return
+	}
+	geo := nd.geom
+	k, p, co := geo.Rows(), geo.Cols(), nd.out.c
+	is, os := nd.in.size(), nd.out.size()
+	gr := convGroup(geo, n)
+	for e0 := 0; e0 < n; e0 += gr {
+		gn := min(gr, n-e0)
+		ld := gn * p
+		for j := 0; j < gn; j++ {
+			ge := g[(e0+j)*os : (e0+j+1)*os]
+			for c := 0; c < co; c++ {
+				copy(gbuf[c*ld+j*p:][:p], ge[c*p:(c+1)*p])
+			}
+		}
+		if dw != nil {
+			for j := 0; j < gn; j++ {
+				kernels.Im2col(geo, x[(e0+j)*is:(e0+j+1)*is], col[j*p:], ld)
+			}
+			bt := wbeta
+			if e0 > 0 {
+				bt = 1
+			}
+			kernels.Gemm(false, true, co, k, ld, 1, gbuf, ld, col, ld, bt, dw[:co*k], k)
+		}
+		if dst != nil {
+			kernels.Gemm(true, false, k, ld, co, 1, w, k, gbuf, ld, 0, dcol, ld)
+			for j := 0; j < gn; j++ {
+				kernels.Col2im(geo, dcol[j*p:], ld, dbeta, dst[(e0+j)*is:(e0+j+1)*is])
+			}
+		}
+	}
+}
+
+// bnBackward is the gradient of y = (x - mean) inv gamma + beta. In
+// evaluation mode mean and inv are constants; in training mode they are the
+// batch's, and the input gradient carries their derivatives:
+// dx = gamma inv (g - mean(g) - xhat mean(g xhat)) per channel.
+func (m *Model) bnBackward(nd *cnode, x, g []float32, n int, grad []float32, beta float32, dst []float32, s *cnnState) {
+	c, hw := nd.in.c, nd.in.h*nd.in.w
+	mean, inv := s.bnMean[nd.bn], s.bnInv[nd.bn]
+	gamma := m.params[nd.w : nd.w+c]
+	cnt := float64(n * hw)
+	for ch := 0; ch < c; ch++ {
+		var sg, sgx float64
+		mu, iv := mean[ch], inv[ch]
+		for e := 0; e < n; e++ {
+			xr, gr := x[(e*c+ch)*hw:][:hw], g[(e*c+ch)*hw:][:hw]
+			for i, v := range gr {
+				sg += float64(v)
+				sgx += float64(v) * float64((xr[i]-mu)*iv)
+			}
+		}
+		if grad != nil {
+			if beta == 0 {
+				grad[nd.w+ch], grad[nd.b+ch] = float32(sgx), float32(sg)
+			} else {
+				grad[nd.w+ch] += float32(sgx)
+				grad[nd.b+ch] += float32(sg)
+			}
+		}
+		if dst == nil {
+			continue
+		}
+		sc := gamma[ch] * iv
+		mg, mgx := float32(0), float32(0)
+		if s.train {
+			mg, mgx = float32(sg/cnt), float32(sgx/cnt)
+		}
+		for e := 0; e < n; e++ {
+			xr, gr := x[(e*c+ch)*hw:][:hw], g[(e*c+ch)*hw:][:hw]
+			d := dst[(e*c+ch)*hw:][:hw]
+			for i, v := range gr {
+				r := sc * (v - mg - (xr[i]-mu)*iv*mgx)
+				if nd.srcBeta == 0 {
+					d[i] = r
+				} else {
+					d[i] += r
+				}
+			}
+		}
+	}
+}

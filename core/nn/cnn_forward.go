@@ -1,0 +1,346 @@
+package nn
+
+import (
+	"math"
+
+	"github.com/sgdclaims/sgdclaims/core/kernels"
+)
+
+// cnnState is what a convolutional model holds beyond its parameters: the
+// BatchNorm running statistics (non-trainable state, outside Params) and
+// scratch space.
+type cnnState struct {
+	state []float32 // running_mean, running_var of every BN node (see cnnArch.buffers)
+	nbt   []int64   // num_batches_tracked of every BN node
+	train bool      // the pass under way is in training mode (BN batch statistics)
+
+	col, dcol     []float32   // im2col scratch of one group of examples
+	ybuf          []float32   // a convolution's output (or signal) for one group, channel-major
+	bnMean, bnInv [][]float32 // per BN node: the mean and 1/std the pass normalised with
+	tw            []*cnnTangentWork
+}
+
+func newCNNState(c *cnnArch) *cnnState {
+	s := &cnnState{state: make([]float32, c.nstate), nbt: make([]int64, c.nbn)}
+	for _, n := range c.nodes {
+		if n.kind == nodeBN {
+			v := s.state[n.stat+n.in.c : n.stat+2*n.in.c]
+			for i := range v {
+				v[i] = 1 // PyTorch starts running_var at 1
+			}
+		}
+	}
+	return s
+}
+
+// clone copies the running statistics; scratch space is not shared.
+func (s *cnnState) clone() *cnnState {
+	if s == nil {
+		return nil
+	}
+	return &cnnState{state: append([]float32(nil), s.state...), nbt: append([]int64(nil), s.nbt...)}
+}
+
+// scratch makes sure the per-example im2col buffers and BN statistics exist.
+func (m *Model) cnnScratch() *cnnState {
+	c, s := m.a.cnn, m.cs
+	if len(s.col) < c.maxCol {
+		s.col, s.dcol = make([]float32, c.maxCol), make([]float32, c.maxCol)
+	}
+	if len(s.ybuf) < c.maxOut {
+		s.ybuf = make([]float32, c.maxOut)
+	}
+	if s.bnMean == nil {
+		s.bnMean, s.bnInv = make([][]float32, c.nbn), make([][]float32, c.nbn)
+		for _, n := range c.nodes {
+			if n.kind == nodeBN {
+				s.bnMean[n.bn], s.bnInv[n.bn] = make([]float32, n.in.c), make([]float32, n.in.c)
+			}
+		}
+	}
+	return s
+}
+
+// cnnInit draws the initial weights in state_dict order: He normal for
+// convolutions and the Linear layers that feed a ReLU, Glorot normal for the
+// output layer, biases 0, BatchNorm weight 1 and bias 0.
+func (m *Model) cnnInit(normal func() float64) {
+	for _, n := range m.a.cnn.nodes {
+		switch n.kind {
+		case nodeConv, nodeDense:
+			fanIn, fanOut := n.in.size(), n.out.c
+			if n.kind == nodeConv {
+				fanIn, fanOut = n.geom.Rows(), n.out.c*n.geom.KH*n.geom.KW
+			}
+			std := math.Sqrt(2 / float64(fanIn+fanOut))
+			if n.he {
+				std = math.Sqrt(2 / float64(fanIn))
+			}
+			w := m.params[n.w : n.w+n.out.c*fanIn]
+			for i := range w {
+				w[i] = float32(std * normal())
+			}
+		case nodeBN:
+			g := m.params[n.w : n.w+n.in.c]
+			for i := range g {
+				g[i] = 1
+			}
+		}
+	}
+}
+
+// cnnForward runs the node program on the n rows of b.act[0]. Training
+// mode (m.cs.train) normalises with batch statistics and updates the
+// running ones; drop is nil in evaluation mode.
+func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
+	s := m.cnnScratch()
+	for i := range m.a.cnn.nodes {
+		nd := &m.a.cnn.nodes[i]
+		x, y := b.act[nd.src], b.act[i+1][:n*nd.out.size()]
+		switch nd.kind {
+		case nodeConv:
+			convForward(nd, m.params[nd.w:], x, y, n, s.col, s.ybuf, 0)
+			if nd.b >= 0 {
+				addChannelBias(n, nd.out, m.params[nd.b:], y)
+			}
+		case nodeDense:
+			kernels.Gemm(false, true, n, nd.out.c, nd.in.size(), 1, x, nd.in.size(),
+				m.params[nd.w:nd.b], nd.in.size(), 0, y, nd.out.c)
+			kernels.AddBias(n, nd.out.c, m.params[nd.b:nd.b+nd.out.c], y, nd.out.c)
+		case nodeBN:
+			m.bnForward(nd, x, y, n, s)
+		case nodeMaxPool:
+			maxPoolForward(nd, x, y, n)
+		case nodeGAP:
+			gapForward(nd, x, y, n)
+		case nodeAdd:
+			copy(y, x[:len(y)])
+			kernels.Axpy(len(y), 1, b.act[nd.skip], y)
+		}
+		if nd.relu {
+			kernels.Relu(len(y), y, y)
+			if nd.drop && drop != nil {
+				drop.apply(y)
+			}
+		}
+	}
+}
+
+// convForward sets (beta 0) or adds to (beta 1) y the convolution of the n
+// examples of x with the weight w (no bias): per group of examples (see
+// convGroup), their im2col matrices side by side, one GEMM, and the
+// channel-major result copied back to each example's NCHW rows.
+func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf []float32, beta float32) {
+	g := nd.geom
+	k, p, co := g.Rows(), g.Cols(), nd.out.c
+	is, os := nd.in.size(), nd.out.size()
+	gr := convGroup(g, n)
+	for e0 := 0; e0 < n; e0 += gr {
+		gn := min(gr, n-e0)
+		ld := gn * p
+		for j := 0; j < gn; j++ {
+			kernels.Im2col(g, x[(e0+j)*is:(e0+j+1)*is], col[j*p:], ld)
+		}
+		kernels.Gemm(false, false, co, ld, k, 1, w, k, col, ld, 0, ybuf, ld)
+		for j := 0; j < gn; j++ {
+			ye := y[(e0+j)*os : (e0+j+1)*os]
+			for c := 0; c < co; c++ {
+				src, dst := ybuf[c*ld+j*p:][:p], ye[c*p:(c+1)*p]
+				if beta == 0 {
+					copy(dst, src)
+				} else {
+					for i, v := range src {
+						dst[i] += v
+					}
+				}
+			}
+		}
+	}
+}
+
+// addChannelBias adds bias[c] to every pixel of channel c of n examples.
+func addChannelBias(n int, s cshape, bias, y []float32) {
+	hw := s.h * s.w
+	for e := 0; e < n; e++ {
+		for c := 0; c < s.c; c++ {
+			v, row := bias[c], y[(e*s.c+c)*hw:][:hw]
+			for i := range row {
+				row[i] += v
+			}
+		}
+	}
+}
+
+// channelSums sets (beta 0) or adds to out[c] the sum over n examples and
+// all pixels of channel c of g, in float64, in index order.
+func channelSums(n int, s cshape, g []float32, beta float32, out []float32) {
+	hw := s.h * s.w
+	for c := 0; c < s.c; c++ {
+		var t float64
+		for e := 0; e < n; e++ {
+			for _, v := range g[(e*s.c+c)*hw:][:hw] {
+				t += float64(v)
+			}
+		}
+		if beta == 0 {
+			out[c] = float32(t)
+		} else {
+			out[c] += float32(t)
+		}
+	}
+}
+
+// bnForward normalises each channel: with the running statistics in
+// evaluation mode; in training mode with the batch's (the chunk's) mean and
+// biased variance, updating the running statistics as PyTorch does
+// (momentum 0.1, the unbiased variance into running_var).
+func (m *Model) bnForward(nd *cnode, x, y []float32, n int, s *cnnState) {
+	c, hw := nd.in.c, nd.in.h*nd.in.w
+	mean, inv := s.bnMean[nd.bn], s.bnInv[nd.bn]
+	rm, rv := s.state[nd.stat:nd.stat+c], s.state[nd.stat+c:nd.stat+2*c]
+	cnt := float64(n * hw)
+	for ch := 0; ch < c; ch++ {
+		if !s.train {
+			mean[ch], inv[ch] = rm[ch], float32(1/math.Sqrt(float64(rv[ch])+bnEps))
+			continue
+		}
+		var sum float64
+		for e := 0; e < n; e++ {
+			for _, v := range x[(e*c+ch)*hw:][:hw] {
+				sum += float64(v)
+			}
+		}
+		mu := sum / cnt
+		var ss float64
+		for e := 0; e < n; e++ {
+			for _, v := range x[(e*c+ch)*hw:][:hw] {
+				d := float64(v) - mu
+				ss += d * d
+			}
+		}
+		vr := ss / cnt
+		mean[ch], inv[ch] = float32(mu), float32(1/math.Sqrt(vr+bnEps))
+		unb := vr
+		if cnt > 1 {
+			unb = ss / (cnt - 1)
+		}
+		rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mu)
+		rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*unb)
+	}
+	if s.train {
+		s.nbt[nd.bn]++
+	}
+	gamma, beta := m.params[nd.w:nd.w+c], m.params[nd.b:nd.b+c]
+	for e := 0; e < n; e++ {
+		for ch := 0; ch < c; ch++ {
+			sc := gamma[ch] * inv[ch]
+			mu, bb := mean[ch], beta[ch]
+			xr, yr := x[(e*c+ch)*hw:][:hw], y[(e*c+ch)*hw:][:hw]
+			for i, v := range xr {
+				yr[i] = (v-mu)*sc + bb
+			}
+		}
+	}
+}
+
+// poolArg returns the flat index (within the example's channel) of the
+// first largest element of the pooling window of output (oy, ox); a NaN
+// wins, so that it propagates.
+func poolArg(img []float32, w, k, oy, ox int) int {
+	best := oy*k*w + ox*k
+	for i := 0; i < k; i++ {
+		for j := 0; j < k; j++ {
+			q := (oy*k+i)*w + ox*k + j
+			if v := img[q]; v > img[best] || (v != v && img[best] == img[best]) {
+				best = q
+			}
+		}
+	}
+	return best
+}
+
+func maxPoolForward(nd *cnode, x, y []float32, n int) {
+	in, out := nd.in, nd.out
+	for e := 0; e < n; e++ {
+		for c := 0; c < in.c; c++ {
+			img := x[(e*in.c+c)*in.h*in.w:][:in.h*in.w]
+			o := y[(e*out.c+c)*out.h*out.w:][:out.h*out.w]
+			for oy := 0; oy < out.h; oy++ {
+				for ox := 0; ox < out.w; ox++ {
+					o[oy*out.w+ox] = img[poolArg(img, in.w, nd.pool, oy, ox)]
+				}
+			}
+		}
+	}
+}
+
+// maxPoolBackward routes g (the output's gradient or tangent) to the window
+// maxima of x, overwriting (beta 0) or adding to dst.
+func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float32) {
+	in, out := nd.in, nd.out
+	if beta == 0 {
+		clear(dst[:n*in.size()])
+	}
+	for e := 0; e < n; e++ {
+		for c := 0; c < in.c; c++ {
+			off := (e*in.c + c) * in.h * in.w
+			img := x[off:][:in.h*in.w]
+			d := dst[off:][:in.h*in.w]
+			o := g[(e*out.c+c)*out.h*out.w:][:out.h*out.w]
+			for oy := 0; oy < out.h; oy++ {
+				for ox := 0; ox < out.w; ox++ {
+					d[poolArg(img, in.w, nd.pool, oy, ox)] += o[oy*out.w+ox]
+				}
+			}
+		}
+	}
+}
+
+// maxPoolTangent picks the tangent rx at the window maxima of x.
+func maxPoolTangent(nd *cnode, x, rx, ry []float32, n int) {
+	in, out := nd.in, nd.out
+	for e := 0; e < n; e++ {
+		for c := 0; c < in.c; c++ {
+			off := (e*in.c + c) * in.h * in.w
+			img, r := x[off:][:in.h*in.w], rx[off:][:in.h*in.w]
+			o := ry[(e*out.c+c)*out.h*out.w:][:out.h*out.w]
+			for oy := 0; oy < out.h; oy++ {
+				for ox := 0; ox < out.w; ox++ {
+					o[oy*out.w+ox] = r[poolArg(img, in.w, nd.pool, oy, ox)]
+				}
+			}
+		}
+	}
+}
+
+func gapForward(nd *cnode, x, y []float32, n int) {
+	hw := nd.in.h * nd.in.w
+	for e := 0; e < n; e++ {
+		for c := 0; c < nd.in.c; c++ {
+			var s float64
+			for _, v := range x[(e*nd.in.c+c)*hw:][:hw] {
+				s += float64(v)
+			}
+			y[e*nd.in.c+c] = float32(s / float64(hw))
+		}
+	}
+}
+
+// gapBackward spreads g[e, c] / hw over channel c's pixels.
+func gapBackward(nd *cnode, g []float32, n int, beta float32, dst []float32) {
+	hw := nd.in.h * nd.in.w
+	inv := float32(1 / float64(hw))
+	for e := 0; e < n; e++ {
+		for c := 0; c < nd.in.c; c++ {
+			v := g[e*nd.in.c+c] * inv
+			d := dst[(e*nd.in.c+c)*hw:][:hw]
+			for i := range d {
+				if beta == 0 {
+					d[i] = v
+				} else {
+					d[i] += v
+				}
+			}
+		}
+	}
+}
