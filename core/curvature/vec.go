@@ -2,10 +2,9 @@ package curvature
 
 import (
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/sgdclaims/sgdclaims/core/rng"
+	"github.com/sgdclaims/sgdclaims/internal/par"
 )
 
 // The float64 vector helpers below are written out rather than taken from a
@@ -47,35 +46,6 @@ func scal(a float64, x []float64) {
 
 // nrm2 returns the Euclidean norm of x.
 func nrm2(x []float64) float64 { return math.Sqrt(dot(x, x)) }
-
-// parallelFor calls f on disjoint ranges covering [0, n), on up to
-// GOMAXPROCS goroutines, each range at least grain long. f must compute every
-// index independently of how the range is cut (no reductions across
-// indices); then the result is the same for any number of goroutines.
-func parallelFor(n, grain int, f func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if grain < 1 {
-		grain = 1
-	}
-	if w := (n + grain - 1) / grain; w < workers {
-		workers = w
-	}
-	if workers <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += step {
-		hi := min(lo+step, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
-}
 
 // newStream returns the random stream for purpose and index under seed.
 // Every random vector of an estimator comes from its own (purpose, index)
@@ -158,12 +128,12 @@ func orthogonalize(basis [][]float64, w, c []float64) float64 {
 // in a fixed order).
 func projectOut(basis [][]float64, w, c []float64) {
 	n := len(w)
-	parallelFor(len(basis), max(1, 65536/max(n, 1)), func(lo, hi int) {
+	par.For(len(basis), max(1, 65536/max(n, 1)), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			c[i] = dot(basis[i], w)
 		}
 	})
-	parallelFor(n, 4096, func(lo, hi int) {
+	par.For(n, 4096, func(lo, hi int) {
 		ww := w[lo:hi]
 		// Four basis vectors per sweep: a quarter of the loads and stores
 		// of w, which dominate this loop.
