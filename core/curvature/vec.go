@@ -47,6 +47,41 @@ func scal(a float64, x []float64) {
 // nrm2 returns the Euclidean norm of x.
 func nrm2(x []float64) float64 { return math.Sqrt(dot(x, x)) }
 
+// convertGrain is the chunk of the float32<->float64 conversions that go
+// parallel: 64K elements (768 KB of traffic) per task, so that a vector of
+// a small model stays on the caller's goroutine and a block of a large
+// one (4 x 670K) spreads over the cores. Conversions are elementwise, so
+// any split gives the same bits.
+const convertGrain = 1 << 16
+
+// narrow sets dst[i] = float32(src[i]).
+func narrow(dst []float32, src []float64) {
+	dst = dst[:len(src)]
+	par.For(len(src), convertGrain, func(lo, hi int) {
+		d := dst[lo:hi]
+		for i, x := range src[lo:hi] {
+			d[i] = float32(x)
+		}
+	})
+}
+
+// widen sets dst[i] = w*float64(src[i]), or adds it when accumulate.
+func widen(dst []float64, src []float32, w float64, accumulate bool) {
+	dst = dst[:len(src)]
+	par.For(len(src), convertGrain, func(lo, hi int) {
+		d := dst[lo:hi]
+		if accumulate {
+			for i, x := range src[lo:hi] {
+				d[i] += w * float64(x)
+			}
+			return
+		}
+		for i, x := range src[lo:hi] {
+			d[i] = w * float64(x)
+		}
+	})
+}
+
 // newStream returns the random stream for purpose and index under seed.
 // Every random vector of an estimator comes from its own (purpose, index)
 // stream, so probe j is the same vector however probes are blocked.
