@@ -8,7 +8,6 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/sgdclaims/sgdclaims/core/kernels"
-	"github.com/sgdclaims/sgdclaims/internal/par"
 )
 
 // TraceConfig sets up a trace estimator.
@@ -229,7 +228,7 @@ func quadForms(ctx context.Context, who string, op Operator, cfg TraceConfig, fi
 					z[i*n+j] = float32(x) // +-1: exact
 				}
 			}
-			gramRows(pk, rank, n, z, q, c)
+			kernels.Gemm(false, true, pk, rank, n, 1, z, n, q, n, 0, c, rank)
 			kernels.Gemm(false, false, pk, n, rank, -1, c, rank, q, n, 1, z, n)
 		}
 		for j0 := 0; j0 < pk; j0 += b {
@@ -271,7 +270,7 @@ func orthonormalRows32(y []float32, m, n int) ([]float32, int) {
 	tmp := make([]float32, m*n)
 	for pass := 0; pass < 2 && m > 0; pass++ {
 		g := make([]float32, m*m)
-		gramRows(m, m, n, y, y, g)
+		kernels.Gemm(false, true, m, m, n, 1, y, n, y, n, 0, g, m)
 		d := make([]float64, m)
 		for i := range d {
 			if g[i*m+i] > 0 {
@@ -314,24 +313,6 @@ func orthonormalRows32(y []float32, m, n int) ([]float32, int) {
 	}
 	return y[:m*n], m
 }
-
-// gramRows sets the m x r matrix c = a b^T for a (m x n) and b (r x n),
-// row-major, with n large (a parameter vector) and m, r small (a sketch).
-// One such GEMM has too few tiles of c to go round the cores (core/kernels
-// splits c, never the long inner dimension), so the rows of c are split
-// here, gramRowsGrain at a time, one GEMM each. core/kernels computes each
-// element of C in the same order whatever part of C a call covers, so
-// the result is bitwise that of one call (TestGramRowsBitwise).
-func gramRows(m, r, n int, a, b, c []float32) {
-	par.For(m, gramRowsGrain, func(lo, hi int) {
-		kernels.Gemm(false, true, hi-lo, r, n, 1, a[lo*n:hi*n], n, b, n, 0, c[lo*r:hi*r], r)
-	})
-}
-
-// gramRowsGrain is the rows of c per GEMM in gramRows: four rows against a
-// 33-row sketch of a 670K-parameter network is 180 MFLOP, far above a
-// goroutine's cost.
-const gramRowsGrain = 4
 
 // meanSE returns the sample mean and its standard error (sample standard
 // deviation with n-1 over sqrt(n)), by a two-pass sum.

@@ -6,7 +6,32 @@ import (
 	"testing"
 
 	"github.com/sgdclaims/sgdclaims/core/kernels"
+	"github.com/sgdclaims/sgdclaims/internal/par"
 )
+
+// gramRows sets the m x r matrix c = a b^T for a (m x n) and b (r x n),
+// row-major, with n large (a parameter vector) and m, r small (a sketch).
+// One such GEMM has too few tiles of c to go round the cores (core/kernels
+// splits c, never the long inner dimension), so the rows of c are split
+// here, gramRowsGrain at a time, one GEMM each. core/kernels computes each
+// element of C in the same order whatever part of C a call covers, so
+// the result is bitwise that of one call (TestGramRowsBitwise).
+//
+// Not used by Hutch++: measured (BenchmarkSketchAlgebra, 33 x 33 over
+// 669,706, two shared cores) it is 2.7x slower than the one GEMM (about
+// 200 vs 75 ms), since every row block streams and packs all of b (88 MB)
+// again. Splitting the inner dimension instead would change the sum's
+// order, and with it Hutch++'s figures in the last bits.
+func gramRows(m, r, n int, a, b, c []float32) {
+	par.For(m, gramRowsGrain, func(lo, hi int) {
+		kernels.Gemm(false, true, hi-lo, r, n, 1, a[lo*n:hi*n], n, b, n, 0, c[lo*r:hi*r], r)
+	})
+}
+
+// gramRowsGrain is the rows of c per GEMM in gramRows: four rows against a
+// 33-row sketch of a 670K-parameter network is 180 MFLOP, far above a
+// goroutine's cost.
+const gramRowsGrain = 4
 
 // TestGramRowsBitwise: splitting c's rows over GEMM calls gives bitwise
 // the single call's result, for every kernel implementation and
@@ -70,4 +95,54 @@ func TestConvertParallel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkSketchAlgebra compares, at Hutch++'s shapes for
+// mlp:784-512-512-10 (669,706 parameters, budget 100: a 33-row sketch, a
+// block of 4 vectors), the serial forms this package used before
+// ("serial") with the parallel ones ("par"): the sketch's Gram matrix
+// (one GEMM, or gramRows's row blocks), the whole orthonormalisation, and
+// the operator adapter's conversions.
+func BenchmarkSketchAlgebra(b *testing.B) {
+	const m, n = 33, 669706
+	y := make([]float32, m*n)
+	src := make([]float64, m*n)
+	fillGaussian(newStream(3, "bench", 0), src)
+	narrow(y, src)
+	g := make([]float32, m*m)
+	b.Run("gram/one", func(b *testing.B) {
+		for b.Loop() {
+			kernels.Gemm(false, true, m, m, n, 1, y, n, y, n, 0, g, m)
+		}
+	})
+	b.Run("gram/rows", func(b *testing.B) {
+		for b.Loop() {
+			gramRows(m, m, n, y, y, g)
+		}
+	})
+	b.Run("orthonormalize", func(b *testing.B) {
+		yy := make([]float32, m*n)
+		for b.Loop() {
+			copy(yy, y)
+			orthonormalRows32(yy, m, n)
+		}
+	})
+	v := src[:4*n]
+	v32, out := make([]float32, 4*n), make([]float64, 4*n)
+	b.Run("convert/serial", func(b *testing.B) {
+		for b.Loop() {
+			for i, x := range v {
+				v32[i] = float32(x)
+			}
+			for i, x := range v32 {
+				out[i] = 0.5 * float64(x)
+			}
+		}
+	})
+	b.Run("convert/par", func(b *testing.B) {
+		for b.Loop() {
+			narrow(v32, v)
+			widen(out, v32, 0.5, false)
+		}
+	})
 }
