@@ -44,6 +44,13 @@
 //	lambda_max_tol       optional, Lanczos relative tolerance (default 1e-3)
 //	trace_budget         optional, Hutch++ trace with that many Hessian-vector products
 //
+// `sgdclaims train` is this kind run in the foreground: it fills a
+// TrainConfig from its flags and goes through Normalize, Check and the
+// training half of Execute (Setup, then Training.Run), so the command and a
+// sweep's run of the same configuration validate alike and train bitwise
+// the same model. The command keeps the model and the wall times that the
+// stored record leaves out.
+//
 // A claim configuration (ClaimConfig) has claim ("c1".."c4"), scale
 // ("quick" or "full", default full), seeds (optional override), data, and
 // setup, the hash of the claim's spec (claims.ConfigHash: its grid, model,

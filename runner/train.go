@@ -12,6 +12,7 @@ import (
 	"github.com/sgdclaims/sgdclaims/core/kernels"
 	"github.com/sgdclaims/sgdclaims/core/nn"
 	"github.com/sgdclaims/sgdclaims/core/optim"
+	"github.com/sgdclaims/sgdclaims/core/rng"
 	"github.com/sgdclaims/sgdclaims/core/train"
 	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
@@ -235,33 +236,58 @@ type TrainEpoch struct {
 	ValAcc    jsonfloat.Float `json:"val_acc"`
 }
 
-// Execute trains the model and measures the curvature.
-func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
+// Training is a train run set up and ready to run: its data split, its
+// model initialised from the seed, and its schedules. It is the one setup
+// of a train run, shared by Execute and by `sgdclaims train`, which needs
+// the trained model and the wall times that the stored record leaves out.
+type Training struct {
+	Model      *nn.Model
+	Train, Val *data.Dataset // Val is nil without validation examples
+	LR         optim.LRSchedule
+	Batch      optim.BatchSchedule
+	config     train.Config
+}
+
+// Setup loads and splits the data and builds the model and the training
+// configuration of a normalised config. Errors are *FieldError where a
+// field is at fault (Check catches those before any work).
+func (c *TrainConfig) Setup() (*Training, error) {
 	trainSet, valSet, err := LoadTrainVal(c.Data, c.ValExamples, c.TrainExamples, c.LabelNoise, c.Seed)
 	if err != nil {
 		return nil, err
 	}
 	lrs, err := optim.ParseLR(c.LR, c.LRSchedule)
 	if err != nil {
-		return nil, err
+		return nil, fieldErr("lr_schedule", "%v", err)
 	}
 	bs, err := optim.ParseBatch(c.Batch, c.BatchSchedule)
 	if err != nil {
-		return nil, err
+		return nil, fieldErr("batch_schedule", "%v", err)
 	}
 	model, err := nn.New(c.Model, c.Seed)
 	if err != nil {
-		return nil, err
+		return nil, fieldErr("model", "%v", err)
 	}
 	model.Dropout = float32(c.Dropout)
-	cfg := train.Config{
+	t := &Training{Model: model, Train: trainSet, Val: valSet, LR: lrs, Batch: bs}
+	t.config = train.Config{
 		Model: model, Train: trainSet, Val: valSet, Epochs: c.Epochs,
 		LR: lrs, Batch: bs, Optimizer: &optim.SGD{Momentum: c.Momentum, WeightDecay: c.WeightDecay}, Seed: c.Seed,
-		// Checking ctx every step abandons a run within one step of an
-		// interrupt; the run is redone on resume.
-		OnStep:   func(*train.StepInfo) error { return ctx.Err() },
-		Progress: env.progress,
 	}
+	if err := t.config.Validate(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Run trains t.Model, reporting progress (optional) and abandoning the run
+// within one step of ctx's cancellation, with ctx.Err().
+func (t *Training) Run(ctx context.Context, progress func(done, total int)) (*train.Result, error) {
+	cfg := t.config
+	// Checking ctx every step abandons a run within one step of an
+	// interrupt; the run is redone on resume.
+	cfg.OnStep = func(*train.StepInfo) error { return ctx.Err() }
+	cfg.Progress = progress
 	res, err := train.Run(cfg)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -269,6 +295,34 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 		}
 		return nil, err
 	}
+	return res, nil
+}
+
+// Seeds are the sub-seeds a train run derives from its root seed, by
+// purpose, as `sgdclaims train` records them: init (nn.New), order (the
+// data order's stream family), dropout (train.Run's masks), split and
+// noise (LoadTrainVal).
+func (c *TrainConfig) Seeds() map[string]uint64 {
+	return map[string]uint64{
+		"init":    rng.Derive(c.Seed, "init", 0),
+		"order":   rng.Derive(c.Seed, "order", 0),
+		"dropout": rng.Derive(c.Seed, "dropout", 0),
+		"split":   rng.Derive(c.Seed, "split", 0),
+		"noise":   rng.Derive(c.Seed, "label-noise", 0),
+	}
+}
+
+// Execute trains the model and measures the curvature.
+func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
+	t, err := c.Setup()
+	if err != nil {
+		return nil, err
+	}
+	res, err := t.Run(ctx, env.progress)
+	if err != nil {
+		return nil, err
+	}
+	model, trainSet, valSet := t.Model, t.Train, t.Val
 	rec := &TrainRecord{
 		Model: model.Spec(), Params: model.NumParams(), TrainExamples: trainSet.N, Steps: res.Steps,
 		Diverged: res.Diverged, DivergedStep: res.DivergedStep, DivergedEpoch: res.DivergedEpoch,

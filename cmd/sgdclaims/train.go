@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,9 +13,6 @@ import (
 
 	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/kernels"
-	"github.com/sgdclaims/sgdclaims/core/nn"
-	"github.com/sgdclaims/sgdclaims/core/optim"
-	"github.com/sgdclaims/sgdclaims/core/rng"
 	"github.com/sgdclaims/sgdclaims/core/train"
 	"github.com/sgdclaims/sgdclaims/internal/atomicfile"
 	"github.com/sgdclaims/sgdclaims/runner"
@@ -74,82 +72,43 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := kernels.EnvError(); err != nil {
-		return usageError{err}
-	}
 
-	// Validate everything cheap before loading data or creating DIR.
-	lrs, err := optim.ParseLR(*lr, *lrSched)
-	if err != nil {
-		return usagef("--lr/--lr-schedule: %v", err)
-	}
-	bs, err := optim.ParseBatch(*batch, *batchSched)
-	if err != nil {
-		return usagef("--batch/--batch-schedule: %v", err)
-	}
-	switch {
-	case *epochs < 1:
-		return usagef("--epochs %d: must be >= 1", *epochs)
-	case !(*dropout >= 0 && *dropout < 1):
-		return usagef("--dropout %g: must be in [0, 1)", *dropout)
-	case !(*labelNoise >= 0 && *labelNoise <= 1):
-		return usagef("--label-noise %g: must be in [0, 1]", *labelNoise)
-	case *trainN < 0:
-		return usagef("--train-examples %d: must be >= 0", *trainN)
-	case *valN < 0:
-		return usagef("--val %d: must be >= 0", *valN)
-	case *out == "":
+	// The runner's train kind validates and sets up the run (the same
+	// checks, model, data split and seeds as a sweep's train run); its
+	// errors name JSON fields, reported here by their flags.
+	if *out == "" {
 		return usagef("--out: must name a directory")
 	}
-	opt := &optim.SGD{Momentum: *momentum, WeightDecay: *wd}
-	if err := opt.Validate(); err != nil {
-		return usagef("--momentum/--weight-decay: %v", err)
+	c := &runner.TrainConfig{
+		Data: *dataName, Model: *spec, LR: *lr, LRSchedule: *lrSched, Batch: *batch, BatchSchedule: *batchSched,
+		Epochs: *epochs, Seed: *seed, Momentum: *momentum, WeightDecay: *wd, Dropout: *dropout, LabelNoise: *labelNoise,
+		TrainExamples: *trainN, ValExamples: *valN,
 	}
-	model, err := nn.New(*spec, *seed)
-	if err != nil {
-		return usagef("--model: %v", err)
-	}
-	model.Dropout = float32(*dropout)
-
-	trainSet, valSet, err := loadTrainVal(*dataName, *valN, *trainN, *labelNoise, *seed)
+	t, err := setupTraining(c)
 	if err != nil {
 		return err
-	}
-	cfg := train.Config{
-		Model: model, Train: trainSet, Val: valSet, Epochs: *epochs,
-		LR: lrs, Batch: bs, Optimizer: opt, Seed: *seed,
-	}
-	if err := cfg.Validate(); err != nil {
-		return usagef("%v", err)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return usagef("--out: %v", err)
 	}
 
+	model, trainSet, valSet := t.Model, t.Train, t.Val
 	isa := kernels.Active().Name()
 	fmt.Fprintf(stderr, "training %s (%d params) on %s: %d train / %d val examples, lr %g, batch %d, %d epochs, ISA %s, GOMAXPROCS %d\n",
-		model.Spec(), model.NumParams(), *dataName, trainSet.N, datasetSize(valSet), *lr, *batch, *epochs, isa, runtime.GOMAXPROCS(0))
+		model.Spec(), model.NumParams(), c.Data, trainSet.N, datasetSize(valSet), c.LR, c.Batch, c.Epochs, isa, runtime.GOMAXPROCS(0))
 	bar := newProgressBar(stderr, "train")
-	cfg.Progress = bar.update
 	started := time.Now()
-	res, err := train.Run(cfg)
+	res, err := t.Run(context.Background(), bar.update)
 	bar.finish()
 	if err != nil {
 		return err
 	}
 
 	rec := trainRecord{
-		Command: "train", Data: *dataName, Model: model.Spec(), Params: model.NumParams(),
-		LR: *lr, LRSchedule: lrs.String(), Batch: *batch, BatchSchedule: bs.String(), Epochs: *epochs,
-		Momentum: *momentum, WeightDecay: *wd, Dropout: *dropout, LabelNoise: *labelNoise,
-		TrainExamples: trainSet.N, ValExamples: datasetSize(valSet), Seed: *seed,
-		Seeds: map[string]uint64{
-			"init":    rng.Derive(*seed, "init", 0),
-			"order":   rng.Derive(*seed, "order", 0),
-			"dropout": rng.Derive(*seed, "dropout", 0),
-			"split":   rng.Derive(*seed, "split", 0),
-			"noise":   rng.Derive(*seed, "label-noise", 0),
-		},
+		Command: "train", Data: c.Data, Model: model.Spec(), Params: model.NumParams(),
+		LR: c.LR, LRSchedule: t.LR.String(), Batch: c.Batch, BatchSchedule: t.Batch.String(), Epochs: c.Epochs,
+		Momentum: c.Momentum, WeightDecay: c.WeightDecay, Dropout: c.Dropout, LabelNoise: c.LabelNoise,
+		TrainExamples: trainSet.N, ValExamples: datasetSize(valSet), Seed: c.Seed, Seeds: c.Seeds(),
 		ISA: isa, GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 		Started: started.UTC().Format(time.RFC3339), Result: res,
 	}
@@ -213,20 +172,41 @@ func datasetSize(d *data.Dataset) int {
 	return d.N
 }
 
-// loadTrainVal is runner.LoadTrainVal (the one data setup shared by train
-// runs here and in sweeps) with its errors named by this command's flags.
-func loadTrainVal(name string, nVal, nTrain int, noise float64, seed uint64) (trainSet, valSet *data.Dataset, err error) {
-	trainSet, valSet, err = runner.LoadTrainVal(name, nVal, nTrain, noise, seed)
+// setupTraining normalises, checks and sets up c through the runner (the
+// one setup of a train run), with its field errors named by this command's
+// flags: one line, exit status 2.
+func setupTraining(c *runner.TrainConfig) (*runner.Training, error) {
+	if err := kernels.EnvError(); err != nil {
+		return nil, usageError{err}
+	}
+	t, err := func() (*runner.Training, error) {
+		if err := c.Normalize(); err != nil {
+			return nil, err
+		}
+		if err := c.Check(); err != nil {
+			return nil, err
+		}
+		return c.Setup()
+	}()
 	var fe *runner.FieldError
 	if errors.As(err, &fe) {
-		flag := map[string]string{"data": "--data", "val_examples": "--val", "train_examples": "--train-examples", "label_noise": "--label-noise"}[fe.Field]
+		flag := trainFlags[fe.Field]
 		if flag == "" {
 			flag = fe.Field
 		}
-		return nil, nil, usagef("%s: %s", flag, fe.Msg)
+		return nil, usagef("%s: %s", flag, fe.Msg)
 	}
 	if err != nil {
-		return nil, nil, usageError{err}
+		return nil, usageError{err}
 	}
-	return trainSet, valSet, nil
+	return t, nil
+}
+
+// trainFlags names the flag of each runner.TrainConfig field that this
+// command sets.
+var trainFlags = map[string]string{
+	"data": "--data", "model": "--model", "lr": "--lr", "lr_schedule": "--lr-schedule",
+	"batch": "--batch", "batch_schedule": "--batch-schedule", "epochs": "--epochs", "seed": "--seed",
+	"momentum": "--momentum", "weight_decay": "--weight-decay", "dropout": "--dropout",
+	"label_noise": "--label-noise", "train_examples": "--train-examples", "val_examples": "--val",
 }

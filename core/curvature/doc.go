@@ -65,6 +65,18 @@
 // converge quadratically in the residual). Each eigenpair reports its
 // residual and error estimate. Memory: MaxIter vectors of Dim float64s.
 //
+// Tracking lambda_max along a trajectory, pass the previous measurement's
+// Ritz vectors as LanczosConfig.Start (with Vectors set to get them back):
+// Lanczos then starts from them (a block of K costs K applications and
+// starts from its Rayleigh-Ritz combination, with a 1e-3 pinch of the
+// random start vector so that no start is exactly invariant), and nearby
+// operators need a few applications instead of a random start's ten or
+// more (BenchmarkLambdaMaxTracking). The result is an ordinary Lanczos run
+// from that start: its residuals and error estimates mean what they always
+// do. A start (nearly) orthogonal to the top eigenvector finds it late or,
+// with a loose tolerance, not at all: that is what a block of the previous
+// top K vectors guards against when the top eigenvalues are close.
+//
 // PowerIteration reproduces PyHessian's hessian.eigenvalues: stop when the
 // Rayleigh quotient changes by less than 1e-3 relative, at most 100
 // iterations, deflation by re-orthonormalisation for top-k. That rule

@@ -72,6 +72,13 @@ type LanczosConfig struct {
 	// Gaussian vector, so the start has a component along every eigenvector
 	// with probability 1.
 	Seed uint64
+	// Start, when not empty, replaces the random start vector: a block of
+	// vectors, typically the Ritz vectors of the previous measurement of a
+	// nearby operator (tracking lambda_max along a training trajectory, see
+	// warmStart). One vector is the start itself; a block of K > 1 costs K
+	// applications (one ApplyBlock) and starts from the best combination
+	// of the block. Seed still seeds the restarts.
+	Start [][]float64
 	// Vectors asks for the Ritz vectors in the result (one Dim-vector each).
 	Vectors bool
 	// Verify recomputes each wanted pair's residual ||H y - theta y||
@@ -309,10 +316,18 @@ func LanczosContext(ctx context.Context, op Operator, cfg LanczosConfig) (*Eigen
 	}
 
 	k := newKrylov(op, cfg.MaxIter)
-	start, _ := k.randomUnit(cfg.Seed, "lanczos", 0)
+	// first, when set, is the product of the start vector, already known
+	// from a warm start's block.
+	start, first, apps, err := warmStart(ctx, op, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if start == nil {
+		start, _ = k.randomUnit(cfg.Seed, "lanczos", 0)
+	}
 	k.push(start)
 	w := make([]float64, n)
-	apps, restarts, blockStart := 0, 0, 0
+	restarts, blockStart := 0, 0
 	var (
 		res  *Eigenpairs
 		ritz []float64 // eigenvectors of T for res
@@ -321,8 +336,13 @@ func LanczosContext(ctx context.Context, op Operator, cfg LanczosConfig) (*Eigen
 		if err := interrupted(ctx, "Lanczos"); err != nil {
 			return nil, err
 		}
-		op.Apply(k.q(k.m-1), w)
-		apps++
+		if first != nil {
+			copy(w, first)
+			first = nil
+		} else {
+			op.Apply(k.q(k.m-1), w)
+			apps++
+		}
 		beta := k.absorb(w)
 		if math.IsNaN(beta) || math.IsInf(beta, 0) {
 			return nil, fmt.Errorf("curvature: Lanczos: operator product is not finite at iteration %d", k.m)
@@ -379,6 +399,9 @@ func LanczosContext(ctx context.Context, op Operator, cfg LanczosConfig) (*Eigen
 	}
 	res.Applications = apps
 	est := fmt.Sprintf("lanczos (full reorthogonalisation, stop on %v <= %g relative)", cfg.Stop, cfg.Tol)
+	if len(cfg.Start) > 0 {
+		est = fmt.Sprintf("lanczos (full reorthogonalisation, warm start from %d vectors, stop on %v <= %g relative)", len(cfg.Start), cfg.Stop, cfg.Tol)
+	}
 	res.Stamp = stampFor(op, est, cfg.Seed)
 	res.Stamp.Budget = apps
 	res.Stamp.ErrorBarKind, res.Stamp.ErrorBar = "max relative Ritz residual", maxRelResidual(res)
@@ -467,44 +490,4 @@ func (k *krylov) extract(cfg LanczosConfig, normT float64) (*Eigenpairs, []float
 		}
 	}
 	return res, s, nil
-}
-
-// verifyResiduals applies op to every wanted Ritz vector as one block and
-// records ||H y - theta y||. It returns the applications spent.
-func verifyResiduals(op Operator, res *Eigenpairs) int {
-	var ps []*Eigenpair
-	for i := range res.Top {
-		ps = append(ps, &res.Top[i])
-	}
-	for i := range res.Bottom {
-		ps = append(ps, &res.Bottom[i])
-	}
-	n := op.Dim()
-	in := make([]float64, len(ps)*n)
-	out := make([]float64, len(ps)*n)
-	for i, p := range ps {
-		copy(in[i*n:], p.Vector)
-	}
-	op.ApplyBlock(in, len(ps), out)
-	for i, p := range ps {
-		hy := out[i*n : (i+1)*n]
-		axpy(-p.Value, p.Vector, hy)
-		p.TrueResidual = nrm2(hy)
-	}
-	return len(ps)
-}
-
-// maxRelResidual is the largest Residual/|Value| over the wanted pairs.
-func maxRelResidual(res *Eigenpairs) float64 {
-	m := 0.0
-	for _, ps := range [][]Eigenpair{res.Top, res.Bottom} {
-		for _, p := range ps {
-			if p.Value != 0 {
-				m = math.Max(m, p.Residual/math.Abs(p.Value))
-			} else if p.Residual > 0 {
-				m = math.Inf(1)
-			}
-		}
-	}
-	return m
 }

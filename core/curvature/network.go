@@ -169,9 +169,7 @@ func (op *Network) ApplyBlock(vs []float64, k int, out []float64) {
 		op.out32 = make([]float32, k*p)
 	}
 	vs32, out32 := op.vs32[:k*p], op.out32[:k*p]
-	for i, x := range vs[:k*p] {
-		vs32[i] = float32(x)
-	}
+	narrow(vs32, vs[:k*p])
 	for ci, c := range op.chunks {
 		switch {
 		case c.cache != nil && op.ggn:
@@ -183,15 +181,7 @@ func (op *Network) ApplyBlock(vs []float64, k int, out []float64) {
 		default:
 			op.model.HVP(c.b, vs32, k, out32)
 		}
-		if ci == 0 {
-			for i, x := range out32 {
-				out[i] = c.w * float64(x)
-			}
-		} else {
-			for i, x := range out32 {
-				out[i] += c.w * float64(x)
-			}
-		}
+		widen(out[:k*p], out32, c.w, ci > 0)
 	}
 	if wd := op.cfg.WeightDecay; wd != 0 {
 		axpy(wd, vs[:k*p], out[:k*p])

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync/atomic"
 
+	"github.com/sgdclaims/sgdclaims/internal/par"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -194,7 +195,7 @@ func (d *Dense) ApplyBlock(vs []float64, k int, out []float64) {
 	// Rows of the output are independent: split them over goroutines; each
 	// entry is one dot product in a fixed order, so the result does not
 	// depend on the number of goroutines.
-	parallelFor(k*n, 64, func(lo, hi int) {
+	par.For(k*n, 64, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			i, row := r/n, r%n
 			out[r] = dot(d.a[row*n:(row+1)*n], vs[i*n:(i+1)*n])

@@ -151,9 +151,7 @@ func HutchPlusPlusContext(ctx context.Context, op Operator, cfg TraceConfig) (*T
 		if err := checkFinite(out[:k*n], "HutchPlusPlus"); err != nil {
 			return nil, err
 		}
-		for i, x := range out[:k*n] {
-			y[j0*n+i] = float32(x)
-		}
+		narrow(y[j0*n:(j0+k)*n], out[:k*n])
 	}
 	// The orthonormalisation costs about as much as the sketch's products
 	// on a large network: not worth starting once ctx is done.
@@ -166,9 +164,7 @@ func HutchPlusPlusContext(ctx context.Context, op Operator, cfg TraceConfig) (*T
 	deflated := 0.0
 	for j0 := 0; j0 < rank; j0 += b {
 		k := min(b, rank-j0)
-		for i, x := range q[j0*n : (j0+k)*n] {
-			in[i] = float64(x)
-		}
+		widen(in[:k*n], q[j0*n:(j0+k)*n], 1, false)
 		if err := interrupted(ctx, "HutchPlusPlus"); err != nil {
 			return nil, err
 		}
@@ -240,9 +236,7 @@ func quadForms(ctx context.Context, who string, op Operator, cfg TraceConfig, fi
 			for i := 0; i < k; i++ {
 				row := in[i*n : (i+1)*n]
 				if rank > 0 {
-					for j, x := range z[(j0+i)*n : (j0+i+1)*n] {
-						row[j] = float64(x)
-					}
+					widen(row, z[(j0+i)*n:(j0+i+1)*n], 1, false)
 				} else {
 					fillRademacher(newStream(cfg.Seed, "probe", uint64(first+p0+j0+i)), row)
 				}

@@ -2,10 +2,9 @@ package curvature
 
 import (
 	"math"
-	"runtime"
-	"sync"
 
 	"github.com/sgdclaims/sgdclaims/core/rng"
+	"github.com/sgdclaims/sgdclaims/internal/par"
 )
 
 // The float64 vector helpers below are written out rather than taken from a
@@ -48,33 +47,39 @@ func scal(a float64, x []float64) {
 // nrm2 returns the Euclidean norm of x.
 func nrm2(x []float64) float64 { return math.Sqrt(dot(x, x)) }
 
-// parallelFor calls f on disjoint ranges covering [0, n), on up to
-// GOMAXPROCS goroutines, each range at least grain long. f must compute every
-// index independently of how the range is cut (no reductions across
-// indices); then the result is the same for any number of goroutines.
-func parallelFor(n, grain int, f func(lo, hi int)) {
-	workers := runtime.GOMAXPROCS(0)
-	if grain < 1 {
-		grain = 1
-	}
-	if w := (n + grain - 1) / grain; w < workers {
-		workers = w
-	}
-	if workers <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	step := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += step {
-		hi := min(lo+step, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
+// convertGrain is the chunk of the float32<->float64 conversions that go
+// parallel: 64K elements (768 KB of traffic) per task, so that a vector of
+// a small model stays on the caller's goroutine and a block of a large
+// one (4 x 670K) spreads over the cores. Conversions are elementwise, so
+// any split gives the same bits.
+const convertGrain = 1 << 16
+
+// narrow sets dst[i] = float32(src[i]).
+func narrow(dst []float32, src []float64) {
+	dst = dst[:len(src)]
+	par.For(len(src), convertGrain, func(lo, hi int) {
+		d := dst[lo:hi]
+		for i, x := range src[lo:hi] {
+			d[i] = float32(x)
+		}
+	})
+}
+
+// widen sets dst[i] = w*float64(src[i]), or adds it when accumulate.
+func widen(dst []float64, src []float32, w float64, accumulate bool) {
+	dst = dst[:len(src)]
+	par.For(len(src), convertGrain, func(lo, hi int) {
+		d := dst[lo:hi]
+		if accumulate {
+			for i, x := range src[lo:hi] {
+				d[i] += w * float64(x)
+			}
+			return
+		}
+		for i, x := range src[lo:hi] {
+			d[i] = w * float64(x)
+		}
+	})
 }
 
 // newStream returns the random stream for purpose and index under seed.
@@ -158,12 +163,12 @@ func orthogonalize(basis [][]float64, w, c []float64) float64 {
 // in a fixed order).
 func projectOut(basis [][]float64, w, c []float64) {
 	n := len(w)
-	parallelFor(len(basis), max(1, 65536/max(n, 1)), func(lo, hi int) {
+	par.For(len(basis), max(1, 65536/max(n, 1)), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			c[i] = dot(basis[i], w)
 		}
 	})
-	parallelFor(n, 4096, func(lo, hi int) {
+	par.For(n, 4096, func(lo, hi int) {
 		ww := w[lo:hi]
 		// Four basis vectors per sweep: a quarter of the loads and stores
 		// of w, which dominate this loop.

@@ -54,6 +54,14 @@
 // in the last bits when the implementation changes; that is why reports
 // record which one ran.
 //
+// Goroutines are started only through internal/par, the module's one
+// deterministic parallel-for: its chunks and tasks are fixed by the sizes
+// alone, and GOMAXPROCS (par.Procs) only decides how many goroutines take
+// them, and here how large the tiles of C are, never an order of
+// arithmetic. internal/par is the one package of this module that kernels
+// imports, the one exception to "kernels imports nothing of ours": it is a
+// leaf that imports only the standard library, so no arrow points up.
+//
 // The generic implementation's orders, for reference:
 //
 //   - Gemm: each element of C is the sum over k in increasing order, in

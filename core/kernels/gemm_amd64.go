@@ -3,10 +3,10 @@
 package kernels
 
 import (
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"unsafe"
+
+	"github.com/sgdclaims/sgdclaims/internal/par"
 )
 
 // This file is the BLIS-style GEMM driver shared by the avx512 and avx2
@@ -201,7 +201,7 @@ func (g *gemmArch) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 		// Splitting the columns makes every task need all of op(A) (m*k
 		// floats), splitting the rows all of op(B) (k*n): share the smaller
 		// one, unless its side has too few tiles to go round.
-		procs := runtime.GOMAXPROCS(0)
+		procs := par.Procs()
 		mTiles, nTiles := (m+g.mr-1)/g.mr, (n+g.nr-1)/g.nr
 		p.splitCols = m < n
 		if p.splitCols && nTiles < procs && mTiles >= procs {
@@ -230,7 +230,7 @@ func (g *gemmArch) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 	}
 	tiles := (size + p.unit - 1) / p.unit
 	flops := 2 * float64(m) * float64(n) * float64(k)
-	procs := runtime.GOMAXPROCS(0)
+	procs := par.Procs()
 	if flops < gemmMinParallelFlops {
 		procs = 1
 	}
@@ -254,24 +254,20 @@ func (g *gemmArch) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 	}
 	shared := new(gemmArgs)
 	*shared = args
-	var next atomic.Int64
-	work := func() {
-		w := getGemmWorker(sharedBlocks, blockSize)
-		defer gemmWorkers.Put(w)
-		for {
-			t := int(next.Add(1) - 1)
-			if t >= tasks {
-				return
-			}
-			g.task(shared, w, t)
+	// Each goroutine takes its buffers on its first task and keeps them
+	// (with the shared operand's blocks it has packed) for its later ones.
+	ws := make([]*gemmWorker, workers)
+	par.Tasks(tasks, workers, func(w, t int) {
+		if ws[w] == nil {
+			ws[w] = getGemmWorker(sharedBlocks, blockSize)
+		}
+		g.task(shared, ws[w], t)
+	})
+	for _, w := range ws {
+		if w != nil {
+			gemmWorkers.Put(w)
 		}
 	}
-	var wg sync.WaitGroup
-	for range workers - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
 }
 
 // task computes task t of the call: a range of whole tiles of C.

@@ -2,7 +2,8 @@ package kernels
 
 import (
 	"math"
-	"runtime"
+
+	"github.com/sgdclaims/sgdclaims/internal/par"
 )
 
 // generic is the pure-Go implementation: the reference every other
@@ -117,11 +118,11 @@ func (generic) SumRows(m, n int, a []float32, lda int, beta float32, out []float
 	// At least ~64K elements per goroutine, so small gradients stay inline
 	// (and allocate no closure).
 	minBlocks := max(1, (1<<16)/max(1, m*sumRowsBlock))
-	if blocks < 2*minBlocks || runtime.GOMAXPROCS(0) == 1 {
+	if blocks < 2*minBlocks || par.Procs() == 1 {
 		sumRowsRange(m, n, a, lda, beta, out, 0, blocks)
 		return
 	}
-	parallelFor(blocks, minBlocks, func(lo, hi int) { sumRowsRange(m, n, a, lda, beta, out, lo, hi) })
+	par.For(blocks, minBlocks, func(lo, hi int) { sumRowsRange(m, n, a, lda, beta, out, lo, hi) })
 }
 
 // sumRowsRange does SumRows for the column blocks [lo, hi).

@@ -1,8 +1,9 @@
 package kernels
 
 import (
-	"runtime"
 	"sync"
+
+	"github.com/sgdclaims/sgdclaims/internal/par"
 )
 
 // The generic GEMM follows the BLIS design, scaled to what the Go compiler
@@ -117,12 +118,13 @@ func genKernel(a []genQuadA, b []genQuadB, acc *[genMR * genNR]float32) {
 type genState struct {
 	job  genJob
 	pack func(lo, hi int)
-	tile func(t int)
+	tile func(w, t int)
 }
 
 var genPool = sync.Pool{New: func() any {
 	s := new(genState)
-	s.pack, s.tile = s.job.packStrips, s.job.tile
+	s.pack = s.job.packStrips
+	s.tile = func(_, t int) { s.job.tile(t) }
 	return s
 }}
 
@@ -182,7 +184,7 @@ func (generic) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32
 	// tiles; split them finer so every goroutine gets work. Tile sizes
 	// only decide who computes an element, never how, so letting them
 	// depend on GOMAXPROCS keeps the result fixed.
-	for workers := runtime.GOMAXPROCS(0); !serial && tiles < 2*workers && max(j.tileMS, j.tileNS) > 4; tiles = j.tiles() {
+	for workers := par.Procs(); !serial && tiles < 2*workers && max(j.tileMS, j.tileNS) > 4; tiles = j.tiles() {
 		if j.tileMS >= j.tileNS {
 			j.tileMS = (j.tileMS + 1) / 2
 		} else {
@@ -198,8 +200,12 @@ func (generic) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32
 	if serial {
 		packMin = j.ms + j.ns
 	}
-	parallelFor(j.ms+j.ns, packMin, st.pack)
-	parallelTasks(tiles, serial, st.tile)
+	workers := par.Procs()
+	if serial {
+		workers = 1
+	}
+	par.For(j.ms+j.ns, packMin, st.pack)
+	par.Tasks(tiles, workers, st.tile)
 }
 
 // packStrips packs strips [lo, hi) of the concatenation of A's strips and

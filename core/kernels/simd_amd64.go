@@ -2,6 +2,8 @@
 
 package kernels
 
+import "github.com/sgdclaims/sgdclaims/internal/par"
+
 // simd is an Impl built from one ISA's assembly kernels (avx512 or avx2).
 // The Go methods check arguments (the assembly does no bounds checks), split
 // large inputs between goroutines and call the kernels on raw pointers.
@@ -29,7 +31,7 @@ type simd struct {
 // caches (Axpy at 64K elements: 275 GB/s on one core, 180 on two; at 670K:
 // 115 and 90) and faster only from DRAM (8M elements: 73 and 88). So they
 // run on the calling goroutine below simdParallelMin elements, and above it
-// in chunks of simdChunk that goroutines take on demand (parallelTasks).
+// in chunks of simdChunk that goroutines take on demand (par.For).
 const (
 	simdParallelMin = 4 << 20
 	simdChunk       = 256 << 10
@@ -42,16 +44,9 @@ const (
 	sumRowsStrip = 256
 )
 
-// parallelChunks calls fn(lo, hi) on chunks of size chunk that cover
-// [0, n), taken by goroutines on demand. The methods below call their
-// kernel directly, without a closure, when the work (elements touched) is
-// below simdParallelMin, so the common case allocates nothing.
-func parallelChunks(n, chunk int, fn func(lo, hi int)) {
-	tasks := (n + chunk - 1) / chunk
-	parallelTasks(tasks, false, func(t int) {
-		fn(t*chunk, min(n, (t+1)*chunk))
-	})
-}
+// The methods below call their kernel directly, without a closure, when the
+// work (elements touched) is below simdParallelMin, so the common case
+// allocates nothing; above it par.For hands out chunks of fixed size.
 
 func (s *simd) Name() string { return s.name }
 
@@ -70,7 +65,7 @@ func (s *simd) Axpy(n int, alpha float32, x, y []float32) {
 		}
 		return
 	}
-	parallelChunks(n, simdChunk, func(lo, hi int) { s.axpy(hi-lo, alpha, &x[lo], &y[lo]) })
+	par.For(n, simdChunk, func(lo, hi int) { s.axpy(hi-lo, alpha, &x[lo], &y[lo]) })
 }
 
 func (s *simd) Scale(n int, alpha float32, x []float32) {
@@ -82,7 +77,7 @@ func (s *simd) Scale(n int, alpha float32, x []float32) {
 		}
 		return
 	}
-	parallelChunks(n, simdChunk, func(lo, hi int) { s.scale(hi-lo, alpha, &x[lo]) })
+	par.For(n, simdChunk, func(lo, hi int) { s.scale(hi-lo, alpha, &x[lo]) })
 }
 
 func (s *simd) Mul(n int, x, y, z []float32) {
@@ -96,7 +91,7 @@ func (s *simd) Mul(n int, x, y, z []float32) {
 		}
 		return
 	}
-	parallelChunks(n, simdChunk, func(lo, hi int) { s.mul(hi-lo, &x[lo], &y[lo], &z[lo]) })
+	par.For(n, simdChunk, func(lo, hi int) { s.mul(hi-lo, &x[lo], &y[lo], &z[lo]) })
 }
 
 // Dot sums chunks of dotChunk elements with the kernel (its own order fixed
@@ -116,9 +111,8 @@ func (s *simd) Dot(n int, x, y []float32) float32 {
 		return sum
 	}
 	partial := make([]float32, (n+dotChunk-1)/dotChunk)
-	parallelTasks(len(partial), false, func(ch int) {
-		i := ch * dotChunk
-		partial[ch] = s.dot(min(dotChunk, n-i), &x[i], &y[i])
+	par.For(n, dotChunk, func(lo, hi int) {
+		partial[lo/dotChunk] = s.dot(hi-lo, &x[lo], &y[lo])
 	})
 	for _, p := range partial { // the same order as the loop above
 		sum += p
@@ -136,7 +130,7 @@ func (s *simd) Relu(n int, x, y []float32) {
 		}
 		return
 	}
-	parallelChunks(n, simdChunk, func(lo, hi int) { s.relu(hi-lo, &x[lo], &y[lo]) })
+	par.For(n, simdChunk, func(lo, hi int) { s.relu(hi-lo, &x[lo], &y[lo]) })
 }
 
 func (s *simd) ReluBackward(n int, x, dy, dx []float32) {
@@ -150,7 +144,7 @@ func (s *simd) ReluBackward(n int, x, dy, dx []float32) {
 		}
 		return
 	}
-	parallelChunks(n, simdChunk, func(lo, hi int) { s.reluBackward(hi-lo, &x[lo], &dy[lo], &dx[lo]) })
+	par.For(n, simdChunk, func(lo, hi int) { s.reluBackward(hi-lo, &x[lo], &dy[lo], &dx[lo]) })
 }
 
 func (s *simd) AddBias(m, n int, bias []float32, c []float32, ldc int) {
@@ -164,7 +158,7 @@ func (s *simd) AddBias(m, n int, bias []float32, c []float32, ldc int) {
 		s.addBias(m, n, &bias[0], &c[0], ldc)
 		return
 	}
-	parallelChunks(m, max(1, simdChunk/n), func(lo, hi int) {
+	par.For(m, max(1, simdChunk/n), func(lo, hi int) {
 		s.addBias(hi-lo, n, &bias[0], &c[lo*ldc], ldc)
 	})
 }
@@ -198,7 +192,7 @@ func (s *simd) SumRows(m, n int, a []float32, lda int, beta float32, out []float
 	// Strips of whole multiples of sumRowsStrip columns, about a chunk of
 	// elements each.
 	strip := sumRowsStrip * max(1, simdChunk/(m*sumRowsStrip))
-	parallelChunks(n, strip, func(j0, j1 int) {
+	par.For(n, strip, func(j0, j1 int) {
 		s.sumRows(m, j1-j0, &a[j0], lda, beta, &out[j0], flags)
 	})
 }

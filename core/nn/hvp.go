@@ -2,12 +2,10 @@ package nn
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/kernels"
+	"github.com/sgdclaims/sgdclaims/internal/par"
 )
 
 // tangentBudget bounds the tangent workspace of one worker, in float32s
@@ -285,7 +283,7 @@ func (m *Model) planTangents(n, k int) tangentPlan {
 	}
 	pl.workers = 1
 	if m.a.nparams*g*rows >= parallelWork {
-		pl.workers = min(runtime.GOMAXPROCS(0), tasks, maxTangentWorkers)
+		pl.workers = min(par.Procs(), tasks, maxTangentWorkers)
 	}
 	return pl
 }
@@ -343,7 +341,7 @@ func (m *Model) tangents(job tangentJob) {
 
 // parallelTangents runs the tasks of plan pl on pl.workers goroutines.
 func (m *Model) parallelTangents(pl tangentPlan, job *tangentJob) {
-	parallelTasks(pl.tasks(), pl.workers, func(w, i int) {
+	par.Tasks(pl.tasks(), pl.workers, func(w, i int) {
 		m.tangentTask(m.ws.tangent[w], pl, i, job)
 	})
 }
@@ -426,27 +424,6 @@ func (li *liveInputs) scatterCols(src []float32, rows, in int, dst []float32) {
 			copy(d[run.col:run.col+run.n], s[run.at:run.at+run.n])
 		}
 	}
-}
-
-// parallelTasks calls fn(w, i) once for every task i < n on up to workers
-// goroutines (w < workers identifies the goroutine, for its scratch
-// space), handing out tasks on demand. Results must not depend on w.
-func parallelTasks(n, workers int, fn func(w, i int)) {
-	workers = min(workers, n)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				fn(w, i)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // tangentPass is one tangent pass: k vectors over the n rows of one tile.
