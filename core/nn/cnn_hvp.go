@@ -2,9 +2,9 @@ package nn
 
 import (
 	"math"
-	"runtime"
 
 	"github.com/sgdclaims/sgdclaims/core/kernels"
+	"github.com/sgdclaims/sgdclaims/internal/par"
 )
 
 // cnnTangentWork is one worker's scratch space for the tangent passes of a
@@ -59,7 +59,7 @@ func (m *Model) cnnTangents(job tangentJob) {
 	tile := max(1, min(job.n, tangentBudget/(2*sum)))
 	workers := 1
 	if m.a.nparams*job.n >= parallelWork {
-		workers = min(runtime.GOMAXPROCS(0), job.k, maxTangentWorkers)
+		workers = min(par.Procs(), job.k, maxTangentWorkers)
 	}
 	for w := 0; w < workers; w++ {
 		m.cnnWork(w, tile)
@@ -81,7 +81,7 @@ func (m *Model) cnnTangents(job tangentJob) {
 		}
 		return
 	}
-	parallelTasks(job.k, workers, task)
+	par.Tasks(job.k, workers, task)
 }
 
 // bnEval returns the evaluation-mode mean and 1/std of channel ch of BN
