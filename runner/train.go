@@ -25,8 +25,10 @@ func init() {
 // fields mean "off" (or the default named), and are left out of the
 // canonical form.
 type TrainConfig struct {
-	// Data is "mnist" (the GoMNIST module's copy, or $SGDCLAIMS_DATA) or a
-	// directory holding the four MNIST IDX files. Default "mnist".
+	// Data is "mnist" (the GoMNIST module's copy, or $SGDCLAIMS_DATA),
+	// "fashion-mnist" (Debian's dataset-fashion-mnist), "cifar10"
+	// ($SGDCLAIMS_DATA/cifar10), or a directory in the MNIST IDX or the
+	// CIFAR-10 binary layout (core/data.Locate). Default "mnist".
 	Data string `json:"data"`
 	// Model is the network spec: mlp:IN-H1-...-OUT or resmlp:IN-WIDTHxBLOCKS-OUT.
 	Model string `json:"model"`
@@ -51,6 +53,14 @@ type TrainConfig struct {
 	// the training file for validation by a seeded split (0: none).
 	TrainExamples int `json:"train_examples,omitempty"`
 	ValExamples   int `json:"val_examples,omitempty"`
+	// Augment augments every training batch (data.ParseAugment):
+	// "crop:4,flip" is the standard CIFAR recipe; empty means off.
+	Augment string `json:"augment,omitempty"`
+	// NormalizeInputs standardises inputs per channel
+	// (data.ParseNormalize): "train" (statistics of the training split) or
+	// "M1,../S1,.."; empty means off. The values used are stored in the
+	// record.
+	NormalizeInputs string `json:"normalize,omitempty"`
 	// LambdaMaxExamples, when > 0, measures the top Hessian eigenvalue of
 	// the final model by Lanczos on the first that many training examples
 	// (evaluation mode, mean cross-entropy, weight decay excluded), to the
@@ -117,6 +127,20 @@ func (c *TrainConfig) Normalize() error {
 	if _, err := optim.ParseLR(c.LR, c.LRSchedule); err != nil {
 		return fieldErr("lr_schedule", "%v", err)
 	}
+	// Off is the empty string, so that configs without the transforms keep
+	// their canonical form (and their stored results).
+	aug, err := data.ParseAugment(c.Augment)
+	if err != nil {
+		return fieldErr("augment", "%v", err)
+	}
+	if c.Augment = ""; aug.On() {
+		c.Augment = aug.String()
+	}
+	if ns, err := data.ParseNormalize(c.NormalizeInputs); err != nil {
+		return fieldErr("normalize", "%v", err)
+	} else if !ns.On() {
+		c.NormalizeInputs = ""
+	}
 	bs, err := optim.ParseBatch(c.Batch, c.BatchSchedule)
 	if err != nil {
 		return fieldErr("batch_schedule", "%v", err)
@@ -152,7 +176,7 @@ func checkModelSpec(spec string) error {
 // computes the sizes rather than building the split, so checking a large
 // grid costs one data load.
 func (c *TrainConfig) Check() error {
-	full, err := loadMNISTTrain(c.Data)
+	full, err := loadTrainData(c.Data)
 	if err != nil {
 		return err
 	}
@@ -172,6 +196,14 @@ func (c *TrainConfig) Check() error {
 	}
 	if m.OutputDim() < full.Classes {
 		return fieldErr("model", "%s has %d outputs, the data have %d classes", c.Model, m.OutputDim(), full.Classes)
+	}
+	aug, _ := data.ParseAugment(c.Augment)
+	if err := aug.Check(full.Shape); err != nil {
+		return fieldErr("augment", "%v (data %s)", err, c.Data)
+	}
+	ns, _ := data.ParseNormalize(c.NormalizeInputs)
+	if _, err := ns.Resolve(&data.Dataset{Name: full.Name, Shape: full.Shape}); ns.Given != nil && err != nil {
+		return fieldErr("normalize", "%v", err)
 	}
 	bs, _ := optim.ParseBatch(c.Batch, c.BatchSchedule)
 	for e := 0; e < c.Epochs; e++ {
@@ -210,6 +242,10 @@ type TrainRecord struct {
 	TrainAcc  stats.Float `json:"train_acc"`
 	ValLoss   stats.Float `json:"val_loss"`
 	ValAcc    stats.Float `json:"val_acc"`
+	// Normalization is the per-channel mean and standard deviation the
+	// inputs were standardised with (training and curvature alike), when
+	// normalize was set.
+	Normalization *data.Normalization `json:"normalization,omitempty"`
 	// LambdaMax and Trace are measured on the final model when asked for
 	// and the run did not diverge; each carries its measurement stamp.
 	LambdaMax *curvature.Eigenpairs     `json:"lambda_max,omitempty"`
@@ -254,9 +290,14 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 		return nil, err
 	}
 	model.Dropout = float32(c.Dropout)
+	aug, norm, err := TrainTransforms(c.Augment, c.NormalizeInputs, trainSet)
+	if err != nil {
+		return nil, err
+	}
 	cfg := train.Config{
 		Model: model, Train: trainSet, Val: valSet, Epochs: c.Epochs,
 		LR: lrs, Batch: bs, Optimizer: &optim.SGD{Momentum: c.Momentum, WeightDecay: c.WeightDecay}, Seed: c.Seed,
+		Augment: aug, Normalize: norm,
 		// Checking ctx every step abandons a run within one step of an
 		// interrupt; the run is redone on resume.
 		OnStep:   func(*train.StepInfo) error { return ctx.Err() },
@@ -273,6 +314,7 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 		Model: model.Spec(), Params: model.NumParams(), TrainExamples: trainSet.N, Steps: res.Steps,
 		Diverged: res.Diverged, DivergedStep: res.DivergedStep, DivergedEpoch: res.DivergedEpoch,
 		TrainLoss: stats.Float(math.NaN()), TrainAcc: stats.Float(math.NaN()), ValLoss: stats.Float(math.NaN()), ValAcc: stats.Float(math.NaN()),
+		Normalization: norm,
 	}
 	if valSet != nil {
 		rec.ValExamples = valSet.N
@@ -294,7 +336,7 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 		return nil, err
 	}
 	if c.LambdaMaxExamples > 0 && !res.Diverged {
-		if err := c.measure(ctx, model, trainSet, rec); err != nil {
+		if err := c.measure(ctx, model, trainSet.Normalized(norm), rec); err != nil {
 			return nil, err
 		}
 	}
@@ -341,4 +383,27 @@ func (c *TrainConfig) measure(ctx context.Context, model *nn.Model, trainSet *da
 		}
 	}
 	return nil
+}
+
+// TrainTransforms parses the augment and normalize settings of a train run
+// (data.ParseAugment, data.ParseNormalize) and resolves the normalisation
+// against the training split it is trained on ("train" computes the
+// statistics from it). Errors are *FieldError naming the field.
+func TrainTransforms(augment, normalize string, trainSet *data.Dataset) (data.Augment, *data.Normalization, error) {
+	aug, err := data.ParseAugment(augment)
+	if err != nil {
+		return data.Augment{}, nil, fieldErr("augment", "%v", err)
+	}
+	if err := aug.Check(trainSet.Shape); err != nil {
+		return data.Augment{}, nil, fieldErr("augment", "%v (data %s)", err, trainSet.Name)
+	}
+	ns, err := data.ParseNormalize(normalize)
+	if err != nil {
+		return data.Augment{}, nil, fieldErr("normalize", "%v", err)
+	}
+	norm, err := ns.Resolve(trainSet)
+	if err != nil {
+		return data.Augment{}, nil, fieldErr("normalize", "%v", err)
+	}
+	return aug, norm, nil
 }

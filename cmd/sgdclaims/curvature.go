@@ -68,7 +68,7 @@ func runCurvature(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("curvature", stderr)
 	weights := fs.String("weights", "", "model weights `FILE.safetensors` (PyTorch nn.Sequential names; required)")
 	spec := fs.String("model", "", "model `spec` (default: inferred from the tensor names and shapes)")
-	dataName := fs.String("data", "mnist", "`mnist` (the GoMNIST module's copy, or $SGDCLAIMS_DATA) or a directory holding the four MNIST IDX files")
+	dataName := fs.String("data", "mnist", "`mnist`, fashion-mnist, cifar10 (see the README's \"How data is found\") or a directory of MNIST IDX or CIFAR-10 binary files")
 	examples := fs.Int("examples", 1024, "use the first `N` training images, in file order")
 	top := fs.Int("top", 1, "number of largest eigenvalues (0 = none)")
 	bottom := fs.Int("bottom", 0, "number of smallest eigenvalues")
@@ -143,11 +143,7 @@ func runCurvature(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	dir, err := data.ResolveData(*dataName)
-	if err != nil {
-		return usagef("--data: %v", err)
-	}
-	trainSet, _, err := data.LoadMNIST(dir)
+	trainSet, _, err := data.Load(*dataName)
 	if err != nil {
 		return usagef("--data: %v", err)
 	}

@@ -51,11 +51,16 @@ type trainRecord struct {
 	Result        *train.Result     `json:"result"`
 	FinalValAcc   float64           `json:"final_val_acc"`
 	ModelFile     string            `json:"model_file,omitempty"`
+
+	// The input transforms of the run: the --augment spec ("off" when
+	// off) and the per-channel statistics of --normalize (null when off).
+	Augment       string              `json:"augment"`
+	Normalization *data.Normalization `json:"normalization"`
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", stderr)
-	dataName := fs.String("data", "mnist", "`mnist` (the GoMNIST module's copy, or $SGDCLAIMS_DATA) or a directory holding the four MNIST IDX files")
+	dataName := fs.String("data", "mnist", "`mnist`, fashion-mnist, cifar10 (see the README's \"How data is found\") or a directory of MNIST IDX or CIFAR-10 binary files")
 	spec := fs.String("model", "mlp:784-128-128-10", "model `spec`: mlp:IN-H1-...-OUT or resmlp:IN-WIDTHxBLOCKS-OUT")
 	lr := fs.Float64("lr", 0.1, "learning rate")
 	lrSched := fs.String("lr-schedule", "const", "learning-rate schedule: const, cosine, step:F@E1,E2, cyclic:LOW@HALF")
@@ -69,6 +74,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	labelNoise := fs.Float64("label-noise", 0, "fraction of training labels replaced by uniformly random ones")
 	trainN := fs.Int("train-examples", 0, "use only the first N training examples after the validation split (0 = all)")
 	valN := fs.Int("val", 5000, "validation examples held out from the training split")
+	transforms := addTransformFlags(fs)
 	out := fs.String("out", "runs/train", "output `DIR` for run.json and model.safetensors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout")
 	if err := parseFlags(fs, args); err != nil {
@@ -101,6 +107,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	case *out == "":
 		return usagef("--out: must name a directory")
 	}
+	if err := transforms.check(); err != nil {
+		return err
+	}
 	opt := &optim.SGD{Momentum: *momentum, WeightDecay: *wd}
 	if err := opt.Validate(); err != nil {
 		return usagef("--momentum/--weight-decay: %v", err)
@@ -115,9 +124,14 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	aug, norm, err := transforms.resolve(trainSet)
+	if err != nil {
+		return err
+	}
 	cfg := train.Config{
 		Model: model, Train: trainSet, Val: valSet, Epochs: *epochs,
 		LR: lrs, Batch: bs, Optimizer: opt, Seed: *seed,
+		Augment: aug, Normalize: norm,
 	}
 	if err := cfg.Validate(); err != nil {
 		return usagef("%v", err)
@@ -143,12 +157,14 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		LR: *lr, LRSchedule: lrs.String(), Batch: *batch, BatchSchedule: bs.String(), Epochs: *epochs,
 		Momentum: *momentum, WeightDecay: *wd, Dropout: *dropout, LabelNoise: *labelNoise,
 		TrainExamples: trainSet.N, ValExamples: datasetSize(valSet), Seed: *seed,
+		Augment: aug.String(), Normalization: norm,
 		Seeds: map[string]uint64{
 			"init":    rng.Derive(*seed, "init", 0),
 			"order":   rng.Derive(*seed, "order", 0),
 			"dropout": rng.Derive(*seed, "dropout", 0),
 			"split":   rng.Derive(*seed, "split", 0),
 			"noise":   rng.Derive(*seed, "label-noise", 0),
+			"augment": rng.Derive(*seed, "augment", 0),
 		},
 		ISA: isa, GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 		Started: started.UTC().Format(time.RFC3339), Result: res,
