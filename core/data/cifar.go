@@ -99,24 +99,12 @@ func decodeCIFAR(name string, raw []byte, x []float32, y []int32) error {
 // error naming it. Any whole number of records per file is accepted, so tests
 // can use small generated batches.
 func LoadCIFAR10(dir string) (train, test *Dataset, err error) {
-	paths, err := cifarPaths(dir)
+	// Sizes first (cifarPaths): a truncated file is reported before
+	// anything is read, and the training set is allocated once at its final
+	// size.
+	paths, counts, err := cifarPaths(dir)
 	if err != nil {
 		return nil, nil, err
-	}
-	// Sizes first: a truncated file is reported before anything is read,
-	// and the training set is allocated once at its final size.
-	counts := make([]int, len(paths))
-	for i, p := range paths {
-		st, err := os.Stat(p)
-		if err != nil {
-			return nil, nil, openError(p, err)
-		}
-		if st.Size() > maxCIFARBytes {
-			return nil, nil, fileErrorf(p, nil, "%d bytes: more than %d, not a CIFAR-10 batch", st.Size(), maxCIFARBytes)
-		}
-		if counts[i], err = cifarRecords(p, st.Size()); err != nil {
-			return nil, nil, err
-		}
 	}
 	nTrain := 0
 	for _, c := range counts[:len(cifarTrainFiles)] {
@@ -170,21 +158,30 @@ func readCIFARFile(path string, n int, x []float32, y []int32) error {
 	return decodeCIFAR(path, raw, x, y)
 }
 
-// cifarPaths returns the six batch files of dir in the order of cifarFiles,
-// or an error naming the first missing (or unexpected) one.
-func cifarPaths(dir string) ([]string, error) {
+// cifarPaths returns the six batch files of dir in the order of cifarFiles
+// and their record counts (from their sizes), or an error naming the first
+// missing, unexpected or wrongly sized one. Labels are checked when read.
+func cifarPaths(dir string) (paths []string, counts []int, err error) {
 	st, err := os.Stat(dir)
 	if err != nil {
-		return nil, openError(dir, err)
+		return nil, nil, openError(dir, err)
 	}
 	if !st.IsDir() {
-		return nil, fileErrorf(dir, nil, "not a directory")
+		return nil, nil, fileErrorf(dir, nil, "not a directory")
 	}
-	paths := make([]string, len(cifarFiles))
+	paths = make([]string, len(cifarFiles))
+	counts = make([]int, len(cifarFiles))
 	for i, base := range cifarFiles {
 		p := filepath.Join(dir, base)
-		if !isFile(p) {
-			return nil, fileErrorf(p, nil, "missing: a CIFAR-10 directory holds %s (the binary version, cifar-10-batches-bin)", strings.Join(cifarFiles, ", "))
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			return nil, nil, fileErrorf(p, nil, "missing: a CIFAR-10 directory holds %s (the binary version, cifar-10-batches-bin)", strings.Join(cifarFiles, ", "))
+		}
+		if st.Size() > maxCIFARBytes {
+			return nil, nil, fileErrorf(p, nil, "%d bytes: more than %d, not a CIFAR-10 batch", st.Size(), maxCIFARBytes)
+		}
+		if counts[i], err = cifarRecords(p, st.Size()); err != nil {
+			return nil, nil, err
 		}
 		paths[i] = p
 	}
@@ -193,10 +190,10 @@ func cifarPaths(dir string) ([]string, error) {
 	extra, _ := filepath.Glob(filepath.Join(dir, "*_batch*.bin"))
 	for _, p := range extra {
 		if !slices.Contains(paths, p) {
-			return nil, fileErrorf(p, nil, "unexpected batch file: CIFAR-10 has %d training batches and one test batch (%s)", len(cifarTrainFiles), strings.Join(cifarFiles, ", "))
+			return nil, nil, fileErrorf(p, nil, "unexpected batch file: CIFAR-10 has %d training batches and one test batch (%s)", len(cifarTrainFiles), strings.Join(cifarFiles, ", "))
 		}
 	}
-	return paths, nil
+	return paths, counts, nil
 }
 
 // hasCIFARFile reports whether dir holds any CIFAR-10 batch file, which

@@ -95,7 +95,7 @@ func Locate(name string) (Location, error) {
 		if alt := filepath.Join(env, "cifar-10-batches-bin"); !isDir(dir) && isDir(alt) {
 			dir = alt
 		}
-		if _, err := cifarPaths(dir); err != nil {
+		if _, _, err := cifarPaths(dir); err != nil {
 			return Location{}, fmt.Errorf("data: cifar10: %s=%s: %v; %s", DataEnv, env, err, cifarHelp())
 		}
 		return Location{Name: name, Dir: dir, Format: FormatCIFAR10}, nil
@@ -104,7 +104,7 @@ func Locate(name string) (Location, error) {
 	// CIFAR-10 batch in it is taken as CIFAR-10, so that a missing or
 	// truncated batch is reported as such rather than as missing IDX files.
 	if isDir(name) && hasCIFARFile(name) {
-		if _, err := cifarPaths(name); err != nil {
+		if _, _, err := cifarPaths(name); err != nil {
 			return Location{}, err
 		}
 		return Location{Name: name, Dir: name, Format: FormatCIFAR10}, nil
