@@ -78,13 +78,18 @@ func Locate(name string) (Location, error) {
 		dir, err := MNISTDir()
 		return Location{Name: name, Dir: dir, Format: FormatIDX}, err
 	case "fashion-mnist":
-		dir, where := fashionSystemDir, "not installed"
 		if env != "" {
-			dir, where = filepath.Join(env, "fashion-mnist"), DataEnv+" is set"
+			dir := filepath.Join(env, "fashion-mnist")
+			if _, err := mnistPaths(dir); err != nil {
+				return Location{}, fmt.Errorf("data: fashion-mnist: %s=%s is set, so only %s is read (%v): put %s there, or unset %s to read Debian's copy (`%s`), or pass --data DIR",
+					DataEnv, env, dir, err, strings.Join(mnistFiles, ", "), DataEnv, FashionMNISTInstall)
+			}
+			return Location{Name: name, Dir: dir, Format: FormatIDX}, nil
 		}
+		dir := fashionSystemDir
 		if _, err := mnistPaths(dir); err != nil {
-			return Location{}, fmt.Errorf("data: fashion-mnist: %s (%v): run `%s`, or set %s to a directory whose fashion-mnist/ folder holds %s, or pass --data DIR",
-				where, err, FashionMNISTInstall, DataEnv, strings.Join(mnistFiles, ", "))
+			return Location{}, fmt.Errorf("data: fashion-mnist: not installed (%v): run `%s`, or set %s to a directory whose fashion-mnist/ folder holds %s, or pass --data DIR",
+				err, FashionMNISTInstall, DataEnv, strings.Join(mnistFiles, ", "))
 		}
 		return Location{Name: name, Dir: dir, Format: FormatIDX}, nil
 	case "cifar10":

@@ -47,7 +47,7 @@ func TestFashionMNISTLocations(t *testing.T) {
 	// SGDCLAIMS_DATA set: its fashion-mnist/ folder, and only that.
 	root := t.TempDir()
 	t.Setenv(DataEnv, root)
-	if _, err := Locate("fashion-mnist"); err == nil || !strings.Contains(err.Error(), DataEnv+" is set") || !strings.Contains(err.Error(), filepath.Join(root, "fashion-mnist")) {
+	if _, err := Locate("fashion-mnist"); err == nil || !strings.Contains(err.Error(), DataEnv+"="+root+" is set") || !strings.Contains(err.Error(), filepath.Join(root, "fashion-mnist")) {
 		t.Fatalf("override without the folder: %v", err)
 	}
 	if err := os.Rename(tinyMNIST(t, 4, 2, false), filepath.Join(root, "fashion-mnist")); err != nil {
