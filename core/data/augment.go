@@ -111,26 +111,30 @@ func (a Augment) Apply(b *Batch, shape Shape, s *rng.Stream, scratch *[]float32)
 // where that falls outside the image.
 func shiftFlip(dst, src []float32, s Shape, dy, dx int, flip bool) {
 	h, w := s.H, s.W
+	// The columns x whose source column lies inside the image: x+dx in
+	// [0, w) unflipped, w-1-x+dx in [0, w) flipped.
+	lo, hi := max(0, -dx), min(w, w-dx)
+	if flip {
+		lo, hi = max(0, dx), min(w, w+dx)
+	}
 	for c := range s.C {
 		plane, in := dst[c*h*w:(c+1)*h*w], src[c*h*w:(c+1)*h*w]
 		for y := range h {
 			row := plane[y*w : (y+1)*w]
 			sy := y + dy
-			if sy < 0 || sy >= h {
+			if sy < 0 || sy >= h || lo >= hi {
 				clear(row)
 				continue
 			}
 			srow := in[sy*w : (sy+1)*w]
-			for x := range w {
-				xx := x
-				if flip {
-					xx = w - 1 - x
-				}
-				if sx := xx + dx; sx >= 0 && sx < w {
-					row[x] = srow[sx]
-				} else {
-					row[x] = 0
-				}
+			clear(row[:lo])
+			clear(row[hi:])
+			if !flip {
+				copy(row[lo:hi], srow[lo+dx:hi+dx])
+				continue
+			}
+			for x := lo; x < hi; x++ {
+				row[x] = srow[w-1-x+dx]
 			}
 		}
 	}

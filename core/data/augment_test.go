@@ -64,7 +64,7 @@ func TestShiftFlipMatchesTorchvision(t *testing.T) {
 	for k := range src {
 		src[k] = float32(k + 1)
 	}
-	const p = 3
+	const p = 5 // more than the width: whole rows and columns fall outside
 	for i := 0; i <= 2*p; i++ {
 		for j := 0; j <= 2*p; j++ {
 			for _, flip := range []bool{false, true} {

@@ -83,8 +83,10 @@ func decodeCIFAR(name string, raw []byte, x []float32, y []int32) error {
 			return fileErrorf(name, nil, "label %d of record %d is not in [0,%d)", rec[0], i, cifarClasses)
 		}
 		y[i] = int32(rec[0])
+		src := rec[1:cifarRecord]
 		px := x[i*cifarPixels : (i+1)*cifarPixels]
-		for k, p := range rec[1:] {
+		px = px[:len(src)] // one bounds check per record, not per pixel
+		for k, p := range src {
 			px[k] = pixelScale[p]
 		}
 	}
