@@ -201,9 +201,12 @@ func (c *TrainConfig) Check() error {
 	if err := aug.Check(full.Shape); err != nil {
 		return fieldErr("augment", "%v (data %s)", err, c.Data)
 	}
-	ns, _ := data.ParseNormalize(c.NormalizeInputs)
-	if _, err := ns.Resolve(&data.Dataset{Name: full.Name, Shape: full.Shape}); ns.Given != nil && err != nil {
-		return fieldErr("normalize", "%v", err)
+	if ns, _ := data.ParseNormalize(c.NormalizeInputs); ns.Given != nil {
+		// Only the channel count is checked; "train" statistics are
+		// computed when the run executes.
+		if _, err := ns.Resolve(&data.Dataset{Name: full.Name, Shape: full.Shape}); err != nil {
+			return fieldErr("normalize", "%v", err)
+		}
 	}
 	bs, _ := optim.ParseBatch(c.Batch, c.BatchSchedule)
 	for e := 0; e < c.Epochs; e++ {
@@ -336,7 +339,7 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 		return nil, err
 	}
 	if c.LambdaMaxExamples > 0 && !res.Diverged {
-		if err := c.measure(ctx, model, trainSet.Normalized(norm), rec); err != nil {
+		if err := c.measure(ctx, model, trainSet, norm, rec); err != nil {
 			return nil, err
 		}
 	}
@@ -362,12 +365,14 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 
 // measure adds lambda_max (and the trace) of the final model on the first
 // LambdaMaxExamples training examples (in the order of the training split,
-// with its labels, noisy ones included: the loss that was trained).
-func (c *TrainConfig) measure(ctx context.Context, model *nn.Model, trainSet *data.Dataset, rec *TrainRecord) error {
+// with its labels, noisy ones included, normalised as in training, never
+// augmented: the loss that was trained).
+func (c *TrainConfig) measure(ctx context.Context, model *nn.Model, trainSet *data.Dataset, norm *data.Normalization, rec *TrainRecord) error {
 	head, err := trainSet.Head(c.LambdaMaxExamples)
 	if err != nil {
 		return err
 	}
+	head = head.Normalized(norm)
 	sel := fmt.Sprintf("first %d examples of the training split (seed %d, %d held out) of %s", head.N, c.Seed, c.ValExamples, c.Data)
 	op, err := curvature.NewHessian(model, head.All(), curvature.NetworkConfig{Selection: sel})
 	if err != nil {
