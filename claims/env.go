@@ -130,11 +130,7 @@ func (e *Env) MNIST() (train, test *data.Dataset, err error) {
 	if e != nil && e.Data != "" {
 		name = e.Data
 	}
-	dir, err := data.ResolveData(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	return data.LoadMNISTShared(dir)
+	return data.LoadShared(name)
 }
 
 // RunClaim runs c at env's scale and judges it: the spec (with env's seed

@@ -5,14 +5,11 @@ import (
 	"github.com/sgdclaims/sgdclaims/core/rng"
 )
 
-// loadMNISTTrain is the MNIST-layout training file named by name, loaded
-// once per process (data.LoadMNISTShared).
-func loadMNISTTrain(name string) (*data.Dataset, error) {
-	dir, err := data.ResolveData(name)
-	if err != nil {
-		return nil, fieldErr("data", "%v", err)
-	}
-	train, _, err := data.LoadMNISTShared(dir)
+// loadTrainData is the training set named by name (mnist, fashion-mnist,
+// cifar10 or a directory, see data.Locate), loaded once per process
+// (data.LoadShared).
+func loadTrainData(name string) (*data.Dataset, error) {
+	train, _, err := data.LoadShared(name)
 	if err != nil {
 		return nil, fieldErr("data", "%v", err)
 	}
@@ -20,14 +17,14 @@ func loadMNISTTrain(name string) (*data.Dataset, error) {
 }
 
 // LoadTrainVal is the data setup of a train run, the same as `sgdclaims
-// train`'s: load the MNIST-layout training file named by name ("mnist" or a
-// directory), hold out nVal examples for validation by a seeded split
+// train`'s: load the training set named by name ("mnist", "fashion-mnist",
+// "cifar10" or a directory), hold out nVal examples for validation by a seeded split
 // (purpose "split"), keep the first nTrain of the rest (0: all), and redraw
 // the labels of a fraction noise of those (purpose "label-noise"). The
 // validation set is nil when nVal is 0. Errors are *FieldError naming the
 // field of TrainConfig at fault.
 func LoadTrainVal(name string, nVal, nTrain int, noise float64, seed uint64) (trainSet, valSet *data.Dataset, err error) {
-	full, err := loadMNISTTrain(name)
+	full, err := loadTrainData(name)
 	if err != nil {
 		return nil, nil, err
 	}

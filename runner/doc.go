@@ -28,18 +28,21 @@
 // A train configuration (TrainConfig) has these fields; those marked
 // optional may be left out (zero: off, or the default named):
 //
-//	data                 "mnist" (default) or a directory of MNIST IDX files
+//	data                 "mnist" (default), "fashion-mnist", "cifar10", or a directory
+//	                     (MNIST IDX or CIFAR-10 binary layout; core/data.Locate)
 //	model                mlp:784-128-10, resmlp:784-256x2-10, ...
 //	lr, lr_schedule      > 0; const (default), cosine[:MIN], step:F@E1,E2, cyclic:LOW@HALF
 //	batch, batch_schedule>= 1; const (default), step:F@E1,E2, cyclic:HIGH@HALF
 //	epochs               >= 1
-//	seed                 root seed; init, order, split, noise and dropout derive from it
+//	seed                 root seed; init, order, split, noise, augment and dropout derive from it
 //	momentum             optional, in [0, 1)
 //	weight_decay         optional, >= 0
 //	dropout              optional, in [0, 1)
 //	label_noise          optional, fraction of training labels redrawn
 //	train_examples       optional, keep the first N after the split (0: all)
 //	val_examples         optional, examples held out by a seeded split (0: none)
+//	augment              optional, crop:P and/or flip (e.g. crop:4,flip; image data only)
+//	normalize            optional, per-channel standardisation: train, or M1,../S1,..
 //	lambda_max_examples  optional, measure lambda_max on the first N training examples
 //	lambda_max_tol       optional, Lanczos relative tolerance (default 1e-3)
 //	trace_budget         optional, Hutch++ trace with that many Hessian-vector products

@@ -26,8 +26,10 @@ func init() {
 // fields mean "off" (or the default named), and are left out of the
 // canonical form.
 type TrainConfig struct {
-	// Data is "mnist" (the GoMNIST module's copy, or $SGDCLAIMS_DATA) or a
-	// directory holding the four MNIST IDX files. Default "mnist".
+	// Data is "mnist" (the GoMNIST module's copy, or $SGDCLAIMS_DATA),
+	// "fashion-mnist" (Debian's dataset-fashion-mnist), "cifar10"
+	// ($SGDCLAIMS_DATA/cifar10), or a directory in the MNIST IDX or the
+	// CIFAR-10 binary layout (core/data.Locate). Default "mnist".
 	Data string `json:"data"`
 	// Model is the network spec: mlp:IN-H1-...-OUT or resmlp:IN-WIDTHxBLOCKS-OUT.
 	Model string `json:"model"`
@@ -52,6 +54,14 @@ type TrainConfig struct {
 	// the training file for validation by a seeded split (0: none).
 	TrainExamples int `json:"train_examples,omitempty"`
 	ValExamples   int `json:"val_examples,omitempty"`
+	// Augment augments every training batch (data.ParseAugment):
+	// "crop:4,flip" is the standard CIFAR recipe; empty means off.
+	Augment string `json:"augment,omitempty"`
+	// NormalizeInputs standardises inputs per channel
+	// (data.ParseNormalize): "train" (statistics of the training split) or
+	// "M1,../S1,.."; empty means off. The values used are stored in the
+	// record.
+	NormalizeInputs string `json:"normalize,omitempty"`
 	// LambdaMaxExamples, when > 0, measures the top Hessian eigenvalue of
 	// the final model by Lanczos on the first that many training examples
 	// (evaluation mode, mean cross-entropy, weight decay excluded), to the
@@ -118,6 +128,20 @@ func (c *TrainConfig) Normalize() error {
 	if _, err := optim.ParseLR(c.LR, c.LRSchedule); err != nil {
 		return fieldErr("lr_schedule", "%v", err)
 	}
+	// Off is the empty string, so that configs without the transforms keep
+	// their canonical form (and their stored results).
+	aug, err := data.ParseAugment(c.Augment)
+	if err != nil {
+		return fieldErr("augment", "%v", err)
+	}
+	if c.Augment = ""; aug.On() {
+		c.Augment = aug.String()
+	}
+	if ns, err := data.ParseNormalize(c.NormalizeInputs); err != nil {
+		return fieldErr("normalize", "%v", err)
+	} else if !ns.On() {
+		c.NormalizeInputs = ""
+	}
 	bs, err := optim.ParseBatch(c.Batch, c.BatchSchedule)
 	if err != nil {
 		return fieldErr("batch_schedule", "%v", err)
@@ -143,9 +167,28 @@ func checkModelSpec(spec string) error {
 		err, _ := v.(error)
 		return err
 	}
-	_, err := nn.New(spec, 1)
+	var err error
+	if !isBareCNN(spec) { // a bare CNN name is checked against the data's shape by Check
+		_, err = nn.New(spec, 1)
+	}
 	modelSpecs.Store(spec, err)
 	return err
+}
+
+// isBareCNN reports whether spec is a CNN named without its input shape
+// ("simplecnn", "resnet20", ...), which takes the shape of the data.
+func isBareCNN(spec string) bool { return nn.ResolveSpec(spec, 1, 1, 1, 1) != spec }
+
+// modelSpecFor is the model spec a run builds on data d: spec itself, or a
+// bare CNN name completed with d's image shape and class count.
+func modelSpecFor(spec string, d *data.Dataset) (string, error) {
+	if !isBareCNN(spec) {
+		return spec, nil
+	}
+	if !d.Shape.IsImage() {
+		return "", fieldErr("model", "%s takes images, but %s has no image shape", spec, d.Name)
+	}
+	return nn.ResolveSpec(spec, d.Shape.C, d.Shape.H, d.Shape.W, d.Classes), nil
 }
 
 // Check loads the data (once per process) and checks the sizes: the split,
@@ -153,7 +196,7 @@ func checkModelSpec(spec string) error {
 // computes the sizes rather than building the split, so checking a large
 // grid costs one data load.
 func (c *TrainConfig) Check() error {
-	full, err := loadMNISTTrain(c.Data)
+	full, err := loadTrainData(c.Data)
 	if err != nil {
 		return err
 	}
@@ -167,12 +210,30 @@ func (c *TrainConfig) Check() error {
 	if c.TrainExamples > 0 {
 		n = c.TrainExamples
 	}
-	m, _ := nn.New(c.Model, c.Seed)
+	spec, err := modelSpecFor(c.Model, full)
+	if err != nil {
+		return err
+	}
+	m, err := nn.New(spec, c.Seed)
+	if err != nil {
+		return fieldErr("model", "%v", err)
+	}
 	if m.InputDim() != full.Dim {
 		return fieldErr("model", "%s takes %d inputs, the data have %d", c.Model, m.InputDim(), full.Dim)
 	}
 	if m.OutputDim() < full.Classes {
 		return fieldErr("model", "%s has %d outputs, the data have %d classes", c.Model, m.OutputDim(), full.Classes)
+	}
+	aug, _ := data.ParseAugment(c.Augment)
+	if err := aug.Check(full.Shape); err != nil {
+		return fieldErr("augment", "%v (data %s)", err, c.Data)
+	}
+	if ns, _ := data.ParseNormalize(c.NormalizeInputs); ns.Given != nil {
+		// Only the channel count is checked; "train" statistics are
+		// computed when the run executes.
+		if _, err := ns.Resolve(&data.Dataset{Name: full.Name, Shape: full.Shape}); err != nil {
+			return fieldErr("normalize", "%v", err)
+		}
 	}
 	bs, _ := optim.ParseBatch(c.Batch, c.BatchSchedule)
 	for e := 0; e < c.Epochs; e++ {
@@ -211,6 +272,10 @@ type TrainRecord struct {
 	TrainAcc  jsonfloat.Float `json:"train_acc"`
 	ValLoss   jsonfloat.Float `json:"val_loss"`
 	ValAcc    jsonfloat.Float `json:"val_acc"`
+	// Normalization is the per-channel mean and standard deviation the
+	// inputs were standardised with (training and curvature alike), when
+	// normalize was set.
+	Normalization *data.Normalization `json:"normalization,omitempty"`
 	// LambdaMax and Trace are measured on the final model when asked for
 	// and the run did not diverge; each carries its measurement stamp.
 	LambdaMax *curvature.Eigenpairs     `json:"lambda_max,omitempty"`
@@ -245,7 +310,12 @@ type Training struct {
 	Train, Val *data.Dataset // Val is nil without validation examples
 	LR         optim.LRSchedule
 	Batch      optim.BatchSchedule
-	config     train.Config
+	// Augment and Normalization are the input transforms of the run (the
+	// zero Augment and nil when off); Normalization is also applied to the
+	// examples curvature is measured on.
+	Augment       data.Augment
+	Normalization *data.Normalization
+	config        train.Config
 }
 
 // Setup loads and splits the data and builds the model and the training
@@ -264,15 +334,24 @@ func (c *TrainConfig) Setup() (*Training, error) {
 	if err != nil {
 		return nil, fieldErr("batch_schedule", "%v", err)
 	}
-	model, err := nn.New(c.Model, c.Seed)
+	spec, err := modelSpecFor(c.Model, trainSet)
+	if err != nil {
+		return nil, err
+	}
+	model, err := nn.New(spec, c.Seed)
 	if err != nil {
 		return nil, fieldErr("model", "%v", err)
 	}
 	model.Dropout = float32(c.Dropout)
-	t := &Training{Model: model, Train: trainSet, Val: valSet, LR: lrs, Batch: bs}
+	aug, norm, err := TrainTransforms(c.Augment, c.NormalizeInputs, trainSet)
+	if err != nil {
+		return nil, err
+	}
+	t := &Training{Model: model, Train: trainSet, Val: valSet, LR: lrs, Batch: bs, Augment: aug, Normalization: norm}
 	t.config = train.Config{
 		Model: model, Train: trainSet, Val: valSet, Epochs: c.Epochs,
 		LR: lrs, Batch: bs, Optimizer: &optim.SGD{Momentum: c.Momentum, WeightDecay: c.WeightDecay}, Seed: c.Seed,
+		Augment: aug, Normalize: norm,
 	}
 	if err := t.config.Validate(); err != nil {
 		return nil, err
@@ -301,7 +380,7 @@ func (t *Training) Run(ctx context.Context, progress func(done, total int)) (*tr
 // Seeds are the sub-seeds a train run derives from its root seed, by
 // purpose, as `sgdclaims train` records them: init (nn.New), order (the
 // data order's stream family), dropout (train.Run's masks), split and
-// noise (LoadTrainVal).
+// noise (LoadTrainVal), augment (train.Run's crops and flips).
 func (c *TrainConfig) Seeds() map[string]uint64 {
 	return map[string]uint64{
 		"init":    rng.Derive(c.Seed, "init", 0),
@@ -309,6 +388,7 @@ func (c *TrainConfig) Seeds() map[string]uint64 {
 		"dropout": rng.Derive(c.Seed, "dropout", 0),
 		"split":   rng.Derive(c.Seed, "split", 0),
 		"noise":   rng.Derive(c.Seed, "label-noise", 0),
+		"augment": rng.Derive(c.Seed, "augment", 0),
 	}
 }
 
@@ -327,6 +407,7 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 		Model: model.Spec(), Params: model.NumParams(), TrainExamples: trainSet.N, Steps: res.Steps,
 		Diverged: res.Diverged, DivergedStep: res.DivergedStep, DivergedEpoch: res.DivergedEpoch,
 		TrainLoss: jsonfloat.Float(math.NaN()), TrainAcc: jsonfloat.Float(math.NaN()), ValLoss: jsonfloat.Float(math.NaN()), ValAcc: jsonfloat.Float(math.NaN()),
+		Normalization: t.Normalization,
 	}
 	if valSet != nil {
 		rec.ValExamples = valSet.N
@@ -348,7 +429,7 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 		return nil, err
 	}
 	if c.LambdaMaxExamples > 0 && !res.Diverged {
-		if err := c.measure(ctx, model, trainSet, rec); err != nil {
+		if err := c.measure(ctx, model, trainSet, t.Normalization, rec); err != nil {
 			return nil, err
 		}
 	}
@@ -374,12 +455,14 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 
 // measure adds lambda_max (and the trace) of the final model on the first
 // LambdaMaxExamples training examples (in the order of the training split,
-// with its labels, noisy ones included: the loss that was trained).
-func (c *TrainConfig) measure(ctx context.Context, model *nn.Model, trainSet *data.Dataset, rec *TrainRecord) error {
+// with its labels, noisy ones included, normalised as in training, never
+// augmented: the loss that was trained).
+func (c *TrainConfig) measure(ctx context.Context, model *nn.Model, trainSet *data.Dataset, norm *data.Normalization, rec *TrainRecord) error {
 	head, err := trainSet.Head(c.LambdaMaxExamples)
 	if err != nil {
 		return err
 	}
+	head = head.Normalized(norm)
 	sel := fmt.Sprintf("first %d examples of the training split (seed %d, %d held out) of %s", head.N, c.Seed, c.ValExamples, c.Data)
 	op, err := curvature.NewHessian(model, head.All(), curvature.NetworkConfig{Selection: sel})
 	if err != nil {
@@ -395,4 +478,27 @@ func (c *TrainConfig) measure(ctx context.Context, model *nn.Model, trainSet *da
 		}
 	}
 	return nil
+}
+
+// TrainTransforms parses the augment and normalize settings of a train run
+// (data.ParseAugment, data.ParseNormalize) and resolves the normalisation
+// against the training split it is trained on ("train" computes the
+// statistics from it). Errors are *FieldError naming the field.
+func TrainTransforms(augment, normalize string, trainSet *data.Dataset) (data.Augment, *data.Normalization, error) {
+	aug, err := data.ParseAugment(augment)
+	if err != nil {
+		return data.Augment{}, nil, fieldErr("augment", "%v", err)
+	}
+	if err := aug.Check(trainSet.Shape); err != nil {
+		return data.Augment{}, nil, fieldErr("augment", "%v (data %s)", err, trainSet.Name)
+	}
+	ns, err := data.ParseNormalize(normalize)
+	if err != nil {
+		return data.Augment{}, nil, fieldErr("normalize", "%v", err)
+	}
+	norm, err := ns.Resolve(trainSet)
+	if err != nil {
+		return data.Augment{}, nil, fieldErr("normalize", "%v", err)
+	}
+	return aug, norm, nil
 }

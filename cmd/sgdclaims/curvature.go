@@ -69,7 +69,7 @@ func runCurvature(args []string, stdout, stderr io.Writer) error {
 	weights := fs.String("weights", "", "model weights `FILE.safetensors` (PyTorch nn.Sequential names; required)")
 	spec := fs.String("model", "", "model `spec` (default: inferred from the tensor names and shapes, or the spec in the file's metadata); "+
 		"a bare simplecnn, resnet20, resnet32, resnet56 or vgg11 takes the data's image shape and class count")
-	dataName := fs.String("data", "mnist", "`mnist` (the GoMNIST module's copy, or $SGDCLAIMS_DATA) or a directory holding the four MNIST IDX files")
+	dataName := fs.String("data", "mnist", "`mnist`, fashion-mnist, cifar10 (see the README's \"How data is found\") or a directory of MNIST IDX or CIFAR-10 binary files")
 	examples := fs.Int("examples", 1024, "use the first `N` training images, in file order")
 	top := fs.Int("top", 1, "number of largest eigenvalues (0 = none)")
 	bottom := fs.Int("bottom", 0, "number of smallest eigenvalues")
@@ -365,26 +365,18 @@ func printDensity(w io.Writer, d *curvature.Density) {
 
 // loadCurvatureData loads the training split the curvature is measured on.
 func loadCurvatureData(name string) (*data.Dataset, error) {
-	dir, err := data.ResolveData(name)
-	if err != nil {
-		return nil, usagef("--data: %v", err)
-	}
-	trainSet, _, err := data.LoadMNIST(dir)
+	trainSet, _, err := data.Load(name)
 	if err != nil {
 		return nil, usagef("--data: %v", err)
 	}
 	return trainSet, nil
 }
 
-// imageShape is the (C, H, W) of the data's images: IDX image files are
-// 28x28 greyscale, 3072 values are a 32x32 RGB image.
-// TODO(lead): use the shape core/data records once data.Dataset has one.
+// imageShape is the (C, H, W) of the data's images as core/data records
+// it; feature-vector data is Dim x 1 x 1.
 func imageShape(d *data.Dataset) (c, h, w int) {
-	switch d.Dim {
-	case 784:
-		return 1, 28, 28
-	case 3072:
-		return 3, 32, 32
+	if d.Shape.IsImage() {
+		return d.Shape.C, d.Shape.H, d.Shape.W
 	}
 	return d.Dim, 1, 1
 }

@@ -49,12 +49,17 @@ type trainRecord struct {
 	Result        *train.Result     `json:"result"`
 	FinalValAcc   float64           `json:"final_val_acc"`
 	ModelFile     string            `json:"model_file,omitempty"`
+
+	// The input transforms of the run: the --augment spec ("off" when
+	// off) and the per-channel statistics of --normalize (null when off).
+	Augment       string              `json:"augment"`
+	Normalization *data.Normalization `json:"normalization"`
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("train", stderr)
-	dataName := fs.String("data", "mnist", "`mnist` (the GoMNIST module's copy, or $SGDCLAIMS_DATA) or a directory holding the four MNIST IDX files")
-	spec := fs.String("model", "mlp:784-128-128-10", "model `spec`: mlp:IN-H1-...-OUT or resmlp:IN-WIDTHxBLOCKS-OUT")
+	dataName := fs.String("data", "mnist", "`mnist`, fashion-mnist, cifar10 (see the README's \"How data is found\") or a directory of MNIST IDX or CIFAR-10 binary files")
+	spec := fs.String("model", "mlp:784-128-128-10", "model `spec`: mlp:IN-H1-...-OUT, resmlp:IN-WIDTHxBLOCKS-OUT, simplecnn, simplecnn-bn, simplecnn-dropout, resnet20, resnet32, resnet56, vgg11 (these take the data's image shape) or cnn:CxHxW:LAYERS")
 	lr := fs.Float64("lr", 0.1, "learning rate")
 	lrSched := fs.String("lr-schedule", "const", "learning-rate schedule: const, cosine, step:F@E1,E2, cyclic:LOW@HALF")
 	batch := fs.Int("batch", 64, "batch size S")
@@ -67,6 +72,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	labelNoise := fs.Float64("label-noise", 0, "fraction of training labels replaced by uniformly random ones")
 	trainN := fs.Int("train-examples", 0, "use only the first N training examples after the validation split (0 = all)")
 	valN := fs.Int("val", 5000, "validation examples held out from the training split")
+	transforms := addTransformFlags(fs)
 	out := fs.String("out", "runs/train", "output `DIR` for run.json and model.safetensors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout")
 	if err := parseFlags(fs, args); err != nil {
@@ -83,6 +89,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		Data: *dataName, Model: *spec, LR: *lr, LRSchedule: *lrSched, Batch: *batch, BatchSchedule: *batchSched,
 		Epochs: *epochs, Seed: *seed, Momentum: *momentum, WeightDecay: *wd, Dropout: *dropout, LabelNoise: *labelNoise,
 		TrainExamples: *trainN, ValExamples: *valN,
+		Augment: *transforms.augment, NormalizeInputs: *transforms.normalize,
 	}
 	t, err := setupTraining(c)
 	if err != nil {
@@ -109,6 +116,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		LR: c.LR, LRSchedule: t.LR.String(), Batch: c.Batch, BatchSchedule: t.Batch.String(), Epochs: c.Epochs,
 		Momentum: c.Momentum, WeightDecay: c.WeightDecay, Dropout: c.Dropout, LabelNoise: c.LabelNoise,
 		TrainExamples: trainSet.N, ValExamples: datasetSize(valSet), Seed: c.Seed, Seeds: c.Seeds(),
+		Augment: t.Augment.String(), Normalization: t.Normalization,
 		ISA: isa, GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 		Started: started.UTC().Format(time.RFC3339), Result: res,
 	}
@@ -209,4 +217,5 @@ var trainFlags = map[string]string{
 	"batch": "--batch", "batch_schedule": "--batch-schedule", "epochs": "--epochs", "seed": "--seed",
 	"momentum": "--momentum", "weight_decay": "--weight-decay", "dropout": "--dropout",
 	"label_noise": "--label-noise", "train_examples": "--train-examples", "val_examples": "--val",
+	"augment": "--augment", "normalize": "--normalize",
 }

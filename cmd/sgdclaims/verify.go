@@ -31,7 +31,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("verify", stderr)
 	list := fs.String("claims", "all", "comma-separated claim `ids` to run (known: "+strings.Join(claims.IDs(), ", ")+")")
 	scaleName := fs.String("scale", "quick", "`quick` (minutes on two cores) or full (the paper's regime as far as MNIST-sized data allow)")
-	dataName := fs.String("data", "mnist", "`mnist` (the GoMNIST module's copy, or $SGDCLAIMS_DATA) or a directory holding the four MNIST IDX files; claims on synthetic data ignore it")
+	dataName := fs.String("data", "mnist", "`mnist`, fashion-mnist, cifar10 (see the README's \"How data is found\") or a directory of MNIST IDX or CIFAR-10 binary files; claims on synthetic data ignore it")
 	seeds := fs.Int("seeds", 0, "replicates per claim (0 = each claim's default, 3 at quick scale; at least 2 for an interval)")
 	out := fs.String("out", defaultVerifyOut, "output `DIR` for report.md, results.json and plots/")
 	asJSON := fs.Bool("json", false, "print the results (evidence and verdicts) as JSON on stdout instead of the table")

@@ -23,6 +23,10 @@ type Dataset struct {
 	N, Dim    int
 	Classes   int // 0 for regression
 	TargetDim int // 0 for classification
+	// Shape is the image shape of a row (Dim = C*H*W), for models that
+	// read images (CNNs); the zero Shape for feature-vector data. Every
+	// derived dataset (Subset, Split, Head, WithLabelNoise) keeps it.
+	Shape Shape
 
 	// Noisy marks, per row, the rows whose label was redrawn by
 	// WithLabelNoise; nil when no noise was applied. A redrawn label may
@@ -58,6 +62,9 @@ func (d *Dataset) Validate() error {
 		return fmt.Errorf("data: dataset %q: len(X)=%d, want N*Dim=%d", d.Name, len(d.X), d.N*d.Dim)
 	case (d.Y == nil) == (d.T == nil):
 		return fmt.Errorf("data: dataset %q: exactly one of Y (classification) and T (regression) must be set", d.Name)
+	}
+	if err := d.Shape.check(d.Dim); err != nil {
+		return fmt.Errorf("data: dataset %q: %v", d.Name, err)
 	}
 	if d.Y != nil {
 		if len(d.Y) != d.N || d.Classes < 1 || d.TargetDim != 0 {
@@ -156,7 +163,7 @@ func grow[E any](s []E, n int) []E {
 // indexing, if an index is out of range.
 func (d *Dataset) Subset(idx []int) *Dataset {
 	s := &Dataset{
-		Name: d.Name, N: len(idx), Dim: d.Dim,
+		Name: d.Name, N: len(idx), Dim: d.Dim, Shape: d.Shape,
 		Classes: d.Classes, TargetDim: d.TargetDim,
 		Source: make([]int, len(idx)),
 	}

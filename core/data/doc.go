@@ -1,7 +1,8 @@
-// Package data provides the datasets the training core runs on: MNIST (and
-// any directory of IDX files in its layout), synthetic problems with known
-// answers, and the operations claims need on them: seeded splits, subsets,
-// label noise and mini-batch orders.
+// Package data provides the datasets the training core runs on: MNIST,
+// Fashion-MNIST (and any directory of IDX files in their layout), CIFAR-10
+// (binary version), synthetic problems with known answers, and the
+// operations claims need on them: seeded splits, subsets, label noise,
+// mini-batch orders, augmentation and per-channel normalisation.
 //
 // # Data convention
 //
@@ -12,6 +13,11 @@
 // class indices in [0, Classes); regression data carries targets T, N x
 // TargetDim. Datasets are not modified once built, so derived datasets may
 // share memory with their parent.
+//
+// Image data carries its Shape (C, H, W), with Dim = C*H*W and each row
+// stored channel-major (NCHW, PyTorch's order): MNIST and Fashion-MNIST are
+// 1x28x28, CIFAR-10 3x32x32; synthetic data has the zero Shape. Every
+// derivation keeps it, so that convolutional models can read it.
 //
 // Every derived row remembers where it came from. Source maps a row to its
 // row in the root dataset (the one loaded or generated), through any chain of
@@ -31,6 +37,39 @@
 // t10k-labels-idx1-ubyte, each raw or gzipped; Fashion-MNIST and KMNIST come
 // in this layout.
 //
+// # Named datasets and $SGDCLAIMS_DATA
+//
+// Locate turns a --data argument into a directory and its layout; Load and
+// LoadShared read it. "mnist" is found as above; "fashion-mnist" is Debian's
+// dataset-fashion-mnist package (FashionMNISTSystemDir), and without it the
+// error names `apt-get install dataset-fashion-mnist`; "cifar10" has no
+// default location, since it cannot be downloaded here, and the error says
+// where to unpack it. $SGDCLAIMS_DATA, when set, is a data root that
+// replaces the defaults: mnist is read from it directly (as before) or from
+// its mnist/ folder, fashion-mnist from $SGDCLAIMS_DATA/fashion-mnist,
+// cifar10 from $SGDCLAIMS_DATA/cifar10 (or cifar-10-batches-bin). Nothing
+// else is tried when it is set, so the override is never silently bypassed.
+// Any other argument is a directory, read in the layout its files show.
+//
+// # Reading CIFAR-10
+//
+// LoadCIFAR10 reads data_batch_1.bin to data_batch_5.bin (the training set,
+// in that order) and test_batch.bin: records of one label byte and 3072
+// pixel bytes, channel-major. The directory must hold exactly these six
+// batches; a missing or extra batch, a size that is not a whole number of
+// 3073-byte records (a truncated file) and a label of 10 or more are each a
+// one-line *FileError naming the file. Sizes are checked before anything is
+// read, by Locate as well, so a command rejects a truncated batch at once.
+//
+// # Augmentation and normalisation
+//
+// Augment (random crop after zero padding, horizontal flip) and
+// Normalization (per-channel (x - mean) / std, given or computed from the
+// training set by ChannelStats) follow torchvision's RandomCrop,
+// RandomHorizontalFlip and Normalize, in that order. Both work on batches
+// and are applied by the training loop (core/train), off by default; the
+// augmentation draws from a stream the caller derives by purpose.
+//
 // # Reading IDX files
 //
 // ReadIDX reads the IDX format of unsigned bytes, detecting gzip by its magic
@@ -49,7 +88,8 @@
 //
 // Every random choice comes from a core/rng stream named by its purpose:
 // "split" (Split), "label-noise" (WithLabelNoise), "order" with the epoch as
-// index (NewEpochOrder, Sampler), "synthetic-inputs", "synthetic-params",
+// index (NewEpochOrder, Sampler), "augment" with the step as index (used by
+// core/train for Augment.Apply), "synthetic-inputs", "synthetic-params",
 // "synthetic-noise" and "synthetic-means" (the synthetic problems). The same
 // seed gives the same result on every machine, and changing one choice (say
 // the noise level) does not move the others.

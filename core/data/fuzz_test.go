@@ -54,3 +54,47 @@ func FuzzReadIDX(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadCIFAR10 checks that no input makes ReadCIFAR10 panic, that every
+// error is one line naming the file, and that whatever it accepts is a valid
+// dataset whose labels and pixels are the records' bytes.
+func FuzzReadCIFAR10(f *testing.F) {
+	rec := make([]byte, cifarRecord)
+	rec[0] = 9
+	for k := range cifarPixels {
+		rec[1+k] = byte(k)
+	}
+	two := append(slices.Clone(rec), rec...)
+	two[cifarRecord] = 3
+	f.Add(rec)
+	f.Add(two)
+	f.Add(two[:len(two)-1])
+	f.Add(rec[:1])
+	f.Add([]byte{})
+	bad := slices.Clone(rec)
+	bad[0] = 10
+	f.Add(bad)
+	f.Add(append(slices.Clone(two), 0xff))
+
+	f.Fuzz(func(t *testing.T, in []byte) {
+		d, err := ReadCIFAR10(bytes.NewReader(in), "fuzz.bin")
+		if err != nil {
+			if msg := err.Error(); !strings.HasPrefix(msg, "fuzz.bin: ") || strings.Contains(msg, "\n") {
+				t.Fatalf("error %q is not one line naming the file", msg)
+			}
+			return
+		}
+		if err := d.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if d.N*cifarRecord != len(in) || d.Shape != CIFAR10Shape {
+			t.Fatalf("%d rows of shape %v from %d bytes", d.N, d.Shape, len(in))
+		}
+		for i := range d.N {
+			r := in[i*cifarRecord : (i+1)*cifarRecord]
+			if d.Y[i] != int32(r[0]) || d.X[i*cifarPixels] != float32(r[1])/255 || d.X[(i+1)*cifarPixels-1] != float32(r[cifarRecord-1])/255 {
+				t.Fatalf("row %d does not hold its record", i)
+			}
+		}
+	})
+}

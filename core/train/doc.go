@@ -15,8 +15,16 @@
 // Result with Diverged set and the step at which it happened, and the model
 // holds the last parameters (which may be non-finite).
 //
+// Optional input transforms follow torchvision's order: every gathered
+// training batch is augmented (Config.Augment: random crop with zero
+// padding, horizontal flip) and then normalised per channel
+// (Config.Normalize); evaluation passes are normalised, never augmented.
+// Both are off by default, and a run without them is the same, bit for bit,
+// as before they existed.
+//
 // Seeds are split by purpose from Config.Seed: "order" for the data order
-// (one stream per epoch) and "dropout" for dropout masks, so changing one
+// (one stream per epoch), "augment" for augmentation (one stream per step)
+// and "dropout" for dropout masks, so changing one
 // setting does not silently change another's randomness. Model
 // initialisation uses the same root seed through nn.New.
 package train

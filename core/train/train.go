@@ -25,6 +25,15 @@ type Config struct {
 	Optimizer  *optim.SGD // nil means plain SGD
 	Seed       uint64     // root seed for data order and dropout masks
 
+	// Augment, when on, transforms every training batch after it is
+	// gathered (random crops and flips of Train.Shape images), from the
+	// stream (Seed, "augment", step). Evaluation never augments.
+	Augment data.Augment
+	// Normalize, when set, standardises every input the model sees per
+	// channel: training batches after augmentation, and the evaluation
+	// passes over Val and (EvalTrain) Train.
+	Normalize *data.Normalization
+
 	// EvalTrain adds a full evaluation-mode pass over the training set at the
 	// end of every epoch. Without it, the epoch's train loss and accuracy are
 	// the running means over its mini-batches (with dropout, as trained).
@@ -93,6 +102,18 @@ func (c *Config) Validate() error {
 	if c.Val != nil && c.Val.Dim != c.Train.Dim {
 		return fmt.Errorf("validation data has %d inputs, training data %d", c.Val.Dim, c.Train.Dim)
 	}
+	if err := c.Augment.Check(c.Train.Shape); err != nil {
+		return err
+	}
+	if n := c.Normalize; n != nil {
+		ch := 1
+		if c.Train.Shape.IsImage() {
+			ch = c.Train.Shape.C
+		}
+		if len(n.Mean) != ch || len(n.Std) != ch {
+			return fmt.Errorf("normalisation has %d means and %d standard deviations, data %q has %d channel(s)", len(n.Mean), len(n.Std), c.Train.Name, ch)
+		}
+	}
 	if c.Train.Classes > 0 && c.Model.OutputDim() < c.Train.Classes {
 		return fmt.Errorf("model %s has %d outputs, data %q has %d classes", c.Model.Spec(), c.Model.OutputDim(), c.Train.Name, c.Train.Classes)
 	}
@@ -138,6 +159,14 @@ func Run(c Config) (*Result, error) {
 
 	grad := make([]float32, m.NumParams())
 	var batch data.Batch
+	var scratch []float32
+	// Evaluation sees the inputs as training does, normalised; the copies
+	// are made once per run, not per epoch.
+	val := c.Val
+	if val != nil && val.N > 0 {
+		val = val.Normalized(c.Normalize)
+	}
+	var evalTrain *data.Dataset
 	total := c.totalSteps()
 	res := &Result{}
 	start := time.Now()
@@ -151,6 +180,10 @@ func Run(c Config) (*Result, error) {
 		var rate float64
 		for lo := 0; lo+s <= c.Train.N; lo += s {
 			c.Train.Gather(order[lo:lo+s], &batch)
+			if c.Augment.On() {
+				c.Augment.Apply(&batch, c.Train.Shape, rng.New(c.Seed, "augment", uint64(step)), &scratch)
+			}
+			c.Normalize.Apply(batch.X, c.Train.Dim)
 			loss, hits := m.LossGrad(batch, true, grad)
 			step++
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
@@ -181,10 +214,13 @@ func Run(c Config) (*Result, error) {
 			st.TrainLoss, st.TrainAcc = lossSum/float64(seen), float64(correct)/float64(seen)
 		}
 		if c.EvalTrain {
-			st.TrainLoss, st.TrainAcc = evaluate(m, c.Train)
+			if evalTrain == nil {
+				evalTrain = c.Train.Normalized(c.Normalize)
+			}
+			st.TrainLoss, st.TrainAcc = evaluate(m, evalTrain)
 		}
-		if c.Val != nil && c.Val.N > 0 {
-			st.ValLoss, st.ValAcc = evaluate(m, c.Val)
+		if val != nil && val.N > 0 {
+			st.ValLoss, st.ValAcc = evaluate(m, val)
 		}
 		st.Seconds = time.Since(t0).Seconds()
 		res.Epochs = append(res.Epochs, st)
