@@ -60,7 +60,7 @@ func TestTrainSameAsRunnerKind(t *testing.T) {
 		t.Fatal(err)
 	}
 	seeds := cfg.(*runner.TrainConfig).Seeds()
-	if len(rec.Seeds) != 5 || len(rec.Seeds) != len(seeds) {
+	if len(rec.Seeds) != 6 || len(rec.Seeds) != len(seeds) { // init, order, dropout, split, noise, augment
 		t.Fatalf("run.json seeds %v, runner %v", rec.Seeds, seeds)
 	}
 	for k, v := range seeds {
