@@ -80,16 +80,16 @@ func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float
 	for e0 := 0; e0 < n; e0 += gr {
 		gn := min(gr, n-e0)
 		ld := gn * p
-		for j := 0; j < gn; j++ {
+		perExample(gn, co*p+k*p, func(j int) {
 			ge := g[(e0+j)*os : (e0+j+1)*os]
 			for c := 0; c < co; c++ {
 				copy(gbuf[c*ld+j*p:][:p], ge[c*p:(c+1)*p])
 			}
-		}
-		if dw != nil {
-			for j := 0; j < gn; j++ {
+			if dw != nil {
 				kernels.Im2col(geo, x[(e0+j)*is:(e0+j+1)*is], col[j*p:], ld)
 			}
+		})
+		if dw != nil {
 			bt := wbeta
 			if e0 > 0 {
 				bt = 1
@@ -98,9 +98,9 @@ func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float
 		}
 		if dst != nil {
 			kernels.Gemm(true, false, k, ld, co, 1, w, k, gbuf, ld, 0, dcol, ld)
-			for j := 0; j < gn; j++ {
+			perExample(gn, k*p, func(j int) {
 				kernels.Col2im(geo, dcol[j*p:], ld, dbeta, dst[(e0+j)*is:(e0+j+1)*is])
-			}
+			})
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/sgdclaims/sgdclaims/core/kernels"
+	"github.com/sgdclaims/sgdclaims/internal/par"
 )
 
 // cnnState is what a convolutional model holds beyond its parameters: the
@@ -138,11 +139,11 @@ func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf []float32, beta 
 	for e0 := 0; e0 < n; e0 += gr {
 		gn := min(gr, n-e0)
 		ld := gn * p
-		for j := 0; j < gn; j++ {
+		perExample(gn, k*p, func(j int) {
 			kernels.Im2col(g, x[(e0+j)*is:(e0+j+1)*is], col[j*p:], ld)
-		}
+		})
 		kernels.Gemm(false, false, co, ld, k, 1, w, k, col, ld, 0, ybuf, ld)
-		for j := 0; j < gn; j++ {
+		perExample(gn, co*p, func(j int) {
 			ye := y[(e0+j)*os : (e0+j+1)*os]
 			for c := 0; c < co; c++ {
 				src, dst := ybuf[c*ld+j*p:][:p], ye[c*p:(c+1)*p]
@@ -154,8 +155,26 @@ func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf []float32, beta 
 					}
 				}
 			}
-		}
+		})
 	}
+}
+
+// perExampleGrain is about how many floats one task of perExample moves:
+// enough to amortise handing out the task, small enough to split a group
+// of small images over the cores.
+const perExampleGrain = 1 << 15
+
+// perExample calls fn(j) for every example j in [0, gn) of a convolution
+// group, in parallel through internal/par; work is the number of floats one
+// call moves. The calls must touch disjoint memory (each example's own
+// columns of the im2col matrix, its own rows of the output or its own input
+// gradient), so the results are the same for any split and any GOMAXPROCS.
+func perExample(gn, work int, fn func(j int)) {
+	par.For(gn, perExampleGrain/max(work, 1), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			fn(j)
+		}
+	})
 }
 
 // addChannelBias adds bias[c] to every pixel of channel c of n examples.
