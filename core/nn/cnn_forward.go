@@ -180,33 +180,36 @@ func perExample(gn, work int, fn func(j int)) {
 // addChannelBias adds bias[c] to every pixel of channel c of n examples.
 func addChannelBias(n int, s cshape, bias, y []float32) {
 	hw := s.h * s.w
-	for e := 0; e < n; e++ {
+	perExample(n, s.c*hw, func(e int) {
 		for c := 0; c < s.c; c++ {
 			v, row := bias[c], y[(e*s.c+c)*hw:][:hw]
 			for i := range row {
 				row[i] += v
 			}
 		}
-	}
+	})
 }
 
 // channelSums sets (beta 0) or adds to out[c] the sum over n examples and
 // all pixels of channel c of g, in float64, in index order.
 func channelSums(n int, s cshape, g []float32, beta float32, out []float32) {
 	hw := s.h * s.w
-	for c := 0; c < s.c; c++ {
-		var t float64
-		for e := 0; e < n; e++ {
-			for _, v := range g[(e*s.c+c)*hw:][:hw] {
-				t += float64(v)
+	// Split by channel: each channel's sum keeps its one order.
+	par.For(s.c, perExampleGrain/max(n*hw, 1), func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			var t float64
+			for e := 0; e < n; e++ {
+				for _, v := range g[(e*s.c+c)*hw:][:hw] {
+					t += float64(v)
+				}
+			}
+			if beta == 0 {
+				out[c] = float32(t)
+			} else {
+				out[c] += float32(t)
 			}
 		}
-		if beta == 0 {
-			out[c] = float32(t)
-		} else {
-			out[c] += float32(t)
-		}
-	}
+	})
 }
 
 // bnForward normalises each channel: with the running statistics in
@@ -280,7 +283,7 @@ func poolArg(img []float32, w, k, oy, ox int) int {
 
 func maxPoolForward(nd *cnode, x, y []float32, n int) {
 	in, out := nd.in, nd.out
-	for e := 0; e < n; e++ {
+	perExample(n, in.size(), func(e int) {
 		for c := 0; c < in.c; c++ {
 			img := x[(e*in.c+c)*in.h*in.w:][:in.h*in.w]
 			o := y[(e*out.c+c)*out.h*out.w:][:out.h*out.w]
@@ -290,17 +293,17 @@ func maxPoolForward(nd *cnode, x, y []float32, n int) {
 				}
 			}
 		}
-	}
+	})
 }
 
 // maxPoolBackward routes g (the output's gradient or tangent) to the window
 // maxima of x, overwriting (beta 0) or adding to dst.
 func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float32) {
 	in, out := nd.in, nd.out
-	if beta == 0 {
-		clear(dst[:n*in.size()])
-	}
-	for e := 0; e < n; e++ {
+	perExample(n, in.size(), func(e int) {
+		if beta == 0 {
+			clear(dst[e*in.size() : (e+1)*in.size()])
+		}
 		for c := 0; c < in.c; c++ {
 			off := (e*in.c + c) * in.h * in.w
 			img := x[off:][:in.h*in.w]
@@ -312,7 +315,7 @@ func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float
 				}
 			}
 		}
-	}
+	})
 }
 
 // maxPoolTangent picks the tangent rx at the window maxima of x.
