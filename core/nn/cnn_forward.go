@@ -221,39 +221,42 @@ func (m *Model) bnForward(nd *cnode, x, y []float32, n int, s *cnnState) {
 	mean, inv := s.bnMean[nd.bn], s.bnInv[nd.bn]
 	rm, rv := s.state[nd.stat:nd.stat+c], s.state[nd.stat+c:nd.stat+2*c]
 	cnt := float64(n * hw)
-	for ch := 0; ch < c; ch++ {
-		if !s.train {
-			mean[ch], inv[ch] = rm[ch], float32(1/math.Sqrt(float64(rv[ch])+bnEps))
-			continue
-		}
-		var sum float64
-		for e := 0; e < n; e++ {
-			for _, v := range x[(e*c+ch)*hw:][:hw] {
-				sum += float64(v)
+	// By channel: each channel's sums keep their one order.
+	par.For(c, perExampleGrain/max(n*hw, 1), func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			if !s.train {
+				mean[ch], inv[ch] = rm[ch], float32(1/math.Sqrt(float64(rv[ch])+bnEps))
+				continue
 			}
-		}
-		mu := sum / cnt
-		var ss float64
-		for e := 0; e < n; e++ {
-			for _, v := range x[(e*c+ch)*hw:][:hw] {
-				d := float64(v) - mu
-				ss += d * d
+			var sum float64
+			for e := 0; e < n; e++ {
+				for _, v := range x[(e*c+ch)*hw:][:hw] {
+					sum += float64(v)
+				}
 			}
+			mu := sum / cnt
+			var ss float64
+			for e := 0; e < n; e++ {
+				for _, v := range x[(e*c+ch)*hw:][:hw] {
+					d := float64(v) - mu
+					ss += d * d
+				}
+			}
+			vr := ss / cnt
+			mean[ch], inv[ch] = float32(mu), float32(1/math.Sqrt(vr+bnEps))
+			unb := vr
+			if cnt > 1 {
+				unb = ss / (cnt - 1)
+			}
+			rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mu)
+			rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*unb)
 		}
-		vr := ss / cnt
-		mean[ch], inv[ch] = float32(mu), float32(1/math.Sqrt(vr+bnEps))
-		unb := vr
-		if cnt > 1 {
-			unb = ss / (cnt - 1)
-		}
-		rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mu)
-		rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*unb)
-	}
+	})
 	if s.train {
 		s.nbt[nd.bn]++
 	}
 	gamma, beta := m.params[nd.w:nd.w+c], m.params[nd.b:nd.b+c]
-	for e := 0; e < n; e++ {
+	perExample(n, c*hw, func(e int) {
 		for ch := 0; ch < c; ch++ {
 			sc := gamma[ch] * inv[ch]
 			mu, bb := mean[ch], beta[ch]
@@ -262,7 +265,7 @@ func (m *Model) bnForward(nd *cnode, x, y []float32, n int, s *cnnState) {
 				yr[i] = (v-mu)*sc + bb
 			}
 		}
-	}
+	})
 }
 
 // poolArg returns the flat index (within the example's channel) of the
