@@ -72,11 +72,18 @@ func Im2col(g ConvGeom, x, col []float32, ld int) {
 						// Contiguous: copy the in-range span, zero the rest.
 						lo := max(0, g.PW-j)      // first ox with x >= 0
 						hi := min(ow, g.W+g.PW-j) // ox < hi keeps x < W
-						clear(dst[:lo])
+						// The padding spans are at most PW long: plain
+						// loops, not calls to memclr.
+						for q := range dst[:lo] {
+							dst[q] = 0
+						}
 						if hi > lo {
 							copy(dst[lo:hi], src[lo-g.PW+j:hi-g.PW+j])
 						}
-						clear(dst[max(hi, lo):])
+						tail := dst[max(hi, lo):]
+						for q := range tail {
+							tail[q] = 0
+						}
 						continue
 					}
 					for ox := range dst {
@@ -128,8 +135,9 @@ func Col2im(g ConvGeom, col []float32, ld int, beta float32, x []float32) {
 						lo := min(ow, max(0, g.PW-j))
 						hi := min(ow, g.W+g.PW-j)
 						if hi > lo {
-							d := dst[lo-g.PW+j : hi-g.PW+j]
-							for q, v := range src[lo:hi] {
+							s := src[lo:hi]
+							d := dst[lo-g.PW+j:][:len(s)] // same length: no bounds checks
+							for q, v := range s {
 								d[q] += v
 							}
 						}

@@ -1,6 +1,9 @@
 package nn
 
-import "github.com/sgdclaims/sgdclaims/core/kernels"
+import (
+	"github.com/sgdclaims/sgdclaims/core/kernels"
+	"github.com/sgdclaims/sgdclaims/internal/par"
+)
 
 // cnnBackward propagates b.grad[last] (set by head) back through the node
 // program, with the contract of backward: ReLU (and dropout) masks are
@@ -80,16 +83,16 @@ func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float
 	for e0 := 0; e0 < n; e0 += gr {
 		gn := min(gr, n-e0)
 		ld := gn * p
-		for j := 0; j < gn; j++ {
+		perExample(gn, co*p+k*p, func(j int) {
 			ge := g[(e0+j)*os : (e0+j+1)*os]
 			for c := 0; c < co; c++ {
 				copy(gbuf[c*ld+j*p:][:p], ge[c*p:(c+1)*p])
 			}
-		}
-		if dw != nil {
-			for j := 0; j < gn; j++ {
+			if dw != nil {
 				kernels.Im2col(geo, x[(e0+j)*is:(e0+j+1)*is], col[j*p:], ld)
 			}
+		})
+		if dw != nil {
 			bt := wbeta
 			if e0 > 0 {
 				bt = 1
@@ -98,9 +101,9 @@ func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float
 		}
 		if dst != nil {
 			kernels.Gemm(true, false, k, ld, co, 1, w, k, gbuf, ld, 0, dcol, ld)
-			for j := 0; j < gn; j++ {
+			perExample(gn, k*p, func(j int) {
 				kernels.Col2im(geo, dcol[j*p:], ld, dbeta, dst[(e0+j)*is:(e0+j+1)*is])
-			}
+			})
 		}
 	}
 }
@@ -114,43 +117,47 @@ func (m *Model) bnBackward(nd *cnode, x, g []float32, n int, grad []float32, bet
 	mean, inv := s.bnMean[nd.bn], s.bnInv[nd.bn]
 	gamma := m.params[nd.w : nd.w+c]
 	cnt := float64(n * hw)
-	for ch := 0; ch < c; ch++ {
-		var sg, sgx float64
-		mu, iv := mean[ch], inv[ch]
-		for e := 0; e < n; e++ {
-			xr, gr := x[(e*c+ch)*hw:][:hw], g[(e*c+ch)*hw:][:hw]
-			for i, v := range gr {
-				sg += float64(v)
-				sgx += float64(v) * float64((xr[i]-mu)*iv)
+	// By channel: each channel's sums keep their one order, and the
+	// channels' gradient entries and input-gradient rows are disjoint.
+	par.For(c, perExampleGrain/max(2*n*hw, 1), func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var sg, sgx float64
+			mu, iv := mean[ch], inv[ch]
+			for e := 0; e < n; e++ {
+				xr, gr := x[(e*c+ch)*hw:][:hw], g[(e*c+ch)*hw:][:hw]
+				for i, v := range gr {
+					sg += float64(v)
+					sgx += float64(v) * float64((xr[i]-mu)*iv)
+				}
 			}
-		}
-		if grad != nil {
-			if beta == 0 {
-				grad[nd.w+ch], grad[nd.b+ch] = float32(sgx), float32(sg)
-			} else {
-				grad[nd.w+ch] += float32(sgx)
-				grad[nd.b+ch] += float32(sg)
-			}
-		}
-		if dst == nil {
-			continue
-		}
-		sc := gamma[ch] * iv
-		mg, mgx := float32(0), float32(0)
-		if s.train {
-			mg, mgx = float32(sg/cnt), float32(sgx/cnt)
-		}
-		for e := 0; e < n; e++ {
-			xr, gr := x[(e*c+ch)*hw:][:hw], g[(e*c+ch)*hw:][:hw]
-			d := dst[(e*c+ch)*hw:][:hw]
-			for i, v := range gr {
-				r := sc * (v - mg - (xr[i]-mu)*iv*mgx)
-				if nd.srcBeta == 0 {
-					d[i] = r
+			if grad != nil {
+				if beta == 0 {
+					grad[nd.w+ch], grad[nd.b+ch] = float32(sgx), float32(sg)
 				} else {
-					d[i] += r
+					grad[nd.w+ch] += float32(sgx)
+					grad[nd.b+ch] += float32(sg)
+				}
+			}
+			if dst == nil {
+				continue
+			}
+			sc := gamma[ch] * iv
+			mg, mgx := float32(0), float32(0)
+			if s.train {
+				mg, mgx = float32(sg/cnt), float32(sgx/cnt)
+			}
+			for e := 0; e < n; e++ {
+				xr, gr := x[(e*c+ch)*hw:][:hw], g[(e*c+ch)*hw:][:hw]
+				d := dst[(e*c+ch)*hw:][:hw]
+				for i, v := range gr {
+					r := sc * (v - mg - (xr[i]-mu)*iv*mgx)
+					if nd.srcBeta == 0 {
+						d[i] = r
+					} else {
+						d[i] += r
+					}
 				}
 			}
 		}
-	}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/sgdclaims/sgdclaims/core/kernels"
+	"github.com/sgdclaims/sgdclaims/internal/par"
 )
 
 // cnnState is what a convolutional model holds beyond its parameters: the
@@ -138,11 +139,11 @@ func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf []float32, beta 
 	for e0 := 0; e0 < n; e0 += gr {
 		gn := min(gr, n-e0)
 		ld := gn * p
-		for j := 0; j < gn; j++ {
+		perExample(gn, k*p, func(j int) {
 			kernels.Im2col(g, x[(e0+j)*is:(e0+j+1)*is], col[j*p:], ld)
-		}
+		})
 		kernels.Gemm(false, false, co, ld, k, 1, w, k, col, ld, 0, ybuf, ld)
-		for j := 0; j < gn; j++ {
+		perExample(gn, co*p, func(j int) {
 			ye := y[(e0+j)*os : (e0+j+1)*os]
 			for c := 0; c < co; c++ {
 				src, dst := ybuf[c*ld+j*p:][:p], ye[c*p:(c+1)*p]
@@ -154,40 +155,61 @@ func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf []float32, beta 
 					}
 				}
 			}
-		}
+		})
 	}
+}
+
+// perExampleGrain is about how many floats one task of perExample moves:
+// enough to amortise handing out the task, small enough to split a group
+// of small images over the cores.
+const perExampleGrain = 1 << 15
+
+// perExample calls fn(j) for every example j in [0, gn) of a convolution
+// group, in parallel through internal/par; work is the number of floats one
+// call moves. The calls must touch disjoint memory (each example's own
+// columns of the im2col matrix, its own rows of the output or its own input
+// gradient), so the results are the same for any split and any GOMAXPROCS.
+func perExample(gn, work int, fn func(j int)) {
+	par.For(gn, perExampleGrain/max(work, 1), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			fn(j)
+		}
+	})
 }
 
 // addChannelBias adds bias[c] to every pixel of channel c of n examples.
 func addChannelBias(n int, s cshape, bias, y []float32) {
 	hw := s.h * s.w
-	for e := 0; e < n; e++ {
+	perExample(n, s.c*hw, func(e int) {
 		for c := 0; c < s.c; c++ {
 			v, row := bias[c], y[(e*s.c+c)*hw:][:hw]
 			for i := range row {
 				row[i] += v
 			}
 		}
-	}
+	})
 }
 
 // channelSums sets (beta 0) or adds to out[c] the sum over n examples and
 // all pixels of channel c of g, in float64, in index order.
 func channelSums(n int, s cshape, g []float32, beta float32, out []float32) {
 	hw := s.h * s.w
-	for c := 0; c < s.c; c++ {
-		var t float64
-		for e := 0; e < n; e++ {
-			for _, v := range g[(e*s.c+c)*hw:][:hw] {
-				t += float64(v)
+	// Split by channel: each channel's sum keeps its one order.
+	par.For(s.c, perExampleGrain/max(n*hw, 1), func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			var t float64
+			for e := 0; e < n; e++ {
+				for _, v := range g[(e*s.c+c)*hw:][:hw] {
+					t += float64(v)
+				}
+			}
+			if beta == 0 {
+				out[c] = float32(t)
+			} else {
+				out[c] += float32(t)
 			}
 		}
-		if beta == 0 {
-			out[c] = float32(t)
-		} else {
-			out[c] += float32(t)
-		}
-	}
+	})
 }
 
 // bnForward normalises each channel: with the running statistics in
@@ -199,39 +221,42 @@ func (m *Model) bnForward(nd *cnode, x, y []float32, n int, s *cnnState) {
 	mean, inv := s.bnMean[nd.bn], s.bnInv[nd.bn]
 	rm, rv := s.state[nd.stat:nd.stat+c], s.state[nd.stat+c:nd.stat+2*c]
 	cnt := float64(n * hw)
-	for ch := 0; ch < c; ch++ {
-		if !s.train {
-			mean[ch], inv[ch] = rm[ch], float32(1/math.Sqrt(float64(rv[ch])+bnEps))
-			continue
-		}
-		var sum float64
-		for e := 0; e < n; e++ {
-			for _, v := range x[(e*c+ch)*hw:][:hw] {
-				sum += float64(v)
+	// By channel: each channel's sums keep their one order.
+	par.For(c, perExampleGrain/max(n*hw, 1), func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			if !s.train {
+				mean[ch], inv[ch] = rm[ch], float32(1/math.Sqrt(float64(rv[ch])+bnEps))
+				continue
 			}
-		}
-		mu := sum / cnt
-		var ss float64
-		for e := 0; e < n; e++ {
-			for _, v := range x[(e*c+ch)*hw:][:hw] {
-				d := float64(v) - mu
-				ss += d * d
+			var sum float64
+			for e := 0; e < n; e++ {
+				for _, v := range x[(e*c+ch)*hw:][:hw] {
+					sum += float64(v)
+				}
 			}
+			mu := sum / cnt
+			var ss float64
+			for e := 0; e < n; e++ {
+				for _, v := range x[(e*c+ch)*hw:][:hw] {
+					d := float64(v) - mu
+					ss += d * d
+				}
+			}
+			vr := ss / cnt
+			mean[ch], inv[ch] = float32(mu), float32(1/math.Sqrt(vr+bnEps))
+			unb := vr
+			if cnt > 1 {
+				unb = ss / (cnt - 1)
+			}
+			rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mu)
+			rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*unb)
 		}
-		vr := ss / cnt
-		mean[ch], inv[ch] = float32(mu), float32(1/math.Sqrt(vr+bnEps))
-		unb := vr
-		if cnt > 1 {
-			unb = ss / (cnt - 1)
-		}
-		rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mu)
-		rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*unb)
-	}
+	})
 	if s.train {
 		s.nbt[nd.bn]++
 	}
 	gamma, beta := m.params[nd.w:nd.w+c], m.params[nd.b:nd.b+c]
-	for e := 0; e < n; e++ {
+	perExample(n, c*hw, func(e int) {
 		for ch := 0; ch < c; ch++ {
 			sc := gamma[ch] * inv[ch]
 			mu, bb := mean[ch], beta[ch]
@@ -240,7 +265,7 @@ func (m *Model) bnForward(nd *cnode, x, y []float32, n int, s *cnnState) {
 				yr[i] = (v-mu)*sc + bb
 			}
 		}
-	}
+	})
 }
 
 // poolArg returns the flat index (within the example's channel) of the
@@ -261,7 +286,7 @@ func poolArg(img []float32, w, k, oy, ox int) int {
 
 func maxPoolForward(nd *cnode, x, y []float32, n int) {
 	in, out := nd.in, nd.out
-	for e := 0; e < n; e++ {
+	perExample(n, in.size(), func(e int) {
 		for c := 0; c < in.c; c++ {
 			img := x[(e*in.c+c)*in.h*in.w:][:in.h*in.w]
 			o := y[(e*out.c+c)*out.h*out.w:][:out.h*out.w]
@@ -271,17 +296,17 @@ func maxPoolForward(nd *cnode, x, y []float32, n int) {
 				}
 			}
 		}
-	}
+	})
 }
 
 // maxPoolBackward routes g (the output's gradient or tangent) to the window
 // maxima of x, overwriting (beta 0) or adding to dst.
 func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float32) {
 	in, out := nd.in, nd.out
-	if beta == 0 {
-		clear(dst[:n*in.size()])
-	}
-	for e := 0; e < n; e++ {
+	perExample(n, in.size(), func(e int) {
+		if beta == 0 {
+			clear(dst[e*in.size() : (e+1)*in.size()])
+		}
 		for c := 0; c < in.c; c++ {
 			off := (e*in.c + c) * in.h * in.w
 			img := x[off:][:in.h*in.w]
@@ -293,7 +318,7 @@ func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float
 				}
 			}
 		}
-	}
+	})
 }
 
 // maxPoolTangent picks the tangent rx at the window maxima of x.
