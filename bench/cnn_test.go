@@ -6,7 +6,6 @@ import (
 
 	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/nn"
-	"github.com/sgdclaims/sgdclaims/core/optim"
 	"github.com/sgdclaims/sgdclaims/core/rng"
 )
 
@@ -32,27 +31,7 @@ func BenchmarkTrainStepCNN(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				order := data.NewEpochOrder(c.d.N, 1, 0)
-				grad := make([]float32, m.NumParams())
-				opt := &optim.SGD{}
-				var batch data.Batch
-				step := func(i int) {
-					lo := (i * s) % (c.d.N - s + 1)
-					c.d.Gather(order[lo:lo+s], &batch)
-					m.LossGrad(batch, true, grad)
-					opt.Step(m.Params(), grad, 0.01)
-				}
-				step(0)
-				cpu0 := cpuSeconds()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					step(i + 1)
-				}
-				b.StopTimer()
-				b.ReportMetric(float64(s*b.N)/b.Elapsed().Seconds(), "samples/s")
-				if cpu := cpuSeconds() - cpu0; cpu0 > 0 && cpu > 0 {
-					b.ReportMetric(float64(s*b.N)/cpu, "samples/cpu-s")
-				}
+				timeTrainSteps(b, m, c.d, s)
 			})
 		})
 	}
