@@ -92,3 +92,34 @@ func TestTrainFashionMNISTSpec(t *testing.T) {
 		t.Fatalf("val acc %v after 1000 Fashion-MNIST examples", acc)
 	}
 }
+
+// A bare CNN name in a spec takes the data's image shape and classes: a
+// one-step run on generated CIFAR-10 records simplecnn:3x32x32-10; vgg11,
+// which pools 32x32 down to 1x1, does not fit MNIST's 28x28, and Check
+// names the model field.
+func TestTrainBareCNNName(t *testing.T) {
+	dir := datatest.WriteCIFAR10(t, 8, 4)
+	s := plan(t, t.TempDir(), fmt.Sprintf(`{"kind":"train","base":{"data":%q,"model":"simplecnn","epochs":1,"batch":8,
+		"train_examples":8,"val_examples":8},"grid":{"lr":[0.01]}}`, dir))
+	sum, err := s.Execute(context.Background(), runner.All(1), runner.Options{})
+	if err != nil || sum.Ran != 1 {
+		t.Fatalf("%+v, %v", sum, err)
+	}
+	r, _, err := s.Load(s.Runs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec runner.TrainRecord
+	if err := json.Unmarshal(r.Record, &rec); err != nil || rec.Model != "simplecnn:3x32x32-10" {
+		t.Fatalf("record model %q (%v), want simplecnn:3x32x32-10", rec.Model, err)
+	}
+
+	c := &runner.TrainConfig{Data: "mnist", Model: "vgg11", LR: 0.01, Batch: 8, Epochs: 1}
+	err = c.Normalize()
+	if err == nil {
+		err = c.Check()
+	}
+	if err == nil || !strings.Contains(err.Error(), "model") {
+		t.Errorf("vgg11 on %s: %v, want an error naming the model", c.Data, err)
+	}
+}
