@@ -168,21 +168,18 @@ func checkModelSpec(spec string) error {
 		return err
 	}
 	var err error
-	if !isBareCNN(spec) { // a bare CNN name is checked against the data's shape by Check
+	if !nn.IsBareName(spec) { // a bare CNN name is checked against the data's shape by Check
 		_, err = nn.New(spec, 1)
 	}
 	modelSpecs.Store(spec, err)
 	return err
 }
 
-// isBareCNN reports whether spec is a CNN named without its input shape
-// ("simplecnn", "resnet20", ...), which takes the shape of the data.
-func isBareCNN(spec string) bool { return nn.ResolveSpec(spec, 1, 1, 1, 1) != spec }
-
-// modelSpecFor is the model spec a run builds on data d: spec itself, or a
-// bare CNN name completed with d's image shape and class count.
-func modelSpecFor(spec string, d *data.Dataset) (string, error) {
-	if !isBareCNN(spec) {
+// ModelSpecFor is the model spec a run builds on data d: spec itself, or a
+// bare CNN name (nn.IsBareName) completed with d's image shape and class
+// count. The error is a *FieldError naming "model".
+func ModelSpecFor(spec string, d *data.Dataset) (string, error) {
+	if !nn.IsBareName(spec) {
 		return spec, nil
 	}
 	if !d.Shape.IsImage() {
@@ -210,7 +207,7 @@ func (c *TrainConfig) Check() error {
 	if c.TrainExamples > 0 {
 		n = c.TrainExamples
 	}
-	spec, err := modelSpecFor(c.Model, full)
+	spec, err := ModelSpecFor(c.Model, full)
 	if err != nil {
 		return err
 	}
@@ -334,7 +331,7 @@ func (c *TrainConfig) Setup() (*Training, error) {
 	if err != nil {
 		return nil, fieldErr("batch_schedule", "%v", err)
 	}
-	spec, err := modelSpecFor(c.Model, trainSet)
+	spec, err := ModelSpecFor(c.Model, trainSet)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -14,6 +15,7 @@ import (
 	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/kernels"
 	"github.com/sgdclaims/sgdclaims/core/nn"
+	"github.com/sgdclaims/sgdclaims/runner"
 )
 
 func init() {
@@ -130,12 +132,17 @@ func runCurvature(args []string, stdout, stderr io.Writer) error {
 	var trainSet *data.Dataset
 	var err error
 	modelSpec := *spec
-	if nn.ResolveSpec(*spec, 1, 1, 1, 1) != *spec {
+	if nn.IsBareName(*spec) {
 		if trainSet, err = loadCurvatureData(*dataName); err != nil {
 			return err
 		}
-		c, h, w := imageShape(trainSet)
-		modelSpec = nn.ResolveSpec(*spec, c, h, w, trainSet.Classes)
+		if modelSpec, err = runner.ModelSpecFor(*spec, trainSet); err != nil {
+			var fe *runner.FieldError
+			if errors.As(err, &fe) {
+				return usagef("--model: %s", fe.Msg)
+			}
+			return usagef("--model: %v", err)
+		}
 	}
 	model, err := nn.LoadSafetensors(*weights, modelSpec)
 	if err != nil {
@@ -370,13 +377,4 @@ func loadCurvatureData(name string) (*data.Dataset, error) {
 		return nil, usagef("--data: %v", err)
 	}
 	return trainSet, nil
-}
-
-// imageShape is the (C, H, W) of the data's images as core/data records
-// it; feature-vector data is Dim x 1 x 1.
-func imageShape(d *data.Dataset) (c, h, w int) {
-	if d.Shape.IsImage() {
-		return d.Shape.C, d.Shape.H, d.Shape.W
-	}
-	return d.Dim, 1, 1
 }

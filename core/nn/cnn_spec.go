@@ -35,11 +35,15 @@ const (
 // "simplecnn:1x28x28-10". Any other spec is returned unchanged, so callers
 // can pass every --model value through it.
 func ResolveSpec(spec string, c, h, w, classes int) string {
-	if cnnKinds[spec] && spec != "cnn" {
+	if IsBareName(spec) {
 		return fmt.Sprintf("%s:%dx%dx%d-%d", spec, c, h, w, classes)
 	}
 	return spec
 }
+
+// IsBareName reports whether spec is a bare model name that ResolveSpec
+// completes from the data ("simplecnn", "resnet20", "vgg11", ...).
+func IsBareName(spec string) bool { return cnnKinds[spec] && spec != "cnn" }
 
 // InputShape returns the (C, H, W) image shape a convolutional model takes,
 // or (InputDim, 1, 1) for the others.
