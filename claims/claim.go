@@ -29,6 +29,7 @@ func ParseScale(s string) (Scale, error) {
 // Info names a claim and says where it comes from.
 type Info struct {
 	ID        string `json:"id"`        // "c1" .. "c4"; lower case, used in flags and file names
+	Short     string `json:"short"`     // one word for flags and the terminal: "exchangeability"; --claims accepts it as the ID
 	Name      string `json:"name"`      // a few words: "Stationary loss E(L) = eta/(4S) Tr(H)"
 	Paper     string `json:"paper"`     // "P1 (Jastrzebski et al. 2017), Eq. (3.3)"
 	Statement string `json:"statement"` // the claim in one sentence
@@ -39,11 +40,16 @@ type Info struct {
 // evidence and the golden record exactly what was run.
 type Spec struct {
 	Scale Scale `json:"scale"`
+	// SetupID names the setup (model x dataset x grid) the spec runs:
+	// "mlp-mnist". A claim with one setup may leave it empty: Specs names it
+	// for its data.
+	SetupID string `json:"setup_id"`
 	// Seeds is the number of independent replicates; seed i (1-based) is the
 	// root seed i, from which each claim derives its streams by purpose.
 	Seeds int `json:"seeds"`
-	// Data names what the claim trains on: "synthetic" (generated from the
-	// seeds, no files) or "mnist" (from Env.Data).
+	// Data names what the claim trains on: Synthetic (generated from the
+	// seeds, no files) or a dataset name of core/data ("mnist",
+	// "fashion-mnist", "cifar10"), which the run loads through Env.Dataset.
 	Data string `json:"data"`
 	// Setup is the human-readable account of the run, one line each:
 	// model, data, grid, epochs, how the statistic is formed.
@@ -77,6 +83,7 @@ type Claim interface {
 var (
 	regMu    sync.Mutex
 	registry = map[string]Claim{}
+	aliases  = map[string]string{} // short name -> ID
 )
 
 // Register adds a claim; it panics on a duplicate or malformed ID, which is
@@ -84,14 +91,26 @@ var (
 func Register(c Claim) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	id := c.Info().ID
-	if id == "" || strings.ToLower(id) != id || strings.ContainsAny(id, " ,/") {
-		panic(fmt.Sprintf("claims: bad claim id %q", id))
+	id, short := c.Info().ID, c.Info().Short
+	keys := []string{id}
+	if short != "" { // a claim may go without a short name
+		keys = append(keys, short)
 	}
-	if _, dup := registry[id]; dup {
-		panic("claims: duplicate claim " + id)
+	for _, k := range keys {
+		if k == "" || strings.ToLower(k) != k || strings.ContainsAny(k, " ,/") {
+			panic(fmt.Sprintf("claims: bad claim id or short name %q", k))
+		}
+		if _, dup := registry[k]; dup {
+			panic("claims: duplicate claim " + k)
+		}
+		if _, dup := aliases[k]; dup {
+			panic("claims: duplicate claim " + k)
+		}
 	}
 	registry[id] = c
+	if short != "" {
+		aliases[short] = id
+	}
 }
 
 // All returns the registered claims ordered by ID.
@@ -115,16 +134,34 @@ func IDs() []string {
 	return ids
 }
 
-// Lookup returns the claim with the given ID (case-insensitive); the error
-// lists the known IDs.
+// Lookup returns the claim with the given ID or short name
+// (case-insensitive); the error lists the known ones.
 func Lookup(id string) (Claim, error) {
+	key := strings.ToLower(strings.TrimSpace(id))
 	regMu.Lock()
-	c, ok := registry[strings.ToLower(strings.TrimSpace(id))]
+	if full, ok := aliases[key]; ok {
+		key = full
+	}
+	c, ok := registry[key]
 	regMu.Unlock()
 	if !ok {
-		return nil, fmt.Errorf("unknown claim %q (known: %s)", id, strings.Join(IDs(), ", "))
+		return nil, fmt.Errorf("unknown claim %q (known: %s)", id, Known())
 	}
 	return c, nil
+}
+
+// Known lists the claims for a flag's help and errors: "c1 (exchangeability), c2 (...)".
+func Known() string {
+	var s []string
+	for _, c := range All() {
+		in := c.Info()
+		if in.Short != "" {
+			s = append(s, fmt.Sprintf("%s (%s)", in.ID, in.Short))
+		} else {
+			s = append(s, in.ID)
+		}
+	}
+	return strings.Join(s, ", ")
 }
 
 // Select parses a comma-separated list of IDs ("" or "all" means every claim)

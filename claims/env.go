@@ -122,9 +122,13 @@ feed:
 	return ctx.Err()
 }
 
-// MNIST returns the MNIST training and test sets named by Env.Data, loaded
-// once per process. The datasets are shared: never modify them (derive with
-// Subset, Split, Head, WithLabelNoise).
+// Dataset returns the training and test sets named by Env.Data (the run's
+// setup sets it to the spec's data; "mnist" when empty), loaded once per
+// process. The datasets are shared: never modify them (derive with Subset,
+// Split, Head, WithLabelNoise).
+func (e *Env) Dataset() (train, test *data.Dataset, err error) { return e.MNIST() }
+
+// MNIST is Dataset, under its name from when every setup was MNIST.
 func (e *Env) MNIST() (train, test *data.Dataset, err error) {
 	name := "mnist"
 	if e != nil && e.Data != "" {
@@ -144,5 +148,14 @@ func RunClaim(ctx context.Context, c Claim, scale Scale, env *Env) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	return runAndJudge(ctx, c, spec, env)
+	return runAndJudge(ctx, c, spec, forSpec(env, spec))
+}
+
+// RunSpec runs c at spec (one of its Specs, with any seed override applied)
+// and judges it.
+func RunSpec(ctx context.Context, c Claim, spec Spec, env *Env) (*Result, error) {
+	if env == nil {
+		env = &Env{}
+	}
+	return runAndJudge(ctx, c, spec, forSpec(env, spec))
 }

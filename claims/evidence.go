@@ -7,6 +7,7 @@ import (
 
 	"github.com/sgdclaims/sgdclaims/internal/atomicfile"
 	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
+	"github.com/sgdclaims/sgdclaims/internal/provenance"
 )
 
 // Evidence is everything a claim's run produced: enough to decide the
@@ -27,6 +28,12 @@ type Evidence struct {
 	GOMAXPROCS int     `json:"gomaxprocs"`
 	GoVersion  string  `json:"go_version"`
 	Seconds    float64 `json:"seconds"`
+	// Provenance is the commit the run's code came from and whether its
+	// tree had uncommitted changes.
+	Provenance provenance.Info `json:"provenance"`
+	// Registration is the stamp of the claim's registered checks
+	// (Registration.Stamp), "" for a claim without a registration.
+	Registration string `json:"registration,omitempty"`
 	// Coverage is set when the evidence was merged from a sweep's partial
 	// results: which seeds it uses and which units were missing.
 	Coverage *Coverage `json:"coverage,omitempty"`
@@ -193,10 +200,19 @@ type Result struct {
 
 // Results is the file verify writes (DIR/results.json) and report reads.
 type Results struct {
-	Scale   Scale    `json:"scale"`
-	Started string   `json:"started"`
+	Scale   Scale  `json:"scale"`
+	Started string `json:"started"`
+	// Provenance is the commit verify ran from.
+	Provenance provenance.Info `json:"provenance"`
+	// Results has one entry per claim and setup, claims in the order
+	// run, each claim's setups in its Specs order.
 	Results []Result `json:"results"`
+	// Claims is each claim's verdict across its setups (CombineSetups).
+	Claims []ClaimVerdict `json:"claims"`
 }
+
+// CurrentProvenance is the running build's provenance.
+func CurrentProvenance() provenance.Info { return provenance.Current() }
 
 // SaveResults writes rs to path atomically.
 func SaveResults(path string, rs *Results) error {

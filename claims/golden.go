@@ -39,15 +39,19 @@ type Tolerance struct {
 // Golden is goldens/<claim>.json: the figures and verdict of a quick-scale
 // run, with what is needed to know whether a rerun is comparable.
 type Golden struct {
-	Claim     string             `json:"claim"`
-	ISA       string             `json:"isa"`
-	Scale     Scale              `json:"scale"`
-	Seeds     []uint64           `json:"seeds"`
-	Data      string             `json:"data"`
-	Config    any                `json:"config"`
-	Tolerance Tolerance          `json:"tolerance"`
-	Figures   map[string]float64 `json:"-"`
-	Verdict   GoldenVerdict      `json:"verdict"`
+	Claim string `json:"claim"`
+	Setup string `json:"setup"`
+	// Registration is the stamp of the registered checks the verdict was
+	// decided by; a rerun under another registration is not comparable.
+	Registration string             `json:"registration,omitempty"`
+	ISA          string             `json:"isa"`
+	Scale        Scale              `json:"scale"`
+	Seeds        []uint64           `json:"seeds"`
+	Data         string             `json:"data"`
+	Config       any                `json:"config"`
+	Tolerance    Tolerance          `json:"tolerance"`
+	Figures      map[string]float64 `json:"-"`
+	Verdict      GoldenVerdict      `json:"verdict"`
 	// Seconds is the recorded run's wall time, for the README's budget; not
 	// compared.
 	Seconds float64 `json:"seconds"`
@@ -92,7 +96,7 @@ func (g *Golden) UnmarshalJSON(b []byte) error {
 func NewGolden(r *Result) *Golden {
 	ev := r.Evidence
 	g := &Golden{
-		Claim: ev.Info.ID, ISA: ev.ISA, Scale: ev.Spec.Scale, Seeds: ev.Seeds, Data: ev.Data,
+		Claim: ev.Info.ID, Setup: ev.Spec.SetupID, Registration: r.Verdict.Registration, ISA: ev.ISA, Scale: ev.Spec.Scale, Seeds: ev.Seeds, Data: ev.Data,
 		Config: ev.Spec.Config, Tolerance: ev.Spec.Tolerance, Figures: ev.Figures,
 		Verdict: GoldenVerdict{Outcome: r.Verdict.Outcome}, Seconds: ev.Seconds,
 	}
@@ -102,28 +106,28 @@ func NewGolden(r *Result) *Golden {
 	return g
 }
 
-// GoldenPath returns dir/<id>.json.
-func GoldenPath(dir, id string) string { return filepath.Join(dir, id+".json") }
+// GoldenPath returns dir/<id>-<setup>.json, the golden of one setup.
+func GoldenPath(dir, id, setup string) string { return filepath.Join(dir, id+"-"+setup+".json") }
 
-// WriteGolden writes g to GoldenPath(dir, g.Claim) atomically, indented so
+// WriteGolden writes g to GoldenPath(dir, g.Claim, g.Setup) atomically, indented so
 // that a diff of the file reads as a diff of the figures.
 func WriteGolden(dir string, g *Golden) error {
 	b, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(GoldenPath(dir, g.Claim), append(b, '\n'), 0o644)
+	return atomicfile.WriteFile(GoldenPath(dir, g.Claim, g.Setup), append(b, '\n'), 0o644)
 }
 
-// ReadGolden reads dir/<id>.json.
-func ReadGolden(dir, id string) (*Golden, error) {
-	b, err := os.ReadFile(GoldenPath(dir, id))
+// ReadGolden reads dir/<id>-<setup>.json.
+func ReadGolden(dir, id, setup string) (*Golden, error) {
+	b, err := os.ReadFile(GoldenPath(dir, id, setup))
 	if err != nil {
 		return nil, err
 	}
 	var g Golden
 	if err := json.Unmarshal(b, &g); err != nil {
-		return nil, fmt.Errorf("%s: %w", GoldenPath(dir, id), err)
+		return nil, fmt.Errorf("%s: %w", GoldenPath(dir, id, setup), err)
 	}
 	return &g, nil
 }
@@ -144,6 +148,12 @@ func (g *Golden) Compare(r *Result) string {
 	add := func(format string, args ...any) { diffs = append(diffs, fmt.Sprintf(format, args...)) }
 	if ev.Info.ID != g.Claim {
 		add("claim %q, golden is for %q", ev.Info.ID, g.Claim)
+	}
+	if ev.Spec.SetupID != g.Setup {
+		add("setup %q, golden is for %q", ev.Spec.SetupID, g.Setup)
+	}
+	if r.Verdict.Registration != g.Registration {
+		add("registration %q, golden decided by %q: rerun with -update once the new registration is locked", r.Verdict.Registration, g.Registration)
 	}
 	if ev.Spec.Scale != g.Scale {
 		add("scale %s, golden %s", ev.Spec.Scale, g.Scale)

@@ -61,15 +61,10 @@ type Splitter interface {
 // SpecAt returns c's spec at scale with seeds replicates (0: the spec's
 // own number), checked: the spec that RunClaim, a sweep's plan and a
 // sweep's collect all use, so that they agree on the units.
+//
+// It is the spec of the claim's first setup; SpecFor names another.
 func SpecAt(c Claim, scale Scale, seeds int) (Spec, error) {
-	spec := c.Spec(scale)
-	if seeds > 0 {
-		spec.Seeds = seeds
-	}
-	if spec.Seeds < 1 {
-		return spec, fmt.Errorf("claims: %s: %d seeds", c.Info().ID, spec.Seeds)
-	}
-	return spec, nil
+	return SpecFor(c, scale, "", seeds)
 }
 
 // ConfigHash fingerprints what a claim runs at spec: the first 12 hex
@@ -87,6 +82,12 @@ func ConfigHash(spec Spec) string {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "sgdclaims-claim-config/2\n%s\n%s\n", spec.Scale, spec.Data)
+	if spec.SetupID != "" && spec.SetupID != spec.Data {
+		// A claim's first setups were named for their data; only a setup
+		// named otherwise adds its name, so hashes planned before setups
+		// existed stay valid.
+		fmt.Fprintf(h, "setup %s\n", spec.SetupID)
+	}
 	h.Write(cfg)
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
@@ -117,6 +118,7 @@ func RunUnit(ctx context.Context, env *Env, s Splitter, spec Spec, u Unit) (json
 	if env == nil {
 		env = &Env{}
 	}
+	env = forSpec(env, spec)
 	env.claim = s.Info().ID
 	v, err := s.RunUnit(ctx, env, spec, u)
 	if err != nil {
@@ -154,6 +156,7 @@ func RunUnits(ctx context.Context, env *Env, s Splitter, spec Spec) (*Evidence, 
 	tick := env.Counter("units", len(units))
 	// Units run side by side, so their own progress events would
 	// interleave: they get an Env without Progress.
+	env = forSpec(env, spec)
 	quiet := &Env{Data: env.Data, Seeds: env.Seeds, Workers: 1, claim: env.claim}
 	err := env.ForEach(ctx, len(units), func(k int) error {
 		u := units[order[k]]
@@ -274,9 +277,7 @@ func MergeUnits(s Splitter, env *Env, spec Spec, parts map[string]json.RawMessag
 			use[u.Name] = parts[u.Name]
 		}
 	}
-	if env == nil {
-		env = &Env{}
-	}
+	env = forSpec(env, spec)
 	env.claim = id
 	ev, err := s.Merge(env, spec, cov.Used, use)
 	if err != nil {
@@ -301,17 +302,45 @@ func judge(c Claim, spec Spec, ev *Evidence, isa string) (*Result, error) {
 	}
 	ev.ISA = isa
 	ev.GoVersion = runtime.Version()
+	ev.Provenance = CurrentProvenance()
+	if r, ok := c.(Registrant); ok {
+		ev.Registration = r.Registration().Stamp()
+	}
 	for _, p := range ev.Plots {
 		if err := p.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w", id, err)
 		}
 	}
+	v, err := Decide(c, ev)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Evidence: ev, Verdict: v}, nil
+}
+
+// Decide is c's verdict on ev, as every path that judges evidence (a run, a
+// sweep's merge, a re-judged stored result) must take it: the claim's
+// Verdict, named for the claim, and for a Registrant checked against the
+// registration (a check that is not registered word for word is an error)
+// and stamped with it.
+func Decide(c Claim, ev *Evidence) (*Verdict, error) {
+	id := c.Info().ID
 	v, err := c.Verdict(ev)
 	if err != nil {
 		return nil, fmt.Errorf("%s: verdict: %w", id, err)
 	}
 	v.Claim = id
-	return &Result{Evidence: ev, Verdict: v}, nil
+	if r, ok := c.(Registrant); ok {
+		reg := r.Registration()
+		if err := reg.Validate(); err != nil {
+			return nil, err
+		}
+		if bad := reg.conforms(v); bad != "" {
+			return nil, fmt.Errorf("%s: verdict: %s in %s: a verdict may only carry registered checks", id, bad, reg.Stamp())
+		}
+		v.Registration = reg.Stamp()
+	}
+	return v, nil
 }
 
 // runAndJudge is RunClaim's body: the run, the stamp and the verdict.

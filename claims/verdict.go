@@ -20,6 +20,12 @@ const (
 	// Inconclusive: the interval straddles the threshold, or the measurement
 	// could not be made (a diverged run, too few points). Not a pass.
 	Inconclusive Outcome = "inconclusive"
+	// Mixed: a claim's setups disagree (SetupRule); only claim-level
+	// verdicts across setups are mixed.
+	Mixed Outcome = "mixed"
+	// NotRun: the setup's data are absent on this machine; it does not
+	// count for or against the claim.
+	NotRun Outcome = "not run"
 )
 
 // Check is one statistic compared with one threshold. A claim's verdict has
@@ -32,6 +38,9 @@ type Check struct {
 	Reason    string         `json:"reason"`    // why that threshold (fixed before the results were seen)
 	Outcome   Outcome        `json:"outcome"`
 	Detail    string         `json:"detail"` // what decided the outcome, e.g. the worst grid point
+	// Information marks a check that is reported but does not decide the
+	// verdict (RegisteredCheck.Information).
+	Information bool `json:"information,omitempty"`
 }
 
 // Verdict is a claim's decision with its checks.
@@ -40,17 +49,21 @@ type Verdict struct {
 	Outcome Outcome `json:"outcome"`
 	Checks  []Check `json:"checks"`
 	Summary string  `json:"summary"` // one or two sentences for the report
+	// Registration is the stamp of the registered checks that decided it
+	// (Registration.Stamp), "" for a claim without a registration.
+	Registration string `json:"registration,omitempty"`
 }
 
 // Combine returns the claim-level outcome of its checks: DoesNotHold if any
 // check does not hold, Holds if all hold, Inconclusive otherwise (and for no
-// checks at all).
+// checks at all). Information checks do not count.
 func Combine(checks []Check) Outcome {
-	if len(checks) == 0 {
-		return Inconclusive
-	}
-	all := true
+	all, n := true, 0
 	for _, c := range checks {
+		if c.Information {
+			continue
+		}
+		n++
 		switch c.Outcome {
 		case DoesNotHold:
 			return DoesNotHold
@@ -59,7 +72,7 @@ func Combine(checks []Check) Outcome {
 			all = false
 		}
 	}
-	if all {
+	if all && n > 0 {
 		return Holds
 	}
 	return Inconclusive
@@ -140,7 +153,11 @@ func Failed(name, statistic, threshold, reason string, err error) Check {
 func PerCheck(checks []Check) string {
 	var parts []string
 	for _, ck := range checks {
-		parts = append(parts, fmt.Sprintf("%s: %s", ck.Name, ck.Outcome))
+		info := ""
+		if ck.Information {
+			info = " (information)"
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s%s", ck.Name, ck.Outcome, info))
 	}
 	return "Per check: " + strings.Join(parts, "; ") + "."
 }

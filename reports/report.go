@@ -42,15 +42,9 @@ func Write(dir string, rs *claims.Results, opt Options) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	rendered := map[string]*Rendered{}
-	for _, r := range rs.Results {
-		for _, p := range r.Evidence.Plots {
-			rd, err := SavePlot(filepath.Join(dir, opt.plotDir()), p)
-			if err != nil {
-				return err
-			}
-			rendered[p.Name] = rd
-		}
+	rendered, err := SavePlots(dir, rs, opt)
+	if err != nil {
+		return err
 	}
 	var buf bytes.Buffer
 	if err := markdown(&buf, rs, opt, rendered); err != nil {
@@ -59,28 +53,129 @@ func Write(dir string, rs *claims.Results, opt Options) error {
 	return atomicfile.WriteFile(filepath.Join(dir, "report.md"), buf.Bytes(), 0o644)
 }
 
+// SavePlots draws every plot of rs into dir/<PlotDir> under the file stem
+// the report links (the plot's name and its setup) and returns them by stem.
+func SavePlots(dir string, rs *claims.Results, opt Options) (map[string]*Rendered, error) {
+	rendered := map[string]*Rendered{}
+	for _, r := range rs.Results {
+		for _, p := range r.Evidence.Plots {
+			p.Name = plotStem(r, p)
+			rd, err := SavePlot(filepath.Join(dir, opt.plotDir()), p)
+			if err != nil {
+				return nil, err
+			}
+			rendered[p.Name] = rd
+		}
+	}
+	return rendered, nil
+}
+
 // Markdown writes the report text to w, linking plots at
 // <PlotDir>/<name>.png without drawing them.
 func Markdown(w io.Writer, rs *claims.Results, opt Options) error {
 	return markdown(w, rs, opt, nil)
 }
 
-// VerdictRows returns one row per check: claim, paper, check, statistic,
-// value with interval, threshold, outcome. Verify prints the same rows.
+// plotStem is the file stem of a plot in a report: its name and the
+// setup, so that the plots of one claim's setups do not overwrite each
+// other.
+func plotStem(r claims.Result, p claims.Plot) string {
+	if s := r.Evidence.Spec.SetupID; s != "" {
+		return p.Name + "_" + s
+	}
+	return p.Name
+}
+
+// VerdictRows returns one row per check: claim, setup, check, statistic,
+// value with interval, threshold, outcome, and a row for each setup's
+// overall verdict. The report's wide table; verify prints SummaryLines.
 func VerdictRows(rs []claims.Result) (header []string, rows [][]string) {
-	header = []string{"claim", "paper", "check", "statistic", "value [95% CI]", "threshold", "verdict"}
+	header = []string{"claim", "setup", "check", "statistic", "value [95% CI]", "threshold", "verdict"}
 	for _, r := range rs {
 		in := r.Evidence.Info
+		setup := r.Evidence.Spec.SetupID
 		for _, ck := range r.Verdict.Checks {
-			rows = append(rows, []string{in.ID, in.Paper, ck.Name, ck.Statistic, ck.Value.String(), ck.Threshold, string(ck.Outcome)})
+			o := string(ck.Outcome)
+			if ck.Information {
+				o += " (information)"
+			}
+			rows = append(rows, []string{in.ID, setup, ck.Name, ck.Statistic, ck.Value.String(), ck.Threshold, o})
 		}
 		overall := "**" + string(r.Verdict.Outcome) + "**"
 		if c := r.Evidence.Coverage; c != nil {
 			overall += fmt.Sprintf(" (partial: %d of %d seeds)", len(c.Used), c.Planned)
 		}
-		rows = append(rows, []string{in.ID, in.Paper, "claim overall", "all checks", "", "all hold", overall})
+		what := "all judged checks"
+		if r.Verdict.Outcome == claims.NotRun {
+			what = r.Verdict.Summary
+		}
+		rows = append(rows, []string{in.ID, setup, "setup overall", what, "", "all hold", overall})
 	}
 	return header, rows
+}
+
+// ClaimRows returns one row per claim and setup, and each claim's overall
+// verdict across its setups (claims.SetupRule): claim, name, setup, data,
+// verdict, the deciding check.
+func ClaimRows(rs *claims.Results) (header []string, rows [][]string) {
+	header = []string{"claim", "name", "setup", "data", "verdict", "deciding check"}
+	cvs := rs.Claims
+	if len(cvs) == 0 {
+		cvs, _ = claims.CombineAll(rs.Results)
+	}
+	names := map[string]string{}
+	for _, r := range rs.Results {
+		names[r.Evidence.Info.ID] = r.Evidence.Info.Name
+	}
+	for _, cv := range cvs {
+		for _, so := range cv.Setups {
+			rows = append(rows, []string{cv.Claim, names[cv.Claim], so.Setup, so.Data, string(so.Outcome), so.Deciding})
+		}
+		rows = append(rows, []string{cv.Claim, names[cv.Claim], "all setups", "", "**" + string(cv.Outcome) + "**", cv.Summary})
+	}
+	return header, rows
+}
+
+// SummaryLines is verify's terminal summary: one line per claim and setup
+// and one per claim overall, each at most width columns (the deciding
+// check's name is cut to fit).
+func SummaryLines(rs *claims.Results, width int) []string {
+	cvs := rs.Claims
+	if len(cvs) == 0 {
+		cvs, _ = claims.CombineAll(rs.Results)
+	}
+	short := map[string]string{}
+	values := map[[3]string]string{} // claim, setup, check -> value
+	for _, r := range rs.Results {
+		short[r.Evidence.Info.ID] = r.Evidence.Info.Short
+		for _, ck := range r.Verdict.Checks {
+			values[[3]string{r.Evidence.Info.ID, r.Evidence.Spec.SetupID, ck.Name}] = ck.Value.String()
+		}
+	}
+	fit := func(s string) string {
+		if len(s) <= width {
+			return s
+		}
+		return s[:width-3] + "..."
+	}
+	var out []string
+	for _, cv := range cvs {
+		head := fmt.Sprintf("%-3s %-16s", cv.Claim, short[cv.Claim])
+		for _, so := range cv.Setups {
+			line := fmt.Sprintf("%s %-26s %-14s", head, so.Setup, so.Outcome)
+			if so.Deciding != "" {
+				line += " failing: " + so.Deciding
+				if v := values[[3]string{cv.Claim, so.Setup, so.Deciding}]; v != "" && v != "n/a" {
+					line += " = " + v
+				}
+			}
+			out = append(out, fit(strings.TrimRight(line, " ")))
+		}
+		if len(cv.Setups) > 1 {
+			out = append(out, fit(fmt.Sprintf("%s %-26s %s", head, "=> overall", cv.Outcome)))
+		}
+	}
+	return out
 }
 
 func markdown(w io.Writer, rs *claims.Results, opt Options, rendered map[string]*Rendered) error {
@@ -92,7 +187,11 @@ func markdown(w io.Writer, rs *claims.Results, opt Options, rendered map[string]
 	p.f("# %s\n\n", title)
 	if len(rs.Results) > 0 {
 		ev := rs.Results[0].Evidence
-		p.f("Scale **%s**, started %s; kernels **%s**, GOMAXPROCS %d, %s.", rs.Scale, rs.Started, ev.ISA, ev.GOMAXPROCS, ev.GoVersion)
+		prov := rs.Provenance
+		if prov.Revision == "" {
+			prov = ev.Provenance
+		}
+		p.f("Scale **%s**, started %s; commit **%s**; kernels **%s**, GOMAXPROCS %d, %s.", rs.Scale, rs.Started, prov, ev.ISA, ev.GOMAXPROCS, ev.GoVersion)
 		var total float64
 		for _, r := range rs.Results {
 			total += r.Evidence.Seconds
@@ -106,9 +205,13 @@ func markdown(w io.Writer, rs *claims.Results, opt Options, rendered map[string]
 	if opt.Command != "" {
 		p.f("Reproduce with `%s`.\n\n", opt.Command)
 	}
-	p.f("A claim **holds** when every check's 95%% interval lies inside its threshold, **does not hold** when one lies entirely outside, and is **inconclusive** otherwise. Thresholds were fixed before the results were seen; each is stated with its reason below.\n\n")
+	p.f("On one setup (model x dataset x grid), a claim **holds** when every judged check's 95%% interval lies inside its threshold, **does not hold** when one lies entirely outside, and is **inconclusive** otherwise; checks marked *information* are reported, not judged. Across setups: %s\n\n", claims.SetupRule)
+	p.f("Every check, with its threshold and reason, is pre-registered: the registration stamp (claim, version, hash) next to each verdict names the entry in `registrations/<claim>.json`, committed before the results it decides.\n\n")
 	p.f("## Verdicts\n\n")
-	h, rows := VerdictRows(rs.Results)
+	h, rows := ClaimRows(rs)
+	p.table(h, rows)
+	p.f("\n### Every check\n\n")
+	h, rows = VerdictRows(rs.Results)
 	p.table(h, rows)
 	for _, r := range rs.Results {
 		claimSection(p, r, opt, rendered)
@@ -119,13 +222,23 @@ func markdown(w io.Writer, rs *claims.Results, opt Options, rendered map[string]
 func claimSection(p *printer, r claims.Result, opt Options, rendered map[string]*Rendered) {
 	ev, v := r.Evidence, r.Verdict
 	in := ev.Info
-	p.f("\n## %s: %s\n\n", strings.ToUpper(in.ID), in.Name)
-	p.f("**Paper:** %s.  \n**Claim:** %s  \n**Verdict: %s.** %s\n\n", in.Paper, in.Statement, v.Outcome, v.Summary)
+	p.f("\n## %s: %s (setup %s)\n\n", strings.ToUpper(in.ID), in.Name, ev.Spec.SetupID)
+	p.f("**Paper:** %s.  \n**Claim:** %s  \n**Verdict on %s: %s.** %s\n\n", in.Paper, in.Statement, ev.Spec.SetupID, v.Outcome, v.Summary)
+	if v.Registration != "" {
+		p.f("Decided by registration **%s**; run from commit %s.\n\n", v.Registration, ev.Provenance)
+	}
+	if v.Outcome == claims.NotRun {
+		return
+	}
 
 	p.f("### Checks\n\n")
 	var rows [][]string
 	for _, ck := range v.Checks {
-		rows = append(rows, []string{ck.Name, ck.Statistic, ck.Value.String(), ck.Value.Method, ck.Threshold, ck.Reason, string(ck.Outcome), ck.Detail})
+		o := string(ck.Outcome)
+		if ck.Information {
+			o += " (information)"
+		}
+		rows = append(rows, []string{ck.Name, ck.Statistic, ck.Value.String(), ck.Value.Method, ck.Threshold, ck.Reason, o, ck.Detail})
 	}
 	p.table([]string{"check", "statistic", "value [95% CI]", "interval", "threshold", "why this threshold", "outcome", "detail"}, rows)
 
@@ -164,6 +277,7 @@ func claimSection(p *printer, r claims.Result, opt Options, rendered map[string]
 		p.f("\n### Plots\n")
 		for _, pl := range ev.Plots {
 			caption := pl.Caption
+			pl.Name = plotStem(r, pl)
 			if rd := rendered[pl.Name]; rd != nil {
 				if rd.Dropped > 0 {
 					caption += fmt.Sprintf(" (%d points not drawn: NaN, or not positive on a log axis.)", rd.Dropped)

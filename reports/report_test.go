@@ -15,7 +15,7 @@ import (
 func sampleResults() *claims.Results {
 	ev := &claims.Evidence{
 		Info:  claims.Info{ID: "c2", Name: "Stationary loss", Paper: "P1, Eq. (3.3)", Statement: "E(L) = eta/(4S) Tr(H)."},
-		Spec:  claims.Spec{Scale: claims.Quick, Seeds: 3, Setup: []string{"a | b setup line"}, Budget: "1 s"},
+		Spec:  claims.Spec{Scale: claims.Quick, Seeds: 3, SetupID: "synthetic", Data: "synthetic", Setup: []string{"a | b setup line"}, Budget: "1 s"},
 		Seeds: []uint64{1, 2, 3}, Data: "synthetic", ISA: "generic", GOMAXPROCS: 2, GoVersion: "go1.26", Seconds: 1.5,
 		Tables: []claims.Table{{Title: "Grid", Caption: "units", Header: []string{"eta", "ratio"}, Rows: [][]string{{"0.01", "1.02 [0.98, 1.06]"}}}},
 		Plots: []claims.Plot{{
@@ -46,11 +46,11 @@ func TestWrite(t *testing.T) {
 	}
 	s := string(md)
 	for _, want := range []string{
-		"| c2    | P1, Eq. (3.3) | a",               // verdict table row
+		"| c2    | synthetic | a",                   // verdict table row
 		"1.02 [0.98, 1.06]",                         // interval
 		"**inconclusive**",                          // claim outcome
 		"- a | b setup line",                        // a list item: written as is
-		"![ratio](plots/c2_test.png)",               // plot link
+		"![ratio](plots/c2_test_synthetic.png)",     // plot link
 		"(2 points not drawn",                       // x = 0 and NaN on log axes
 		"(1 error bars cut at the bottom",           // YLo = -1 on a log axis
 		"### What the papers report",                // reference section for c2
@@ -61,11 +61,11 @@ func TestWrite(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	png, err := os.ReadFile(filepath.Join(dir, "plots", "c2_test.png"))
+	png, err := os.ReadFile(filepath.Join(dir, "plots", "c2_test_synthetic.png"))
 	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		t.Errorf("PNG plot missing or not a PNG: %v", err)
 	}
-	svg, err := os.ReadFile(filepath.Join(dir, "plots", "c2_test.svg"))
+	svg, err := os.ReadFile(filepath.Join(dir, "plots", "c2_test_synthetic.svg"))
 	if err != nil || !bytes.Contains(svg, []byte("<svg")) {
 		t.Errorf("SVG plot missing or not SVG: %v", err)
 	}

@@ -98,7 +98,7 @@ func TestGoldenCompare(t *testing.T) {
 	if err := claims.WriteGolden(dir, claims.NewGolden(res)); err != nil {
 		t.Fatal(err)
 	}
-	g, err := claims.ReadGolden(dir, "fake")
+	g, err := claims.ReadGolden(dir, "fake", res.Evidence.Spec.SetupID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestGoldenCompare(t *testing.T) {
 		t.Errorf("different seeds not reported: %q", d)
 	}
 	// The golden file is readable JSON with the tolerance in it.
-	b, _ := os.ReadFile(filepath.Join(dir, "fake.json"))
+	b, _ := os.ReadFile(claims.GoldenPath(dir, "fake", res.Evidence.Spec.SetupID))
 	if !strings.Contains(string(b), `"cross_isa_rel": 0.1`) || !strings.Contains(string(b), `"nan": null`) {
 		t.Errorf("golden file lacks the tolerance or the NaN figure:\n%s", b)
 	}

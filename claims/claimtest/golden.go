@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/sgdclaims/sgdclaims/claims"
+	"github.com/sgdclaims/sgdclaims/core/data/datatest"
 )
 
 var update = flag.Bool("update", false, "rewrite goldens/<claim>.json from this run instead of comparing with it")
@@ -40,48 +41,96 @@ func GoldenDir(t testing.TB) string {
 	}
 }
 
-// Golden runs claim id at the quick scale and compares it with its golden
-// in GoldenDir; see GoldenAt.
+// Golden runs claim id's first setup at the quick scale and compares it
+// with its golden in GoldenDir; see GoldenAt.
 func Golden(t *testing.T, id string) *claims.Result {
 	t.Helper()
-	return GoldenAt(t, GoldenDir(t), id)
+	return GoldenAt(t, GoldenDir(t), id, "")
 }
 
-// GoldenAt runs claim id (registered) at the quick scale and compares it
-// with dir/<id>.json: the same verdict, and the same figures within the
-// golden's tolerance (claims.Golden.Compare). With -update it rewrites the
-// golden instead. It logs the verdict's checks, and with -v the tables and
-// notes.
-func GoldenAt(t *testing.T, dir, id string) *claims.Result {
+// GoldenSetup is Golden for one named setup.
+func GoldenSetup(t *testing.T, id, setup string) *claims.Result {
+	t.Helper()
+	return GoldenAt(t, GoldenDir(t), id, setup)
+}
+
+// Setups runs every quick-scale setup of claim id as a subtest named for
+// the setup, compares each with its golden, and calls check (when set) on
+// each result; setups whose data are absent skip (SkipAbsent).
+func Setups(t *testing.T, id string, check func(t *testing.T, res *claims.Result)) {
 	t.Helper()
 	c, err := claims.Lookup(id)
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, setup := range claims.SetupIDs(c, claims.Quick) {
+		t.Run(setup, func(t *testing.T) {
+			res := GoldenSetup(t, id, setup)
+			Evidence(t, c, res)
+			if check != nil {
+				check(t, res)
+			}
+		})
+	}
+}
+
+// SkipAbsent skips t when spec's data are absent on this machine, with
+// the reason; where $SGDCLAIMS_REQUIRE_FASHION_MNIST=1 (CI, which installs
+// it) an absent Fashion-MNIST fails instead.
+func SkipAbsent(t testing.TB, spec claims.Spec) {
+	t.Helper()
+	absent, why := claims.DataAbsent(spec)
+	if !absent {
+		return
+	}
+	if spec.Data == "fashion-mnist" && os.Getenv(datatest.RequireFashionEnv) == "1" {
+		t.Fatalf("%s=1 but setup %s's data are absent: %v", datatest.RequireFashionEnv, spec.SetupID, why)
+	}
+	t.Skipf("setup %s not run: data absent: %v", spec.SetupID, why)
+}
+
+// GoldenAt runs setup setup ("" for the first) of claim id (registered) at
+// the quick scale and compares it with dir/<id>-<setup>.json: the same
+// verdict, and the same figures within the golden's tolerance
+// (claims.Golden.Compare). With -update it rewrites the golden instead. It
+// logs the verdict's checks, and with -v the tables and notes. A setup
+// whose data are absent skips (SkipAbsent).
+func GoldenAt(t *testing.T, dir, id, setup string) *claims.Result {
+	t.Helper()
+	c, err := claims.Lookup(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := claims.SpecFor(c, claims.Quick, setup, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	SkipAbsent(t, spec)
 	var last atomic.Value
 	env := &claims.Env{Progress: func(p claims.Progress) { last.Store(p) }}
-	res, err := claims.RunClaim(context.Background(), c, claims.Quick, env)
+	res, err := claims.RunSpec(context.Background(), c, spec, env)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logResult(t, res)
 	dump(t, res)
+	path := claims.GoldenPath(dir, id, spec.SetupID)
 	if *update {
 		if err := claims.WriteGolden(dir, claims.NewGolden(res)); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("wrote %s", claims.GoldenPath(dir, id))
+		t.Logf("wrote %s", path)
 		return res
 	}
-	g, err := claims.ReadGolden(dir, id)
+	g, err := claims.ReadGolden(dir, id, spec.SetupID)
 	if errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("no golden %s: run 'go test -run %s -update' in the claim's package and review the diff", claims.GoldenPath(dir, id), t.Name())
+		t.Fatalf("no golden %s: run 'go test -run %s -update' in the claim's package and review the diff", path, t.Name())
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d := g.Compare(res); d != "" {
-		t.Errorf("%s differs from its golden (if the change is intended, rerun with -update and review the diff):\n%s", id, d)
+		t.Errorf("%s %s differs from its golden (if the change is intended, rerun with -update and review the diff):\n%s", id, spec.SetupID, d)
 	}
 	return res
 }
@@ -119,7 +168,7 @@ func dump(t *testing.T, res *claims.Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, res.Evidence.Info.ID+".json"), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, res.Evidence.Info.ID+"-"+res.Evidence.Spec.SetupID+".json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -140,11 +189,10 @@ func Evidence(t *testing.T, c claims.Claim, res *claims.Result) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatalf("evidence does not unmarshal: %v", err)
 	}
-	v, err := c.Verdict(back.Evidence)
+	v, err := claims.Decide(c, back.Evidence)
 	if err != nil {
 		t.Fatalf("verdict from stored evidence: %v", err)
 	}
-	v.Claim = res.Verdict.Claim
 	if d := cmp.Diff(res.Verdict, v, cmpopts.EquateNaNs()); d != "" {
 		t.Errorf("verdict from stored evidence differs (-live +stored):\n%s", d)
 	}
@@ -182,9 +230,19 @@ func Info(t *testing.T, c claims.Claim) {
 		t.Errorf("claim %s: Name, Paper and Statement are required", in.ID)
 	}
 	for _, sc := range []claims.Scale{claims.Quick, claims.Full} {
-		sp := c.Spec(sc)
-		if sp.Scale != sc || sp.Seeds < 3 || len(sp.Setup) == 0 || sp.Tolerance.Reason == "" {
-			t.Errorf("claim %s, %s spec: scale %q, %d seeds (>= 3 required), %d setup lines, tolerance reason %q", in.ID, sc, sp.Scale, sp.Seeds, len(sp.Setup), sp.Tolerance.Reason)
+		specs := claims.Specs(c, sc)
+		seen := map[string]bool{}
+		for _, sp := range specs {
+			if sp.Scale != sc || sp.Seeds < 3 || len(sp.Setup) == 0 || sp.Tolerance.Reason == "" || sp.Data == "" {
+				t.Errorf("claim %s, %s spec %q: scale %q, %d seeds (>= 3 required), %d setup lines, tolerance reason %q, data %q", in.ID, sc, sp.SetupID, sp.Scale, sp.Seeds, len(sp.Setup), sp.Tolerance.Reason, sp.Data)
+			}
+			if seen[sp.SetupID] || strings.ContainsAny(sp.SetupID, " ,/") {
+				t.Errorf("claim %s, %s scale: setup id %q repeated or not a file-name word", in.ID, sc, sp.SetupID)
+			}
+			seen[sp.SetupID] = true
+		}
+		if d := cmp.Diff(claims.Specs(c, sc)[0], func() claims.Spec { s := c.Spec(sc); s.SetupID = specs[0].SetupID; return s }()); d != "" {
+			t.Errorf("claim %s: Spec(%s) is not its first setup's spec:\n%s", in.ID, sc, d)
 		}
 	}
 }
@@ -197,7 +255,7 @@ func Judge(t *testing.T, c claims.Claim, rec any) *claims.Verdict {
 	if err := ev.SetMeasurements(rec); err != nil {
 		t.Fatal(err)
 	}
-	v, err := c.Verdict(ev)
+	v, err := claims.Decide(c, ev)
 	if err != nil {
 		t.Fatal(err)
 	}

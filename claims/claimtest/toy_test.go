@@ -53,7 +53,7 @@ func (toy) Info() claims.Info {
 
 func (toy) Spec(s claims.Scale) claims.Spec {
 	return claims.Spec{Scale: s, Seeds: 4, Data: "synthetic", Setup: []string{"x = target + 0.02 N(0,1) per point and seed"},
-		Budget: "milliseconds", Config: toyConfig{Targets: []float64{1, 2, 4}, Margin: 0.1},
+		Budget: "milliseconds", Config: toyConfig{Targets: []float64{1, 2, 4}, Margin: toyMargin},
 		Tolerance: claims.Tolerance{SameRel: 1e-12, CrossISARel: 1e-12, Reason: "no floating-point kernel is involved: the same on every ISA"}}
 }
 
@@ -122,13 +122,22 @@ func (toy) Verdict(ev *claims.Evidence) (*claims.Verdict, error) {
 		outs = append(outs, claims.Within(iv, target-rec.Margin, target+rec.Margin))
 	}
 	o, at := claims.AllOf(outs)
-	ck := claims.Check{Name: "x on target", Statistic: "mean x over seeds, per target", Value: stats.NaNInterval(),
-		Threshold: fmt.Sprintf("95%% CI within %g of the target at every point", rec.Margin), Reason: "a toy margin", Outcome: o,
-		Detail: fmt.Sprintf("deciding point %d", at)}
+	ck := toyRegistration.Check("x on target").New(stats.NaNInterval(), o, fmt.Sprintf("deciding point %d", at))
 	v := &claims.Verdict{Outcome: claims.Combine([]claims.Check{ck}), Checks: []claims.Check{ck}}
 	v.Summary = claims.PerCheck(v.Checks)
 	return v, nil
 }
+
+// toyMargin is the toy's threshold, registered below.
+const toyMargin = 0.1
+
+// toyRegistration is the toy's pre-registered check (claims.Registrant).
+var toyRegistration = claims.Registration{Claim: "toy", Version: 1, Checks: []claims.RegisteredCheck{{
+	Name: "x on target", Statistic: "mean x over seeds, per target",
+	Threshold: fmt.Sprintf("95%% CI within %g of the target at every point", toyMargin), Reason: "a toy margin",
+}}}
+
+func (toy) Registration() claims.Registration { return toyRegistration }
 
 func TestToyClaim(t *testing.T) {
 	ctx := context.Background()
@@ -158,7 +167,8 @@ func TestToyClaim(t *testing.T) {
 	claimtest.Info(t, c)
 
 	// golden: against testdata/toy.json (-update rewrites it).
-	claimtest.GoldenAt(t, "testdata", "toy")
+	claimtest.RegisteredAt(t, c, filepath.Join("testdata", "registrations"))
+	claimtest.GoldenAt(t, "testdata", "toy", "")
 
 	// split: the Splitter contract.
 	spec, err := claims.SpecAt(c, claims.Quick, 0)

@@ -97,7 +97,7 @@ type Claim struct{ claims.GridUnits[config] }
 
 func (Claim) Info() claims.Info {
 	return claims.Info{
-		ID:    "c1",
+		ID: "c1", Short: "exchangeability",
 		Name:  "Exchangeability of learning rate and batch size (eta/S)",
 		Paper: "P1 (Jastrzebski et al. 2017), thesis Sec. 3.2 and Fig. 3.1a",
 		Statement: "SGD runs with the same ratio of learning rate to batch size reach endpoints of similar curvature " +

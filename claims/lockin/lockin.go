@@ -85,7 +85,7 @@ type Claim struct{ claims.GridUnits[config] }
 
 func (Claim) Info() claims.Info {
 	return claims.Info{
-		ID:    "c3",
+		ID: "c3", Short: "lock-in",
 		Name:  "Early-phase curvature lock-in",
 		Paper: "P3 (Jastrzebski et al. 2018), with P2; thesis Sec. 3.4 and Fig. 3.1c",
 		Statement: "lambda_max of the loss Hessian grows at first, peaks or plateaus within the first few epochs at a level set by " +

@@ -136,7 +136,7 @@ type Claim struct{}
 
 func (Claim) Info() claims.Info {
 	return claims.Info{
-		ID:    "c4",
+		ID: "c4", Short: "memorisation",
 		Name:  "Regularisers slow memorisation",
 		Paper: "P2 (Arpit et al. 2017), Secs. 4-5; thesis Sec. 3.3, Fig. 3.1b",
 		Statement: "With part of the labels randomised, dropout slows how fast a network fits the mislabelled examples " +

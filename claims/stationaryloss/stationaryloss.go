@@ -123,7 +123,7 @@ type Claim struct{}
 
 func (Claim) Info() claims.Info {
 	return claims.Info{
-		ID:    "c2",
+		ID: "c2", Short: "stationary-loss",
 		Name:  "Stationary loss E(L) = eta/(4S) Tr(H)",
 		Paper: "P1 (Jastrzebski et al., ICANN 2018), Eq. (3.3); thesis Sec. 3.2",
 		Statement: "Near a minimum, SGD with learning rate eta and batch size S settles at an expected loss " +

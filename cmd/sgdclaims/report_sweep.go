@@ -82,11 +82,10 @@ func claimResults(st *runner.Status, stderr io.Writer) (*claims.Results, []*runn
 		}
 		res.Evidence.Seconds, res.Evidence.GOMAXPROCS = r.Result.Stamp.Seconds, r.Result.Stamp.GOMAXPROCS
 		if c, err := claims.Lookup(res.Evidence.Info.ID); err == nil {
-			v, err := c.Verdict(res.Evidence)
+			v, err := claims.Decide(c, res.Evidence)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: verdict: %w", res.Evidence.Info.ID, err)
+				return nil, nil, err
 			}
-			v.Claim = res.Evidence.Info.ID
 			if v.Outcome != res.Verdict.Outcome {
 				fmt.Fprintf(stderr, "%s: stored verdict %s, re-judged %s\n", v.Claim, res.Verdict.Outcome, v.Outcome)
 			}
@@ -124,14 +123,10 @@ func writeSweepReport(s *runner.Sweep, st *runner.Status, path string, stderr io
 	var buf bytes.Buffer
 	m := s.Manifest
 	if rs != nil {
-		for _, r := range rs.Results {
-			for _, p := range r.Evidence.Plots {
-				if _, err := reports.SavePlot(filepath.Join(outDir, "plots"), p); err != nil {
-					return nil, nil, err
-				}
-			}
-		}
 		opt := reports.Options{Title: "sgdclaims sweep: " + m.Source, Command: "sgdclaims sweep collect --dir " + s.Dir, SummedTime: true}
+		if _, err := reports.SavePlots(outDir, rs, opt); err != nil {
+			return nil, nil, err
+		}
 		if err := reports.Markdown(&buf, rs, opt); err != nil {
 			return nil, nil, err
 		}

@@ -155,7 +155,7 @@ func TestSweepSlurmClaimUnits(t *testing.T) {
 	if len(cols) != 1 || cols[0].Result == nil {
 		t.Fatalf("collections: %+v", cols)
 	}
-	g, err := claims.ReadGolden("../../goldens", "c2")
+	g, err := claims.ReadGolden("../../goldens", "c2", "synthetic")
 	if err != nil {
 		t.Fatal(err)
 	}

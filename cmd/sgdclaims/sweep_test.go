@@ -227,10 +227,10 @@ func TestSweepClaimsCollectAndReport(t *testing.T) {
 		t.Errorf("collect: exit %d (want 1: sw1 does not hold)\n%s%s", code, stdout, stderr)
 	}
 	report, err := os.ReadFile(filepath.Join(dir, "report.md"))
-	if err != nil || !bytes.Contains(report, []byte("## SW1: sweep test claim sw1")) || !bytes.Contains(report, []byte("](plots/sw0_x.png)")) {
+	if err != nil || !bytes.Contains(report, []byte("## SW1: sweep test claim sw1")) || !bytes.Contains(report, []byte("](plots/sw0_x_synthetic.png)")) {
 		t.Errorf("report.md: %v\n%s", err, report)
 	}
-	for _, p := range []string{"plots/sw0_x.png", "plots/sw1_x.svg"} {
+	for _, p := range []string{"plots/sw0_x_synthetic.png", "plots/sw1_x_synthetic.svg"} {
 		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
 			t.Errorf("plot: %v", err)
 		}
@@ -240,7 +240,7 @@ func TestSweepClaimsCollectAndReport(t *testing.T) {
 	if code, stdout, _ := runCmd("sweep", "report", "--dir", dir, "--out", out); code != 0 || !strings.Contains(stdout, "sw1") {
 		t.Errorf("report: %d %s", code, stdout)
 	}
-	if _, err := os.Stat(filepath.Join(filepath.Dir(out), "plots", "sw1_x.png")); err != nil {
+	if _, err := os.Stat(filepath.Join(filepath.Dir(out), "plots", "sw1_x_synthetic.png")); err != nil {
 		t.Errorf("report --out: plots not beside it: %v", err)
 	}
 }

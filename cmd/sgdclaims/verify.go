@@ -29,12 +29,13 @@ const defaultVerifyOut = "reports/latest"
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("verify", stderr)
-	list := fs.String("claims", "all", "comma-separated claim `ids` to run (known: "+strings.Join(claims.IDs(), ", ")+")")
-	scaleName := fs.String("scale", "quick", "`quick` (minutes on two cores) or full (the paper's regime as far as MNIST-sized data allow)")
-	dataName := fs.String("data", "mnist", "`mnist`, fashion-mnist, cifar10 (see the README's \"How data is found\") or a directory of MNIST IDX or CIFAR-10 binary files; claims on synthetic data ignore it")
+	list := fs.String("claims", "all", "comma-separated claim `ids` or names to run (known: "+claims.Known()+")")
+	scaleName := fs.String("scale", "quick", "`quick` (minutes on two cores) or full (the paper's regime as far as the data allow)")
+	dataName := fs.String("data", "all", "the setups to judge, by their data: `all`, or a comma-separated list of "+strings.Join(data.Names, ", ")+
+		" (synthetic setups always run; a setup whose data are absent is reported \"not run\"; $SGDCLAIMS_DATA says where named data are read from)")
 	seeds := fs.Int("seeds", 0, "replicates per claim (0 = each claim's default, 3 at quick scale; at least 2 for an interval)")
 	out := fs.String("out", defaultVerifyOut, "output `DIR` for report.md, results.json and plots/")
-	asJSON := fs.Bool("json", false, "print the results (evidence and verdicts) as JSON on stdout instead of the table")
+	asJSON := fs.Bool("json", false, "print the results (evidence and verdicts) as JSON on stdout instead of the summary")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -55,35 +56,53 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usagef("--out: must name a directory")
 	}
-	// Validate the data before any claim runs: a bad --data is a usage
-	// error, found in a second, not after the synthetic claims have run.
+	filter, err := claims.ParseSetupFilter(*dataName)
+	if err != nil {
+		return usagef("--data: %v", err)
+	}
+	// Every selected claim must have a setup the filter keeps: a claim with
+	// none is a usage error, found before anything runs.
 	for _, c := range selected {
-		if c.Spec(scale).Data == "mnist" {
-			if _, err := data.ResolveData(*dataName); err != nil {
-				return usagef("--data: %v", err)
-			}
-			break
+		keep := false
+		for _, sp := range claims.Specs(c, scale) {
+			keep = keep || filter.Keeps(sp)
+		}
+		if !keep {
+			return usagef("--data %s: claim %s has no setup on it at %s scale (setups: %s)", *dataName, c.Info().ID, scale, strings.Join(claims.SetupIDs(c, scale), ", "))
 		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rs := &claims.Results{Scale: scale, Started: time.Now().UTC().Format(time.RFC3339)}
+	rs := &claims.Results{Scale: scale, Started: time.Now().UTC().Format(time.RFC3339), Provenance: claims.CurrentProvenance()}
 	for _, c := range selected {
 		id := c.Info().ID
-		fmt.Fprintf(stderr, "%s: %s (%s scale)\n", id, c.Info().Name, scale)
-		prog := newStageProgress(stderr, id)
-		env := &claims.Env{Data: *dataName, Seeds: *seeds, Progress: prog.report}
-		res, err := claims.RunClaim(ctx, c, scale, env)
-		prog.finish()
+		var prog *stageProgress
+		env := &claims.Env{Seeds: *seeds}
+		results, err := claims.RunSetups(ctx, c, scale, env, filter, func(sp claims.Spec) {
+			if prog != nil {
+				prog.finish()
+			}
+			fmt.Fprintf(stderr, "%s: %s, setup %s (%s scale)\n", id, c.Info().Name, sp.SetupID, scale)
+			prog = newStageProgress(stderr, id+" "+sp.SetupID)
+			env.Progress = prog.report
+		})
+		if prog != nil {
+			prog.finish()
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("interrupted during %s; nothing written", id)
 			}
 			return err
 		}
-		fmt.Fprintf(stderr, "%s: %s in %.1f s\n", id, res.Verdict.Outcome, res.Evidence.Seconds)
-		rs.Results = append(rs.Results, *res)
+		for _, res := range results {
+			fmt.Fprintf(stderr, "%s %s: %s in %.1f s\n", id, res.Evidence.Spec.SetupID, res.Verdict.Outcome, res.Evidence.Seconds)
+		}
+		rs.Results = append(rs.Results, results...)
+	}
+	if rs.Claims, err = claims.CombineAll(rs.Results); err != nil {
+		return err
 	}
 
 	if err := os.MkdirAll(*out, 0o755); err != nil {
@@ -105,15 +124,15 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		h, rows := reports.VerdictRows(rs.Results)
-		if err := reports.Table(stdout, h, rows); err != nil {
-			return err
+		for _, line := range reports.SummaryLines(rs, summaryWidth) {
+			fmt.Fprintln(stdout, line)
 		}
+		fmt.Fprintf(stdout, "every check, threshold and reason: %s\n", filepath.Join(*out, "report.md"))
 	}
 	var failing []string
-	for _, r := range rs.Results {
-		if r.Verdict.Outcome != claims.Holds {
-			failing = append(failing, fmt.Sprintf("%s %s", r.Verdict.Claim, r.Verdict.Outcome))
+	for _, cv := range rs.Claims {
+		if cv.Outcome != claims.Holds && cv.Outcome != claims.NotRun {
+			failing = append(failing, fmt.Sprintf("%s %s", cv.Claim, cv.Outcome))
 		}
 	}
 	if len(failing) > 0 {
@@ -121,6 +140,10 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// summaryWidth is the most columns a line of verify's terminal summary
+// takes.
+const summaryWidth = 100
 
 // stageProgress shows a claim's progress on stderr: a line when a stage
 // starts, and on a terminal a bar within the stage.

@@ -46,11 +46,10 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 				fmt.Fprintf(stderr, "%s: not a known claim, verdict kept as stored\n", r.Evidence.Info.ID)
 				continue
 			}
-			v, err := c.Verdict(r.Evidence)
+			v, err := claims.Decide(c, r.Evidence)
 			if err != nil {
-				return fmt.Errorf("%s: %w", r.Evidence.Info.ID, err)
+				return err
 			}
-			v.Claim = r.Evidence.Info.ID
 			if v.Outcome != r.Verdict.Outcome {
 				fmt.Fprintf(stderr, "%s: stored verdict %s, re-judged %s\n", v.Claim, r.Verdict.Outcome, v.Outcome)
 			}

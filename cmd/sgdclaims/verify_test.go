@@ -72,15 +72,29 @@ func TestVerifyHolds(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, want 0; stderr:\n%s", code, stderr)
 	}
-	for _, want := range []string{"| t0", "mean of x", "1.01 [", "95% CI inside [0.5, 1.5]", "holds"} {
+	for _, want := range []string{"t0", "synthetic", "holds", "report.md"} {
 		if !strings.Contains(stdout, want) {
-			t.Errorf("verdict table lacks %q:\n%s", want, stdout)
+			t.Errorf("verdict summary lacks %q:\n%s", want, stdout)
 		}
 	}
-	if !strings.Contains(stderr, "t0: values (3 units)") || !strings.Contains(stderr, "t0: holds in") {
+	for _, line := range strings.Split(stdout, "\n") {
+		if len(line) > summaryWidth {
+			t.Errorf("summary line of %d columns: %q", len(line), line)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| t0", "mean of x", "1.01 [", "95% CI inside [0.5, 1.5]", "holds", "commit"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report's verdict tables lack %q", want)
+		}
+	}
+	if !strings.Contains(stderr, "t0 synthetic: values (3 units)") || !strings.Contains(stderr, "t0 synthetic: holds in") {
 		t.Errorf("progress on stderr missing:\n%s", stderr)
 	}
-	for _, f := range []string{"report.md", "results.json", "plots/t0_x.png", "plots/t0_x.svg"} {
+	for _, f := range []string{"report.md", "results.json", "plots/t0_x_synthetic.png", "plots/t0_x_synthetic.svg"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("%s not written: %v", f, err)
 		}
@@ -96,7 +110,7 @@ func TestVerifyFailingClaimExits1(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr)
 	}
-	if !strings.Contains(stdout, "does not hold") || !strings.Contains(stderr, "t1 does not hold") {
+	if !strings.Contains(stdout, "does not hold") || !strings.Contains(stdout, "failing: x") || !strings.Contains(stderr, "t1 does not hold") {
 		t.Errorf("failing claim not reported:\nstdout %s\nstderr %s", stdout, stderr)
 	}
 }
@@ -158,7 +172,7 @@ func TestReportRerendersStoredResults(t *testing.T) {
 	if !strings.Contains(stdout, "| t0") {
 		t.Errorf("report prints no verdict table:\n%s", stdout)
 	}
-	for _, f := range []string{"report.md", "plots/t0_x.png"} {
+	for _, f := range []string{"report.md", "plots/t0_x_synthetic.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("%s not written: %v", f, err)
 		}
