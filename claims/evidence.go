@@ -34,6 +34,9 @@ type Evidence struct {
 	// Registration is the stamp of the claim's registered checks
 	// (Registration.Stamp), "" for a claim without a registration.
 	Registration string `json:"registration,omitempty"`
+	// ChangeLog is the claim's change log when it ran (Registration.Changes),
+	// so that a report shows what changed after which results were seen.
+	ChangeLog []Change `json:"change_log,omitempty"`
 	// Coverage is set when the evidence was merged from a sweep's partial
 	// results: which seeds it uses and which units were missing.
 	Coverage *Coverage `json:"coverage,omitempty"`

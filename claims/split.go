@@ -304,7 +304,7 @@ func judge(c Claim, spec Spec, ev *Evidence, isa string) (*Result, error) {
 	ev.GoVersion = runtime.Version()
 	ev.Provenance = CurrentProvenance()
 	if r, ok := c.(Registrant); ok {
-		ev.Registration = r.Registration().Stamp()
+		ev.Registration, ev.ChangeLog = r.Registration().Stamp(), r.Registration().Changes
 	}
 	for _, p := range ev.Plots {
 		if err := p.Validate(); err != nil {

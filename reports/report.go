@@ -290,6 +290,14 @@ func claimSection(p *printer, r claims.Result, opt Options, rendered map[string]
 			p.f("\n![%s](%s/%s.png)\n\n*%s* ([SVG](%s/%s.svg))\n", pl.Title, dir, pl.Name, caption, dir, pl.Name)
 		}
 	}
+	if len(ev.ChangeLog) > 0 {
+		p.f("\n### Change log\n\n")
+		var rows [][]string
+		for _, c := range ev.ChangeLog {
+			rows = append(rows, []string{c.Date, fmt.Sprintf("v%d", c.Version), c.What, c.Seen})
+		}
+		p.table([]string{"date", "registration", "what changed", "results seen before the change"}, rows)
+	}
 	if len(ev.Notes) > 0 {
 		p.f("\n### Notes\n\n")
 		for _, n := range ev.Notes {
