@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sgdclaims/sgdclaims/internal/provenance"
 	"slices"
 	"strings"
 
@@ -30,8 +31,14 @@ type ClaimConfig struct {
 	Scale string `json:"scale"`
 	// Seeds overrides the spec's number of replicates (0: the spec's).
 	Seeds int `json:"seeds,omitempty"`
-	// Data is "mnist" (default) or a directory of MNIST IDX files; claims
-	// on synthetic data ignore it.
+	// SetupID names the claim's setup (model x dataset x grid; "" or
+	// omitted: its first). Filled in when empty.
+	SetupID string `json:"setup_id,omitempty"`
+	// Data is the setup's data ("mnist", "fashion-mnist", "cifar10",
+	// "synthetic"), filled in from the setup: the setup names its data, and
+	// $SGDCLAIMS_DATA says where a named dataset is read from. A value
+	// that contradicts the setup is refused; one planned before setups
+	// existed ("mnist" for a synthetic claim) is taken as the setup's.
 	Data string `json:"data"`
 	// Setup is claims.ConfigHash of the claim's spec when it was planned
 	// (filled in when empty). A build whose claim runs something else
@@ -51,28 +58,49 @@ func (c *ClaimConfig) Normalize() error {
 	if c.Scale == "" {
 		c.Scale = string(claims.Full)
 	}
-	if c.Data == "" {
-		c.Data = "mnist"
-	}
 	if c.Claim == "" {
-		return fieldErr("claim", "required (known: %s)", strings.Join(claims.IDs(), ", "))
+		return fieldErr("claim", "required (known: %s)", claims.Known())
 	}
-	if _, err := claims.Lookup(c.Claim); err != nil {
+	cl, err := claims.Lookup(c.Claim)
+	if err != nil {
 		return fieldErr("claim", "%v", err)
 	}
+	c.Claim = cl.Info().ID // a short name is stored as the ID
 	if _, err := claims.ParseScale(c.Scale); err != nil {
 		return fieldErr("scale", "%v", err)
 	}
 	if c.Seeds < 0 || c.Seeds == 1 {
 		return fieldErr("seeds", "need 0 (the claim's default) or at least 2 for an interval, got %d", c.Seeds)
 	}
-	return checkSetup(&c.Setup, c.Claim, c.Scale, c.Seeds)
+	if err := checkSetupID(&c.SetupID, &c.Data, cl, c.Scale); err != nil {
+		return err
+	}
+	return checkSetup(&c.Setup, c.Claim, c.Scale, c.SetupID, c.Seeds)
+}
+
+// checkSetupID fills in the setup (the claim's first when empty) and its
+// data, and refuses data that contradict the setup.
+func checkSetupID(setupID, dataName *string, cl claims.Claim, scale string) error {
+	spec, err := claims.SpecFor(cl, claims.Scale(scale), *setupID, 0)
+	if err != nil {
+		return fieldErr("setup_id", "%v", err)
+	}
+	switch {
+	case *dataName == "", *dataName == spec.Data:
+	case *dataName == "mnist" && spec.Data == claims.Synthetic:
+		// planned before setups existed, when every claim defaulted to mnist
+	default:
+		return fieldErr("data", "setup %s of claim %s trains on %s, not %q (the setup names its data; set %s to read it from elsewhere)",
+			spec.SetupID, cl.Info().ID, spec.Data, *dataName, data.DataEnv)
+	}
+	*setupID, *dataName = spec.SetupID, spec.Data
+	return nil
 }
 
 // checkSetup fills in or verifies the hash of the claim's setup.
-func checkSetup(setup *string, id, scale string, seeds int) error {
+func checkSetup(setup *string, id, scale, setupID string, seeds int) error {
 	cl, _ := claims.Lookup(id)
-	spec, err := claims.SpecAt(cl, claims.Scale(scale), seeds)
+	spec, err := claims.SpecFor(cl, claims.Scale(scale), setupID, seeds)
 	if err != nil {
 		return fieldErr("seeds", "%v", err)
 	}
@@ -87,15 +115,15 @@ func checkSetup(setup *string, id, scale string, seeds int) error {
 	return nil
 }
 
-// Check resolves the data when the claim trains on MNIST.
-func (c *ClaimConfig) Check() error { return checkClaimData(c.Claim, c.Scale, c.Data) }
+// Check resolves the setup's data (a synthetic setup has none to find).
+func (c *ClaimConfig) Check() error { return checkClaimData(c.Data) }
 
-func checkClaimData(id, scale, dataName string) error {
-	cl, _ := claims.Lookup(id)
-	if cl.Spec(claims.Scale(scale)).Data == "mnist" {
-		if _, err := data.ResolveData(dataName); err != nil {
-			return fieldErr("data", "%v", err)
-		}
+func checkClaimData(dataName string) error {
+	if dataName == claims.Synthetic {
+		return nil
+	}
+	if _, err := data.ResolveData(dataName); err != nil {
+		return fieldErr("data", "%v", err)
 	}
 	return nil
 }
@@ -119,7 +147,11 @@ func (c *ClaimConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := claims.RunClaim(ctx, cl, claims.Scale(c.Scale), claimEnv(c.Data, c.Seeds, env))
+	spec, err := claims.SpecFor(cl, claims.Scale(c.Scale), c.SetupID, c.Seeds)
+	if err != nil {
+		return nil, err
+	}
+	res, err := claims.RunSpec(ctx, cl, spec, claimEnv(c.Data, c.Seeds, env))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -140,7 +172,7 @@ func (c *ClaimConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 
 // claimLabel is the label of a claim run in a manifest.
 func claimLabel(c *ClaimConfig) string {
-	l := fmt.Sprintf("%s %s", c.Claim, c.Scale)
+	l := fmt.Sprintf("%s %s %s", c.Claim, c.SetupID, c.Scale)
 	if c.Seeds > 0 {
 		l += fmt.Sprintf(" seeds=%d", c.Seeds)
 	}
@@ -157,9 +189,10 @@ func claimLabel(c *ClaimConfig) string {
 // planned: a unit's result does not depend on it, so planning more seeds
 // later (sweep plan --seeds 12 --force) keeps every unit already run.
 type ClaimUnitConfig struct {
-	Claim string `json:"claim"`
-	Scale string `json:"scale"`
-	Data  string `json:"data"`
+	Claim   string `json:"claim"`
+	Scale   string `json:"scale"`
+	SetupID string `json:"setup_id,omitempty"` // as in ClaimConfig
+	Data    string `json:"data"`
 	// Setup is claims.ConfigHash of the claim's spec, as in ClaimConfig.
 	Setup string `json:"setup"`
 	// Unit is the unit's name ("eta=0.05 S=64 seed=3"), as the claim's
@@ -170,11 +203,11 @@ type ClaimUnitConfig struct {
 
 // Normalize fills in defaults and checks the fields, the unit included.
 func (c *ClaimUnitConfig) Normalize() error {
-	cc := ClaimConfig{Claim: c.Claim, Scale: c.Scale, Data: c.Data, Setup: c.Setup}
+	cc := ClaimConfig{Claim: c.Claim, Scale: c.Scale, SetupID: c.SetupID, Data: c.Data, Setup: c.Setup}
 	if err := cc.Normalize(); err != nil {
 		return err
 	}
-	c.Claim, c.Scale, c.Data, c.Setup = cc.Claim, cc.Scale, cc.Data, cc.Setup
+	c.Claim, c.Scale, c.SetupID, c.Data, c.Setup = cc.Claim, cc.Scale, cc.SetupID, cc.Data, cc.Setup
 	if c.Seed < 1 || c.Seed > 1<<20 {
 		return fieldErr("seed", "the unit's replicate, from 1 to %d, got %d", 1<<20, c.Seed)
 	}
@@ -204,15 +237,15 @@ func (c *ClaimUnitConfig) splitter() (claims.Splitter, claims.Spec, error) {
 	if !ok {
 		return nil, claims.Spec{}, fieldErr("claim", "%s does not split into units; use kind \"claim\"", c.Claim)
 	}
-	spec, err := claims.SpecAt(cl, claims.Scale(c.Scale), int(c.Seed))
+	spec, err := claims.SpecFor(cl, claims.Scale(c.Scale), c.SetupID, int(c.Seed))
 	if err != nil {
 		return nil, spec, fieldErr("seed", "%v", err)
 	}
 	return s, spec, nil
 }
 
-// Check resolves the data when the claim trains on MNIST.
-func (c *ClaimUnitConfig) Check() error { return checkClaimData(c.Claim, c.Scale, c.Data) }
+// Check resolves the setup's data.
+func (c *ClaimUnitConfig) Check() error { return checkClaimData(c.Data) }
 
 // ClaimUnitRecord is the stored record of a claim-unit run.
 type ClaimUnitRecord struct {
@@ -245,17 +278,27 @@ func (c *ClaimUnitConfig) Execute(ctx context.Context, env *Env) (*Output, error
 		Figures: map[string]float64{}, ISA: kernels.Active().Name()}, nil
 }
 
-// ClaimRuns plans the claims in list (IDs separated by commas, or "all")
-// at a scale: one "claim-unit" run per unit of a claim that splits (every
-// claim of the thesis does), the most costly first so that a job array's
-// first tasks are its longest; one "claim" run for a claim that does not.
-// Every run is checked.
-func ClaimRuns(list, scale string, seeds int, dataName string) ([]Run, error) {
+// ClaimRuns plans the claims in list (IDs or short names separated by
+// commas, or "all") at a scale, every setup that dataList keeps (verify's
+// --data: "all" or "", or dataset names; claims.ParseSetupFilter): one
+// "claim-unit" run per unit of a setup of a claim that splits (every claim
+// of the thesis does), the most costly first so that a job array's first
+// tasks are its longest; one "claim" run for a claim that does not. Every
+// run is checked. A setup whose data are absent here is not planned: it is
+// listed in skipped with the reason (a cluster that has the data plans it
+// there).
+func ClaimRuns(list, scale string, seeds int, dataList string) (runs []Run, skipped []string, err error) {
 	selected, err := claims.Select(list)
 	if err != nil {
-		return nil, fieldErr("claim", "%v", err)
+		return nil, nil, fieldErr("claim", "%v", err)
 	}
-	var runs []Run
+	filter, err := claims.ParseSetupFilter(dataList)
+	if err != nil {
+		return nil, nil, fieldErr("data", "%v", err)
+	}
+	if _, err := claims.ParseScale(scale); err != nil {
+		return nil, nil, fieldErr("scale", "%v", err)
+	}
 	add := func(kind string, v Config, label string) error {
 		raw, _ := json.Marshal(v)
 		run, cfg, err := NewRun(kind, raw)
@@ -271,20 +314,40 @@ func ClaimRuns(list, scale string, seeds int, dataName string) ([]Run, error) {
 	}
 	for _, c := range selected {
 		id := c.Info().ID
-		cc := &ClaimConfig{Claim: id, Scale: scale, Seeds: seeds, Data: dataName}
+		for _, sp := range claims.Specs(c, claims.Scale(scale)) {
+			if !filter.Keeps(sp) {
+				continue
+			}
+			if absent, why := claims.DataAbsent(sp); absent {
+				skipped = append(skipped, fmt.Sprintf("%s %s: not planned: data absent (%v)", id, sp.SetupID, why))
+				continue
+			}
+			if err := planSetup(c, sp.SetupID, scale, seeds, add); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if len(runs) == 0 {
+		return nil, skipped, fieldErr("claim", "nothing to plan: %s has no setup here on %q (%s)", list, dataList, strings.Join(skipped, "; "))
+	}
+	return runs, skipped, nil
+}
+
+// planSetup adds the runs of one setup of c.
+func planSetup(c claims.Claim, setupID, scale string, seeds int, add func(kind string, v Config, label string) error) error {
+	id := c.Info().ID
+	{
+		cc := &ClaimConfig{Claim: id, Scale: scale, Seeds: seeds, SetupID: setupID}
 		if err := cc.Normalize(); err != nil {
-			return nil, err
+			return err
 		}
 		s, ok := c.(claims.Splitter)
 		if !ok {
-			if err := add("claim", cc, claimLabel(cc)); err != nil {
-				return nil, err
-			}
-			continue
+			return add("claim", cc, claimLabel(cc))
 		}
-		spec, err := claims.SpecAt(c, claims.Scale(cc.Scale), seeds)
+		spec, err := claims.SpecFor(c, claims.Scale(cc.Scale), setupID, seeds)
 		if err != nil {
-			return nil, fieldErr("seeds", "%v", err)
+			return fieldErr("seeds", "%v", err)
 		}
 		units := s.Units(spec)
 		slices.SortStableFunc(units, func(a, b claims.Unit) int {
@@ -297,21 +360,22 @@ func ClaimRuns(list, scale string, seeds int, dataName string) ([]Run, error) {
 			return 0
 		})
 		for _, u := range units {
-			uc := &ClaimUnitConfig{Claim: id, Scale: cc.Scale, Data: cc.Data, Setup: cc.Setup, Unit: u.Name, Seed: u.Seed}
-			if err := add("claim-unit", uc, fmt.Sprintf("%s %s %s", id, cc.Scale, u.Name)); err != nil {
-				return nil, err
+			uc := &ClaimUnitConfig{Claim: id, Scale: cc.Scale, SetupID: cc.SetupID, Data: cc.Data, Setup: cc.Setup, Unit: u.Name, Seed: u.Seed}
+			if err := add("claim-unit", uc, fmt.Sprintf("%s %s %s %s", id, cc.SetupID, cc.Scale, u.Name)); err != nil {
+				return err
 			}
 		}
 	}
-	return runs, nil
+	return nil
 }
 
 // ClaimCollection is one claim judged from a sweep's stored unit results.
 type ClaimCollection struct {
-	Claim string
-	Scale string
-	Seeds int // planned replicates: the largest seed of the claim's planned units
-	Data  string
+	Claim   string
+	SetupID string
+	Scale   string
+	Seeds   int // planned replicates: the largest seed of the claim's planned units
+	Data    string
 	// Result is the merged evidence and its verdict; nil when too few
 	// seeds are complete (Err says why).
 	Result   *claims.Result
@@ -330,16 +394,17 @@ type ClaimCollection struct {
 }
 
 // CollectClaims merges the claim-unit results of a sweep, one collection
-// per (claim, scale, data) in manifest order, and judges each from
+// per (claim, setup, scale) in manifest order, and judges each from
 // whatever units have results (seeds with a missing unit are left out,
 // and Coverage says so).
 func CollectClaims(st *Status) []*ClaimCollection {
-	type key struct{ claim, scale, data string }
+	type key struct{ claim, setup, scale, data string }
 	var order []key
 	groups := map[key]*ClaimCollection{}
 	parts := map[key]map[string]json.RawMessage{}
 	isas := map[key][]string{}
 	procs := map[key][]int{}
+	provs := map[key][]provenance.Info{}
 	for _, r := range st.Runs {
 		if r.Run.Kind != "claim-unit" {
 			continue
@@ -348,10 +413,10 @@ func CollectClaims(st *Status) []*ClaimCollection {
 		if err := json.Unmarshal(r.Run.Config, &cfg); err != nil {
 			continue // Open verified every planned config; not reached
 		}
-		k := key{cfg.Claim, cfg.Scale, cfg.Data}
+		k := key{cfg.Claim, cfg.SetupID, cfg.Scale, cfg.Data}
 		g := groups[k]
 		if g == nil {
-			g = &ClaimCollection{Claim: cfg.Claim, Scale: cfg.Scale, Data: cfg.Data}
+			g = &ClaimCollection{Claim: cfg.Claim, SetupID: cfg.SetupID, Scale: cfg.Scale, Data: cfg.Data}
 			groups[k], parts[k] = g, map[string]json.RawMessage{}
 			order = append(order, k)
 		}
@@ -373,6 +438,9 @@ func CollectClaims(st *Status) []*ClaimCollection {
 		}
 		if !slices.Contains(isas[k], r.Result.Stamp.ISA) {
 			isas[k] = append(isas[k], r.Result.Stamp.ISA)
+		}
+		if !slices.Contains(provs[k], r.Result.Stamp.Provenance) {
+			provs[k] = append(provs[k], r.Result.Stamp.Provenance)
 		}
 		if !slices.Contains(procs[k], r.Result.Stamp.GOMAXPROCS) {
 			procs[k] = append(procs[k], r.Result.Stamp.GOMAXPROCS)
@@ -397,7 +465,7 @@ func CollectClaims(st *Status) []*ClaimCollection {
 			g.Err = fmt.Errorf("%s no longer splits into units", g.Claim)
 			continue
 		}
-		spec, err := claims.SpecAt(cl, claims.Scale(g.Scale), g.Seeds)
+		spec, err := claims.SpecFor(cl, claims.Scale(g.Scale), g.SetupID, g.Seeds)
 		if err != nil {
 			g.Err = err
 			continue
@@ -408,7 +476,22 @@ func CollectClaims(st *Status) []*ClaimCollection {
 			if len(procs[k]) == 1 { // else left 0: the units ran with different parallelism
 				g.Result.Evidence.GOMAXPROCS = procs[k][0]
 			}
+			g.Result.Evidence.Provenance = unitsProvenance(provs[k])
 		}
 	}
 	return out
+}
+
+// unitsProvenance is the provenance of a merge: the units' when they all
+// ran from one build, else a record that they did not, naming the commits.
+func unitsProvenance(ps []provenance.Info) provenance.Info {
+	if len(ps) == 1 {
+		return ps[0]
+	}
+	var revs []string
+	for _, p := range ps {
+		revs = append(revs, p.String())
+	}
+	slices.Sort(revs)
+	return provenance.Info{Source: "units from several builds: " + strings.Join(slices.Compact(revs), ", ")}
 }

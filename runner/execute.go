@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sgdclaims/sgdclaims/internal/provenance"
 	"os"
 	"runtime"
 	"sync"
@@ -201,7 +202,7 @@ func (s *Sweep) executeOne(ctx context.Context, run Run, env *Env, task string) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	stamp := Stamp{ISA: out.ISA, GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), Host: host,
+	stamp := Stamp{ISA: out.ISA, GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), Host: host, Provenance: provenance.Current(),
 		Started: start.UTC().Format(time.RFC3339), Seconds: time.Since(start).Seconds(), Task: task}
 	return s.store(run, out, stamp)
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sgdclaims/sgdclaims/internal/provenance"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -52,6 +53,9 @@ type Stamp struct {
 	// Task names the scheduler task that ran it ("slurm job 12_3",
 	// "k8s index 3"), when there was one.
 	Task string `json:"task,omitempty"`
+	// Provenance is the commit of the build that ran it and whether its
+	// tree had uncommitted changes.
+	Provenance provenance.Info `json:"provenance"`
 }
 
 // Deterministic returns the part of the result a rerun must reproduce

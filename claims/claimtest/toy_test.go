@@ -179,7 +179,7 @@ func TestToyClaim(t *testing.T) {
 
 	// sweep and merge: the runner plans the toy's units by its ID, runs
 	// them as a sweep does and merges them into the verify result.
-	runs, err := runner.ClaimRuns("toy", "quick", 0, "")
+	runs, _, err := runner.ClaimRuns("toy", "quick", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}

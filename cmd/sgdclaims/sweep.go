@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/sgdclaims/sgdclaims/claims"
+	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/kernels"
 	"github.com/sgdclaims/sgdclaims/runner"
 )
@@ -86,10 +87,10 @@ func openSweep(dir string) (*runner.Sweep, error) {
 func sweepPlan(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sweep plan", stderr)
 	dir := dirFlag(fs)
-	claimList := fs.String("claim", "", "claim `ids` to plan, comma-separated, or all (known: "+strings.Join(claims.IDs(), ", ")+"); one run per unit (seed x grid point) of each claim")
+	claimList := fs.String("claim", "", "claim `ids` or names to plan, comma-separated, or all (known: "+claims.Known()+"); one run per unit (seed x grid point) of each setup of each claim")
 	scale := fs.String("scale", "full", "claim `scale`: quick or full")
 	seeds := fs.Int("seeds", 0, "replicates per claim (0: the claim's default)")
-	dataName := fs.String("data", "mnist", "`mnist` or a directory of MNIST IDX files, for claims that train on MNIST")
+	dataName := fs.String("data", "all", "the setups to plan, by their data: `all` or a comma-separated list of "+strings.Join(data.Names, ", ")+" (synthetic setups always; a setup whose data are absent here is left out, with a note)")
 	specFile := fs.String("spec", "", "spec `FILE` (JSON, or YAML when named .yaml or .yml) describing a grid of runs; see runner/doc.go")
 	force := fs.Bool("force", false, "replace a different plan already in DIR (results of runs in both plans still count)")
 	if err := parseFlags(fs, args); err != nil {
@@ -123,8 +124,14 @@ func sweepPlan(args []string, stdout, stderr io.Writer) error {
 		}
 		source, raw = "spec "+filepath.Base(*specFile), spec.Raw
 	default:
-		var err error
-		runs, err = runner.ClaimRuns(*claimList, *scale, *seeds, *dataName)
+		var (
+			err     error
+			skipped []string
+		)
+		runs, skipped, err = runner.ClaimRuns(*claimList, *scale, *seeds, *dataName)
+		for _, s := range skipped {
+			fmt.Fprintln(stderr, s)
+		}
 		if err != nil {
 			var fe *runner.FieldError
 			if errors.As(err, &fe) {

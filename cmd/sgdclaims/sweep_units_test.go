@@ -77,7 +77,7 @@ func (unitClaim) Verdict(ev *claims.Evidence) (*claims.Verdict, error) {
 func TestSweepClaimUnitsShardedEqualsOneProcess(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "sweep")
 	code, stdout, stderr := runCmd("sweep", "plan", "--claim", "sw2", "--scale", "quick", "--seeds", "4", "--dir", dir)
-	if code != 0 || strings.Count(stdout, "\tclaim-unit\tsw2 quick p=") != 8 {
+	if code != 0 || strings.Count(stdout, "\tclaim-unit\tsw2 synthetic quick p=") != 8 {
 		t.Fatalf("plan: %d\n%s%s", code, stdout, stderr)
 	}
 	// The most costly units come first in the manifest.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sgdclaims/sgdclaims/internal/provenance"
 	"io"
 	"os"
 	"path/filepath"
@@ -45,6 +46,7 @@ type trainRecord struct {
 	ISA           string            `json:"isa"`
 	GOMAXPROCS    int               `json:"gomaxprocs"`
 	GoVersion     string            `json:"go_version"`
+	Provenance    provenance.Info   `json:"provenance"` // the commit of the build, and whether its tree was dirty
 	Started       string            `json:"started"`
 	Result        *train.Result     `json:"result"`
 	FinalValAcc   float64           `json:"final_val_acc"`
@@ -117,7 +119,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		Momentum: c.Momentum, WeightDecay: c.WeightDecay, Dropout: c.Dropout, LabelNoise: c.LabelNoise,
 		TrainExamples: trainSet.N, ValExamples: datasetSize(valSet), Seed: c.Seed, Seeds: c.Seeds(),
 		Augment: t.Augment.String(), Normalization: t.Normalization,
-		ISA: isa, GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
+		ISA: isa, GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), Provenance: provenance.Current(),
 		Started: started.UTC().Format(time.RFC3339), Result: res,
 	}
 	if n := len(res.Epochs); n > 0 {

@@ -26,6 +26,9 @@ type Info struct {
 // no revision.
 func (i Info) String() string {
 	if i.Revision == "" {
+		if strings.HasPrefix(i.Source, "units from") {
+			return i.Source
+		}
 		return "unknown"
 	}
 	r := i.Revision

@@ -1,0 +1,87 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/sgdclaims/sgdclaims/claims"
+	"github.com/sgdclaims/sgdclaims/claims/stats"
+)
+
+// twoSetupClaim is a claim with a synthetic setup and one on CIFAR-10,
+// which these machines do not have: planning keeps the first and leaves
+// the second out with a note; a config naming the second is refused by
+// Check with the data's own message.
+type twoSetupClaim struct{}
+
+func (twoSetupClaim) Info() claims.Info {
+	return claims.Info{ID: "rs2", Short: "runner-setups", Name: "two setups", Paper: "none", Statement: "x"}
+}
+func (c twoSetupClaim) Spec(s claims.Scale) claims.Spec { return c.Specs(s)[0] }
+func (twoSetupClaim) Specs(s claims.Scale) []claims.Spec {
+	return []claims.Spec{
+		{Scale: s, Seeds: 2, Data: claims.Synthetic, SetupID: "toy-synthetic", Setup: []string{"x"}, Config: map[string]int{"n": 1}},
+		{Scale: s, Seeds: 2, Data: "cifar10", SetupID: "toy-cifar10", Setup: []string{"x"}, Config: map[string]int{"n": 2}},
+	}
+}
+func (twoSetupClaim) Run(context.Context, *claims.Env, claims.Spec) (*claims.Evidence, error) {
+	ev := &claims.Evidence{Figures: map[string]float64{"x": 1}}
+	return ev, ev.SetMeasurements(1)
+}
+func (twoSetupClaim) Verdict(*claims.Evidence) (*claims.Verdict, error) {
+	ck := claims.Check{Name: "x", Statistic: "x", Value: stats.NaNInterval(), Threshold: "t", Reason: "r", Outcome: claims.Holds}
+	return &claims.Verdict{Outcome: claims.Holds, Checks: []claims.Check{ck}}, nil
+}
+
+func init() { claims.Register(twoSetupClaim{}) }
+
+func TestClaimRunsPlansEverySetupWhoseDataAreHere(t *testing.T) {
+	t.Setenv("SGDCLAIMS_DATA", t.TempDir()) // no cifar10/ in it
+	runs, skipped, err := ClaimRuns("runner-setups", "quick", 0, "all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || len(skipped) != 1 || !strings.Contains(skipped[0], "toy-cifar10: not planned: data absent") {
+		t.Fatalf("runs %d, skipped %q", len(runs), skipped)
+	}
+	var cc ClaimConfig
+	if err := json.Unmarshal(runs[0].Config, &cc); err != nil {
+		t.Fatal(err)
+	}
+	if cc.Claim != "rs2" || cc.SetupID != "toy-synthetic" || cc.Data != claims.Synthetic {
+		t.Errorf("planned %+v: want the ID, the setup and its data filled in", cc)
+	}
+	// Synthetic setups are kept by every filter.
+	if runs, skipped, err := ClaimRuns("rs2", "quick", 0, "cifar10"); err != nil || len(runs) != 1 || len(skipped) != 1 {
+		t.Errorf("--data cifar10: %d runs, skipped %q, %v", len(runs), skipped, err)
+	}
+	if _, _, err := ClaimRuns("rs2", "quick", 0, "/some/dir"); err == nil || !strings.Contains(err.Error(), "SGDCLAIMS_DATA") {
+		t.Errorf("a directory as --data: %v", err)
+	}
+	// The setup names its data: a contradicting data field is refused.
+	bad := ClaimConfig{Claim: "rs2", Scale: "quick", SetupID: "toy-synthetic", Data: "fashion-mnist"}
+	if err := bad.Normalize(); err == nil || !strings.Contains(err.Error(), "trains on synthetic") {
+		t.Errorf("contradicting data: %v", err)
+	}
+	unknown := ClaimConfig{Claim: "rs2", Scale: "quick", SetupID: "nope"}
+	if err := unknown.Normalize(); err == nil || !strings.Contains(err.Error(), "toy-synthetic, toy-cifar10") {
+		t.Errorf("unknown setup: %v", err)
+	}
+	// Each setup has its own configuration hash.
+	a := ClaimConfig{Claim: "rs2", Scale: "quick", SetupID: "toy-synthetic"}
+	b := ClaimConfig{Claim: "rs2", Scale: "quick", SetupID: "toy-cifar10"}
+	if err := a.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Setup == b.Setup {
+		t.Errorf("two setups share the hash %s", a.Setup)
+	}
+	if err := b.Check(); err == nil || !strings.Contains(err.Error(), "cifar10") {
+		t.Errorf("Check of the absent setup: %v", err)
+	}
+}
