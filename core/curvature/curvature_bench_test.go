@@ -210,7 +210,7 @@ func benchTrace(b *testing.B, est func(Operator, TraceConfig) (*TraceEstimate, e
 // HVPs each, in the operator's preferred blocks.
 func BenchmarkTraceHutchinson100(b *testing.B)    { benchTrace(b, Hutchinson) }
 func BenchmarkTraceHutchPlusPlus100(b *testing.B) { benchTrace(b, HutchPlusPlus) }
-func BenchmarkTraceXTrace100(b *testing.B)       { benchTrace(b, XTrace) }
+func BenchmarkTraceXTrace100(b *testing.B)        { benchTrace(b, XTrace) }
 
 // BenchmarkTraceSpread measures what an estimator's own error bar cannot
 // show: the spread of its estimates over seeds at a budget of 100 HVPs,
