@@ -36,12 +36,12 @@ import (
 // spectra. Deflated is the trace of the sketch's compression Tr(Q^T H Q)
 // and Rank the sketch's dimension m.
 //
-// The sketch is stored in float32 as in HutchPlusPlus; its Gram matrices
-// and the projections R = Q^T Y and Q^T H Q accumulate in float64 (cholQR2,
-// gram64), since the leave-one-out directions depend on the sketch's weak
-// directions; the triangular solves and the projections of the test
-// vectors run as float32 GEMMs through core/kernels; the m x m algebra is
-// float64. Memory: about 3*(Budget/2)*Dim float32s.
+// The sketch is stored in float32 as in HutchPlusPlus; the sketch's first
+// Gram matrix accumulates in float64 (cholQR2) and Q^T H Q is float32 GEMMs
+// over short panels summed in float64 (gramChunked), since the leave-one-out directions depend
+// on the sketch's weak directions; the triangular solves and the
+// projections of the test vectors are float32 GEMMs through core/kernels;
+// the m x m algebra is float64. Memory: about 3*(Budget/2)*Dim float32s.
 // XTrace needs the sketch to have full rank m: an operator with fewer than
 // about m directions of non-negligible eigenvalue has its trace in
 // Tr(Q^T H Q) already, and the error says to use HutchPlusPlus.
@@ -89,15 +89,12 @@ func XTraceContext(ctx context.Context, op Operator, cfg TraceConfig) (*TraceEst
 	if err := interrupted(ctx, "XTrace"); err != nil {
 		return nil, err
 	}
-	q, err := cholQR2(y, m, n)
+	q, r, err := cholQR2(y, m, n)
 	if err != nil {
 		return nil, err
 	}
-	// R = Q^T Y and W = Q^T Omega (m x m; entry [a][j] = q_a . y_j). R's
-	// small entries carry the sketch's weak directions, which XTrace's
-	// leave-one-out vectors (R^{-T}) depend on: its dots accumulate in
-	// float64.
-	r := gram64(q, y, m, n)
+	// W = Q^T Omega (m x m; entry [a][j] = q_a . omega_j); R = Q^T Y came
+	// with Q.
 	w := make([]float64, m*m)
 	if err := projectVectors(ctx, cfg.Seed, q, m, n, w); err != nil {
 		return nil, err
@@ -121,7 +118,7 @@ func XTraceContext(ctx context.Context, op Operator, cfg TraceConfig) (*TraceEst
 	if err := interrupted(ctx, "XTrace"); err != nil {
 		return nil, err
 	}
-	hq := gram64(q, z, m, n)
+	hq := gramChunked(q, z, m, n)
 	t := make([]float64, m*m)
 	if err := projectVectors(ctx, cfg.Seed, z, m, n, t); err != nil {
 		return nil, err
@@ -153,19 +150,27 @@ func xtraceVector(seed uint64, j int, v []float64) {
 	}
 }
 
-// cholQR2 returns rows spanning the rows of the m x n sketch y,
-// orthonormal to float32 rounding, by CholeskyQR2 (Fukaya et al. 2014):
-// Q1 = L1^{-1} Y with Y Y^T = L1 L1^T, then the same again on Q1. The Gram
-// matrices accumulate in float64 (products of float32 values are exact
-// there), so directions of the sketch down to about 1e-6 of its largest
-// singular value survive; unlike orthonormalRows32 it keeps every
-// direction, since XTrace needs a basis of the whole sketch. The
-// triangular solves run as float32 GEMMs: the second pass removes what
-// they lose. A sketch too ill-conditioned for that is an error.
-func cholQR2(y []float32, m, n int) ([]float32, error) {
+// cholQR2 returns rows Q spanning the rows of the m x n sketch y,
+// orthonormal to float32 rounding, and R (m x m, [a][j]) with y_j =
+// sum_a R[a][j] q_a, by CholeskyQR2 (Fukaya et al. 2014): Q1 = L1^{-1} Y
+// with Y Y^T = L1 L1^T, then the same on Q1, so Y = L1 L2 Q and R =
+// (L1 L2)^T. The first Gram matrix is accumulated in float64 (gramSym64;
+// products of float32 values are exact there), so directions of the sketch
+// down to about 1e-5 of its largest singular value survive; unlike orthonormalRows32 it
+// keeps every direction, since XTrace needs a basis of the whole sketch.
+// The second pass, on a matrix of condition number near 1, needs no more
+// than float32, and removes what the float32 triangular solves lose. A
+// sketch too ill-conditioned for that is an error.
+func cholQR2(y []float32, m, n int) (q []float32, r []float64, err error) {
 	cur := y
+	prod := mat.NewDense(m, m, nil) // L1 L2
 	for pass := 0; pass < 2; pass++ {
-		g := gram64(cur, cur, m, n)
+		var g []float64
+		if pass == 0 {
+			g = gramSym64(cur, m, n)
+		} else {
+			g = gram32(cur, cur, m, n)
+		}
 		gs := mat.NewSymDense(m, nil)
 		for i := 0; i < m; i++ {
 			for j := i; j < m; j++ {
@@ -174,15 +179,20 @@ func cholQR2(y []float32, m, n int) ([]float32, error) {
 		}
 		var ch mat.Cholesky
 		if !ch.Factorize(gs) {
-			return nil, fmt.Errorf("curvature: XTrace: the sketch H*Omega is numerically rank-deficient (the operator has fewer than %d directions of non-negligible eigenvalue): use HutchPlusPlus", m)
+			return nil, nil, fmt.Errorf("curvature: XTrace: the sketch H*Omega is numerically rank-deficient (the operator has fewer than %d directions of non-negligible eigenvalue): use HutchPlusPlus", m)
 		}
 		var l, linv mat.TriDense
 		ch.LTo(&l)
-		if c := mat.Cond(&l, 2); c > 1e6 {
-			return nil, fmt.Errorf("curvature: XTrace: the sketch H*Omega has condition number %.2g (the operator has fewer than %d directions of non-negligible eigenvalue): use HutchPlusPlus", c, m)
+		if c := mat.Cond(&l, 2); c > 1e5 {
+			return nil, nil, fmt.Errorf("curvature: XTrace: the sketch H*Omega has condition number %.2g (the operator has fewer than %d directions of non-negligible eigenvalue): use HutchPlusPlus", c, m)
 		}
 		if err := linv.InverseTri(&l); err != nil {
-			return nil, fmt.Errorf("curvature: XTrace: %v: use HutchPlusPlus", err)
+			return nil, nil, fmt.Errorf("curvature: XTrace: %v: use HutchPlusPlus", err)
+		}
+		if pass == 0 {
+			prod.Copy(&l)
+		} else {
+			prod.Mul(mat.DenseCopyOf(prod), &l)
 		}
 		t := make([]float32, m*m)
 		for i := 0; i < m; i++ {
@@ -194,20 +204,32 @@ func cholQR2(y []float32, m, n int) ([]float32, error) {
 		kernels.Gemm(false, false, m, n, m, 1, t, m, cur, n, 0, next, n)
 		cur = next
 	}
-	return cur, nil
+	r = make([]float64, m*m)
+	for a := 0; a < m; a++ {
+		for j := 0; j < m; j++ {
+			r[a*m+j] = prod.At(j, a)
+		}
+	}
+	return cur, r, nil
 }
 
-// gram64 returns the m x m matrix [a][j] = a_a . b_j of the rows of a and
-// b, each dot accumulated in float64; rows a run in parallel, each entry on
-// its own, so the result does not depend on GOMAXPROCS.
-func gram64(a, b []float32, m, n int) []float64 {
+// gramSym64 returns the m x m Gram matrix [a][j] = y_a . y_j of the rows
+// of y, each dot accumulated in float64 (the upper triangle, mirrored);
+// rows run in parallel and each entry is computed on its own, so the result
+// does not depend on GOMAXPROCS.
+func gramSym64(y []float32, m, n int) []float64 {
 	g := make([]float64, m*m)
 	par.Tasks(m, par.Procs(), func(_, i int) {
-		ai := a[i*n : (i+1)*n]
-		for j := 0; j < m; j++ {
-			g[i*m+j] = dot32in64(ai, b[j*n:(j+1)*n])
+		yi := y[i*n : (i+1)*n]
+		for j := i; j < m; j++ {
+			g[i*m+j] = dot32in64(yi, y[j*n:(j+1)*n])
 		}
 	})
+	for i := 0; i < m; i++ {
+		for j := 0; j < i; j++ {
+			g[i*m+j] = g[j*m+i]
+		}
+	}
 	return g
 }
 
@@ -226,6 +248,25 @@ func dot32in64(x, y []float32) float64 {
 		s0 += float64(x[i]) * float64(y[i])
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// gramChunked returns the m x m matrix [a][j] = a_a . b_j of the rows of a
+// and b: float32 GEMMs over panels of gramPanel columns, their results
+// summed in float64, so the rounding is that of a gramPanel-long float32
+// sum (about 1e-6 relative) however long the rows are. The panel order is
+// fixed, so the result does not depend on GOMAXPROCS.
+func gramChunked(a, b []float32, m, n int) []float64 {
+	const gramPanel = 256
+	g := make([]float64, m*m)
+	part := make([]float32, m*m)
+	for c0 := 0; c0 < n; c0 += gramPanel {
+		k := min(gramPanel, n-c0)
+		kernels.Gemm(false, true, m, m, k, 1, a[c0:], n, b[c0:], n, 0, part, m)
+		for i, x := range part {
+			g[i] += float64(x)
+		}
+	}
+	return g
 }
 
 // gram32 returns the m x m matrix [a][j] = a_a . b_j of the rows of a and b
