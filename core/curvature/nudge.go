@@ -9,7 +9,6 @@ import (
 
 	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/nn"
-	"github.com/sgdclaims/sgdclaims/core/rng"
 )
 
 // NudgeConfig sets up Nudged SGD (P3; Jastrzebski et al. 2019, "On the
@@ -94,18 +93,11 @@ func (c NudgeConfig) Validate() error {
 	return nil
 }
 
-// NudgeRefresh records one recomputation of P_K.
-type NudgeRefresh struct {
-	Step int `json:"step"` // the training step (from 1) whose gradient it first applied to
-	// Eigenvalues are the K Ritz values, largest first, of the Hessian at
-	// the parameters of that step, on the nudge's examples: a lambda_max
-	// trajectory for free.
-	Eigenvalues  []float64 `json:"eigenvalues"`
-	Residuals    []float64 `json:"residuals"`
-	Applications int       `json:"applications"` // Hessian-vector products spent
-	Converged    bool      `json:"converged"`
-	Warm         bool      `json:"warm"` // started from the previous refresh's vectors
-}
+// NudgeRefresh records one recomputation of P_K: its step (the training
+// step, from 1, whose gradient it first applied to), the K Ritz values of
+// the Hessian there (a lambda_max trajectory for free), their residuals,
+// the products spent and whether it was warm-started.
+type NudgeRefresh = EigenRecord
 
 // Nudger applies Nudged SGD to a training run: it is a train.GradTransform
 // (set it as train.Config.Transform). It holds the current projector and
@@ -116,8 +108,7 @@ type Nudger struct {
 	cfg       NudgeConfig
 	hessian   data.Batch
 	selection string
-	proj      *Projector
-	refreshes []NudgeRefresh
+	tracker   *EigenTracker
 	ctx       context.Context
 }
 
@@ -142,7 +133,11 @@ func NewNudger(cfg NudgeConfig, hessian data.Batch, selection string) (*Nudger, 
 			selection = "the step's mini-batch"
 		}
 	}
-	return &Nudger{cfg: cfg, hessian: hessian, selection: selection, ctx: context.Background()}, nil
+	tr, err := NewEigenTracker(TrackerConfig{K: cfg.K, Tol: cfg.Tol, MaxIter: cfg.MaxIter, Seed: cfg.Seed, Purpose: "nudge", Network: cfg.Network})
+	if err != nil {
+		return nil, err
+	}
+	return &Nudger{cfg: cfg, hessian: hessian, selection: selection, tracker: tr, ctx: context.Background()}, nil
 }
 
 // WithContext makes refreshes interruptible by ctx (a done ctx makes the
@@ -156,23 +151,23 @@ func (n *Nudger) WithContext(ctx context.Context) *Nudger {
 func (n *Nudger) Config() NudgeConfig { return n.cfg }
 
 // Projector returns the current P_K (nil before the first step).
-func (n *Nudger) Projector() *Projector { return n.proj }
+func (n *Nudger) Projector() *Projector { return n.tracker.Projector() }
 
 // Refreshes returns the record of every recomputation of P_K so far. Do
 // not modify it.
-func (n *Nudger) Refreshes() []NudgeRefresh { return n.refreshes }
+func (n *Nudger) Refreshes() []NudgeRefresh { return n.tracker.History() }
 
 // TransformGrad replaces grad by (I - P_K) grad + Gamma P_K grad, first
 // recomputing P_K at steps 1, 1+M, 1+2M, ... from the Hessian of m at its
 // current parameters, by Lanczos warm-started from the previous refresh's
 // K vectors (LanczosConfig.Start).
 func (n *Nudger) TransformGrad(step int, m *nn.Model, b data.Batch, grad []float32) error {
-	if n.proj == nil || (step-1)%n.cfg.M == 0 {
+	if n.tracker.Projector() == nil || (step-1)%n.cfg.M == 0 {
 		if err := n.Refresh(step, m, b); err != nil {
 			return err
 		}
 	}
-	n.proj.Nudge32(n.cfg.Gamma, grad)
+	n.tracker.Projector().Nudge32(n.cfg.Gamma, grad)
 	return nil
 }
 
@@ -184,27 +179,8 @@ func (n *Nudger) Refresh(step int, m *nn.Model, b data.Batch) error {
 	if hb.N == 0 {
 		hb = b
 	}
-	ncfg := n.cfg.Network
-	ncfg.Selection = n.selection
-	op, err := NewHessian(m, hb, ncfg)
-	if err != nil {
+	if _, err := n.tracker.Update(n.ctx, step, m, hb, n.selection); err != nil {
 		return fmt.Errorf("nudge refresh at step %d: %w", step, err)
 	}
-	lc := LanczosConfig{Tol: n.cfg.Tol, MaxIter: n.cfg.MaxIter, Seed: rng.Derive(n.cfg.Seed, "nudge", uint64(len(n.refreshes)))}
-	warm := n.proj != nil
-	if warm {
-		lc.Start = n.proj.Vectors()
-	}
-	p, res, err := TopEigenspace(n.ctx, op, n.cfg.K, lc)
-	if err != nil {
-		return fmt.Errorf("nudge refresh at step %d: %w", step, err)
-	}
-	r := NudgeRefresh{Step: step, Applications: res.Applications, Converged: res.Converged, Warm: warm}
-	for _, e := range res.Top {
-		r.Eigenvalues = append(r.Eigenvalues, e.Value)
-		r.Residuals = append(r.Residuals, e.Residual)
-	}
-	n.proj = p
-	n.refreshes = append(n.refreshes, r)
 	return nil
 }
