@@ -111,6 +111,19 @@ var entries = []Entry{
 	{"c4", "P2", Setup, "CIFAR-10", "small CNN", claims("C4 paper setup")},
 	{"c4", "P2", Setup, "noise and dropout", "label-noise fractions 20-80%, dropout 0-0.9", claims("C4 paper setup")},
 	{"c4", "P2", Number, "accuracies on noisy and clean parts", NotStated, thesis("Sec. 3.3 and Fig. 3.1b (values only in the figure)", "13, 18")},
+
+	// C7: Nudged SGD steers the endpoint's curvature, not its generalisation (P3).
+	{"c7", "P3", Finding, "Nudged SGD", "Nudged SGD was demonstrated to be easily steerable towards flatter or sharper regions of the loss surface, while maintaining generalization performance: empirical evidence that curvature of the final minima does not fully determine generalization", thesis("Sec. 3.4", "19")},
+	{"c7", "P3", Finding, "endpoint curvature and generalisation", "the curvature of the region that SGD converges to in certain situations is not predictive of generalization (which was suggested by prior work)", thesis("Sec. 3.5", "19-20")},
+	{"c7", "P3", Setup, "models and data", "SimpleCNN and ResNet-32 on CIFAR-10 / Fashion-MNIST", claims("C3 paper setup (P3)")},
+	{"c7", "P3", Number, "gamma, K, M and the curvatures and accuracies reached", NotStated, thesis("Sec. 3.4 (none in the text)", "18-19")},
+
+	// C8: the step is too large along the sharpest directions (P3).
+	{"c8", "P3", Finding, "too large step", "in most iterations the loss surface along the sharpest direction resembles a bowl, such that SGD crosses its minima, often taking a too large step", thesis("Fig. 3.1c caption", "13")},
+	{"c8", "P3", Finding, "oscillation along the sharpest direction", "immediately after the early phase SGD oscillates in the subspace corresponding to the sharpest direction, while successfully descending along other directions", thesis("Sec. 3.4", "19")},
+	{"c8", "P3", Finding, "inefficiency", "vanilla SGD-based training is inefficient and unstable in the sense that SGD largely oscillates along the sharpest direction in the loss surface", thesis("Sec. 3.5", "19")},
+	{"c8", "P3", Setup, "models and data", "SimpleCNN and ResNet-32 on CIFAR-10 / Fashion-MNIST", claims("C3 paper setup (P3)")},
+	{"c8", "P3", Number, "loss-minimising fraction of the step along e_1", NotStated, thesis("Fig. 3.1c (a schematic, no values) and Sec. 3.4", "13, 19")},
 }
 
 // All returns every entry, in table order.
