@@ -11,6 +11,7 @@ import (
 	_ "github.com/sgdclaims/sgdclaims/claims/exchangeability" // c1
 	_ "github.com/sgdclaims/sgdclaims/claims/lockin"          // c3
 	_ "github.com/sgdclaims/sgdclaims/claims/memorisation"    // c4
+	_ "github.com/sgdclaims/sgdclaims/claims/nudged"          // c7
 	_ "github.com/sgdclaims/sgdclaims/claims/overshoot"       // c8
 	_ "github.com/sgdclaims/sgdclaims/claims/stationaryloss"  // c2
 )
