@@ -3,8 +3,10 @@ package nudged
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -171,4 +173,49 @@ func TestSmokeTiming(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("1 epoch: %.1f s wall, GOMAXPROCS %d", time.Since(start).Seconds(), runtime.GOMAXPROCS(0))
+}
+
+// cpuSeconds is the process's user+system CPU time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return math.NaN()
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}
+
+// TestFullScaleTiming estimates what a full-scale unit costs, from short
+// pieces of it, without looking at any result (SGDCLAIMS_C7_FULL_TIMING=1):
+// the CPU seconds of one SGD step, and of one refresh of P_K on 64 probe
+// images scaled linearly to the setup's (a refresh is Hessian-vector
+// products on the probe set), and from them a whole unit.
+func TestFullScaleTiming(t *testing.T) {
+	if os.Getenv("SGDCLAIMS_C7_FULL_TIMING") == "" {
+		t.Skip("set SGDCLAIMS_C7_FULL_TIMING=1")
+	}
+	for _, spec := range (Claim{}).Specs(claims.Full) {
+		full := spec.Config.(config)
+		env := &claims.Env{Data: spec.Data, Workers: 1}
+		if _, _, err := env.Dataset(); err != nil {
+			t.Fatal(err)
+		}
+		const probe = 64
+		piece := func(epochs, m int) float64 {
+			cfg := full
+			cfg.TrainN, cfg.ProbeN, cfg.Epochs, cfg.M = 20*cfg.Batch, probe, epochs, m
+			s := spec
+			s.Config = cfg
+			c0 := cpuSeconds()
+			if _, err := claims.RunUnit(t.Context(), env, Claim{}, s, claims.Unit{Name: "gamma=0.1 seed=1", Seed: 1, Point: 0}); err != nil {
+				t.Fatal(err)
+			}
+			return cpuSeconds() - c0
+		}
+		a, b, c := piece(1, 1000), piece(2, 1000), piece(1, 5)
+		step, refresh := (b-a)/20, (c-a)/3*float64(full.ProbeN)/probe
+		steps := full.Epochs * (50000 / full.Batch)
+		unit := float64(steps)*step + float64((steps+full.M-1)/full.M)*refresh
+		t.Logf("%s: %.3f CPU s per SGD step, %.2f CPU s per refresh (K = %d, %d images): a unit (%d steps, M = %d) about %.0f CPU s; %d units %.1f CPU h",
+			spec.SetupID, step, refresh, full.K, full.ProbeN, steps, full.M, unit, spec.Seeds*len(full.Gammas), unit*float64(spec.Seeds*len(full.Gammas))/3600)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
 
@@ -186,5 +187,52 @@ func TestFullScaleSetupsStart(t *testing.T) {
 		if took := time.Since(start); took > 30*time.Second {
 			t.Errorf("%s: took %v to stop", spec.SetupID, took)
 		}
+	}
+}
+
+// cpuSeconds is the process's user+system CPU time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return math.NaN()
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+}
+
+// TestFullScaleTiming estimates what a full-scale unit costs, from short
+// pieces of it, without looking at any result (SGDCLAIMS_C8_FULL_TIMING=1):
+// the CPU seconds of one SGD step, and of one measurement on a probe set
+// of 64 images scaled linearly to the setup's (a measurement is forward
+// passes and Hessian-vector products on the probe set), and from them a
+// whole unit (Epochs x steps per epoch steps, EarlyPoints + Points
+// measurements).
+func TestFullScaleTiming(t *testing.T) {
+	if os.Getenv("SGDCLAIMS_C8_FULL_TIMING") == "" {
+		t.Skip("set SGDCLAIMS_C8_FULL_TIMING=1")
+	}
+	for _, spec := range (Claim{}).Specs(claims.Full) {
+		full := spec.Config.(config)
+		env := &claims.Env{Data: spec.Data, Workers: 1}
+		if _, _, err := env.Dataset(); err != nil {
+			t.Fatal(err)
+		}
+		const probe = 64
+		piece := func(epochs, points int) float64 {
+			cfg := full
+			cfg.TrainN, cfg.ProbeN, cfg.Epochs, cfg.EarlyEpochs, cfg.EarlyPoints, cfg.Points = 20*cfg.Batch, probe, epochs, 1, 0, points
+			s := spec
+			s.Config = cfg
+			c0 := cpuSeconds()
+			if _, err := claims.RunUnit(t.Context(), env, Claim{}, s, claims.Unit{Name: "seed=1", Seed: 1}); err != nil {
+				t.Fatal(err)
+			}
+			return cpuSeconds() - c0
+		}
+		a, b, c := piece(2, 1), piece(2, 2), piece(4, 1)
+		meas, step := (b-a)*float64(full.ProbeN)/probe, (c-a)/40
+		spe := 50000 / full.Batch
+		unit := float64(full.Epochs*spe)*step + float64(full.EarlyPoints+full.Points)*meas
+		t.Logf("%s: %.3f CPU s per SGD step, %.1f CPU s per measurement on %d images: a unit (%d steps, %d measurements) about %.0f CPU s; %d units %.1f CPU h",
+			spec.SetupID, step, meas, full.ProbeN, full.Epochs*spe, full.EarlyPoints+full.Points, unit, spec.Seeds, unit*float64(spec.Seeds)/3600)
 	}
 }

@@ -176,6 +176,24 @@ func notesOf(rec record, sum summary, cfg config) []string {
 			notes = append(notes, fmt.Sprintf("seed %d diverged or was not measured after the early phase: the checks cannot be formed.", s.Seed))
 		}
 	}
+	edge, lines := 0, 0
+	for _, r := range rec.Runs {
+		for _, p := range r.Points {
+			if p.Early {
+				continue
+			}
+			for _, l := range p.Random {
+				lines++
+				if l.AtEdge {
+					edge++
+				}
+			}
+		}
+	}
+	if lines > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d random-direction lines after the early phase have their minimum at an end of the alpha grid (the step's component along a random "+
+			"direction is about |d|/sqrt(parameters): the loss along it is nearly linear over the grid, so the minimum is an end and its side is the sign of the slope).", edge, lines))
+	}
 	unconv := 0
 	for _, r := range rec.Runs {
 		for _, p := range r.Points {
