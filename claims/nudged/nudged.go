@@ -139,8 +139,8 @@ func setups(scale claims.Scale) []setup {
 
 const (
 	quickBudget   = "measured 2026-12-03: 44 s (MNIST) and 46 s (Fashion-MNIST) of wall time on 2 cores shared at load average ~22-25, 25 s of CPU time for both setups together: about 15 s per setup on 2 idle cores"
-	fullBudget    = "not measured yet"
-	fullCNNBudget = "not measured yet"
+	fullBudget    = "estimated 2026-12-03 from short pieces (TestFullScaleTiming, 2 cores at load average ~16, +-50%): 2-3 CPU s per refresh of P_5 on 1,024 images every 10 steps, 23-38 CPU min per unit, 10-16 CPU h for the 25 units: a sweep"
+	fullCNNBudget = "estimated 2026-12-03 from short pieces (TestFullScaleTiming, 2 cores at load average ~16, +-50%): 0.34 CPU s per SGD step, about 65 CPU s per refresh of P_5 on 512 images every 50 steps, 1.8 CPU h per unit, 44 CPU h for the 25 units: a sweep on a cluster"
 )
 
 func (c Claim) Spec(scale claims.Scale) claims.Spec { return c.Specs(scale)[0] }

@@ -183,8 +183,8 @@ func setups(scale claims.Scale) []setup {
 
 const (
 	quickBudget   = "measured 2026-12-03: 50 s (MNIST) and 57 s (Fashion-MNIST) of wall time on 2 cores shared at load average ~15, 33 s of CPU time for both setups together: about 20 s per setup on 2 idle cores"
-	fullMLPBudget = "not measured yet"
-	fullCNNBudget = "not measured yet"
+	fullMLPBudget = "estimated 2026-12-03 from short pieces (TestFullScaleTiming, 2 cores at load average ~16, +-50%): about 15 CPU s per measurement on 2,048 images, about 5 CPU min per unit, 0.4 CPU h for the 5 units"
+	fullCNNBudget = "estimated 2026-12-03 from short pieces (TestFullScaleTiming, 2 cores at load average ~16, +-50%): 0.33 CPU s per SGD step, about 400 CPU s per measurement on 1,024 images, about 2.1 CPU h per unit, 11 CPU h for the 5 units: a sweep"
 )
 
 func (c Claim) Spec(scale claims.Scale) claims.Spec { return c.Specs(scale)[0] }
