@@ -66,13 +66,13 @@ func tablesOf(rec record, sum summary) []claims.Table {
 func plotsOf(rec record, sum summary) []claims.Plot {
 	traj := claims.Plot{
 		Name: "c7_lambda_trajectory", Title: "Top Hessian eigenvalue along Nudged SGD, by gamma",
-		XLabel: "epochs done (epochs)", YLabel: "lambda_1 on the probe set (nats per squared parameter unit)", LogY: true,
+		XLabel: "epochs done (epochs)", YLabel: "lambda_1 on the probe set (loss / parameter^2)", LogY: true,
 		Caption: fmt.Sprintf("lambda_1 at every refresh of P_K (K = %d, every M = %d steps), geometric mean over seeds. Dashed: 2/(gamma eta), "+
 			"where the nudged step along the top eigenvector reaches the full-batch edge of stability.", rec.K, rec.M),
 	}
 	end := claims.Plot{
 		Name: "c7_curvature_vs_accuracy", Title: "Endpoint sharpness against validation accuracy, by gamma",
-		XLabel: "lambda_max at the end on the probe set (nats per squared parameter unit)", YLabel: "validation accuracy (fraction)", LogX: true,
+		XLabel: "lambda_max at the end, probe set (loss / parameter^2)", YLabel: "validation accuracy (fraction)", LogX: true,
 		Caption: "One point per seed and gamma. The claim: gamma moves the points left or right (curvature) without moving them up or down (accuracy) by more than the margin.",
 	}
 	x0, x1 := math.Inf(1), math.Inf(-1)
