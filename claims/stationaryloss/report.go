@@ -283,6 +283,19 @@ func notesOf(rec record, sum summary) []string {
 		if worstDrift > 0 {
 			notes = append(notes, fmt.Sprintf("Tier %s: up to %.0f%% of a point's excess is drift (a settled run ended below the minimum; see 'drift/excess' and the drift plot).", t.ID, 100*worstDrift))
 		}
+		if worstDrift > 0.5 {
+			neg := 0
+			for _, tr := range rec.Tiers {
+				if tr.ID == t.ID {
+					for _, m := range tr.Minima {
+						neg = max(neg, m.Negative)
+					}
+				}
+			}
+			notes = append(notes, fmt.Sprintf("Tier %s: the point the runs start from is not a minimum of the objective: at some grid point the drift to lower ground is more than half the excess "+
+				"(over 100%% means the window's own mean lies below the starting point), and H has up to %d negative eigenvalues there. The excess then measures mostly "+
+				"the descent, not the stationary fluctuation Eq. (3.3) describes: the checks on this setup test its premise ('near a minimum') as much as the formula.", t.ID, neg))
+		}
 	}
 	return notes
 }

@@ -304,12 +304,12 @@ func (c Claim) Specs(scale claims.Scale) []claims.Spec {
 	seeds := map[claims.Scale]int{claims.Quick: 3, claims.Full: 5}[scale]
 	syn := c.spec(scale, c.config(scale))
 	syn.SetupID, syn.Data, syn.Seeds = setupSynthetic, claims.Synthetic, seeds
-	syn.Budget = map[claims.Scale]string{claims.Quick: "about 40 s on 2 cores", claims.Full: "measured as a sweep (v1 tiers): 15 units of 12-147 s each on one core, 473-858 s in all (4.5 min as two shards on 2 cores, 7 min as a 2-task Slurm array; reports/full/c2)"}[scale]
+	syn.Budget = map[claims.Scale]string{claims.Quick: "measured: 84 s wall on 2 cores at load average 8 (other jobs), about 36 s of CPU", claims.Full: "measured as a sweep (v1 tiers): 15 units of 12-147 s each on one core, 473-858 s in all (4.5 min as two shards on 2 cores, 7 min as a 2-task Slurm array; reports/full/c2)"}[scale]
 	specs := []claims.Spec{syn}
 	for _, s := range []struct{ id, data string }{{setupMNIST, "mnist"}, {setupFashion, "fashion-mnist"}} {
 		sp := c.spec(scale, c.imageConfig(scale, s.data))
 		sp.SetupID, sp.Data, sp.Seeds = s.id, s.data, seeds
-		sp.Budget = map[claims.Scale]string{claims.Quick: "about 30 s on 2 cores", claims.Full: "not measured: 5 seeds of N = 4096, P = 970"}[scale]
+		sp.Budget = map[claims.Scale]string{claims.Quick: "measured: 34-37 s wall on 2 cores at load average 8 (other jobs), about 20 s of CPU", claims.Full: "not measured: 5 seeds of N = 4096, P = 970"}[scale]
 		specs = append(specs, sp)
 	}
 	return specs
