@@ -211,6 +211,28 @@ func notesOf(rec record, sum summary) []string {
 		"The critical sample ratio's radius, step and noise are our choice in pixel units (P2's units cannot be recovered); see the CSR table. " +
 			"At initialisation the logits of every class are nearly equal, so almost any perturbation changes the argmax: the epoch-0 ratio is high for that reason, not because the function is complex.",
 	}
+	// Where the training-row CSR peaks after the early phase, against its
+	// value at the end of it and at the fixed epoch (check 9's reading).
+	for _, i := range sum.noiseRows() {
+		r := sum.Rows[i]
+		peak, at, early, last := math.Inf(-1), -1, math.NaN(), math.NaN()
+		for k, e := range r.CSREpochs {
+			v := r.CSRAlong[k].Estimate
+			switch {
+			case e == sum.EarlyEpoch:
+				early = v
+			case e > sum.EarlyEpoch && e <= sum.FixedEpoch && v > peak:
+				peak, at = v, e
+			}
+			if e == sum.FixedEpoch {
+				last = v
+			}
+		}
+		if at >= 0 {
+			notes = append(notes, fmt.Sprintf("%s: the training-row CSR (mean over seeds) is %.0f%% at epoch %d, peaks at %.0f%% at epoch %d and is %.0f%% at epoch %d.",
+				r.Name, 100*early, sum.EarlyEpoch, 100*peak, at, 100*last, sum.FixedEpoch))
+		}
+	}
 	var cens []string
 	for i, r := range sum.Rows {
 		for s, h := range r.HalfMis {
