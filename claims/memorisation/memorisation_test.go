@@ -371,6 +371,13 @@ func TestC4PlantedOutcomes(t *testing.T) {
 	if !strings.HasPrefix(v.Registration, "c4 v2 ") {
 		t.Errorf("stamp %q", v.Registration)
 	}
+	// The report's notes say where each noise level's CSR peaks.
+	rec := goodPlant().record()
+	rec.Rows[0].Runs[0].CSR[3].Ratio = 0.6 // noise 0.5, epoch 5
+	notes := strings.Join(notesOf(rec, summarise(rec)), "\n")
+	if want := "none, noise 0.5: the training-row CSR (mean over seeds) is 30% at epoch 1, peaks at 40% at epoch 5 and is 32% at epoch 10."; !strings.Contains(notes, want) {
+		t.Errorf("notes lack %q:\n%s", want, notes)
+	}
 }
 
 // --- the pipeline -----------------------------------------------------------
