@@ -1,0 +1,305 @@
+package noisememo
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sgdclaims/sgdclaims/claims"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
+)
+
+// C6: a higher eta/S memorises less at equal fit of the clean part
+// (extended P1; thesis Sec. 3.2).
+//
+// # What is measured
+//
+// Per seed, a random subset of a dataset's training images gets a fraction
+// of its labels redrawn uniformly from the ten classes
+// (data.WithLabelNoise). The rows whose label the noise changed (Y !=
+// CleanY) are the mislabelled part; the others (including redrawn rows
+// that drew their own label back) are the clean part. One MLP is trained
+// per grid point (eta, S) with constant-step plain SGD from the same
+// initialisation and data order for every point of a seed. Twice per epoch
+// (at the middle and the end of each epoch, in evaluation mode) the run
+// measures
+//
+//   - its accuracy on the clean rows against their labels (the fit of the
+//     clean part),
+//   - its accuracy on the mislabelled rows against the noisy labels it is
+//     trained on (memorisation; about 1% for a network that predicts the
+//     true class, whose few errors hit the noisy label one time in nine),
+//   - the same rows against their true labels, and the accuracy on clean
+//     held-out images (the first images of the dataset's test file).
+//
+// The matched point of a run is the first measurement at which the clean
+// accuracy reaches the setup's level (0.94 on MNIST, 0.84 on Fashion-MNIST);
+// the run stops there. The level was fixed from a pilot (two runs per
+// dataset, the grid's lowest and highest eta at S = 64, one seed, 30
+// epochs) that printed the clean-part accuracy only: the lowest-ratio run
+// reached 0.958 (MNIST) and 0.87 (Fashion-MNIST) by epoch 30, so the level
+// is one that every run can reach within the epoch budget, as high as that
+// allows (memorisation is only visible once the clean part is fitted well).
+// The mislabelled part was not evaluated in the pilot.
+//
+// # The grid
+//
+// eta/S spans a factor 8: eta in {0.02, 0.04, 0.08, 0.16} at S = 64, and
+// (0.04, 32), (0.08, 32), (0.08, 128), which repeat three of those ratios
+// with another batch size, so that the rank correlation is over eta/S and
+// not over eta alone. 0.16 at S = 64 is C4's rate for the same width (P2's
+// 0.01 x 4096 scaled to width 256).
+//
+// # Checks and thresholds (fixed before any result was seen)
+//
+//	0a. Every run (grid point x seed) reaches the level within the epoch
+//	    budget. Otherwise the claim is untested here (a run without a
+//	    matched point cannot be compared, and leaving it out would drop
+//	    the runs that fit slowest): inconclusive, never "does not hold".
+//	0b. The runs at the lowest eta/S memorise at the level: their
+//	    mislabelled-row accuracy (mean over seeds) has its 95% t-interval
+//	    above 0.05, five times the ~1% of a network that predicts the true
+//	    class. Without memorisation to reduce, "memorises less" means
+//	    nothing: inconclusive, never "does not hold".
+//	1.  Memorisation falls with eta/S: Spearman's rho of log(eta/S) and the
+//	    mislabelled-row accuracy at the level over every run, Fisher-z 95%
+//	    interval below -0.5 (the edge of a strong correlation, as in C1 and
+//	    C3: eta/S must order memorisation well beyond seed noise).
+//	2.  The ends of the grid, paired: the lowest-ratio point's
+//	    mislabelled-row accuracy at the level minus the highest-ratio
+//	    point's at the same batch size (same seed: same data, noise,
+//	    initialisation and order), 95% t-interval above 0. The claim is an
+//	    ordering, so no margin; the pairing removes the seed-to-seed spread
+//	    of the subsets.
+//	    Checks 1 and 2 are judged only when 0b holds (else inconclusive):
+//	    without memorisation their statistics order noise.
+//	i.  Information, not judged: Spearman's rho of log(eta/S) and the clean
+//	    held-out accuracy at the level, reported against 0 (P1: a higher
+//	    ratio generalises better; at the matched point the runs also
+//	    differ in how long they trained, so it is not the claim's test).
+const (
+	level        = 0.95
+	levelMNIST   = 0.94 // clean-row training accuracy at which runs are compared
+	levelFashion = 0.84
+	memoriseMin  = 0.05 // check 0b
+	rhoMax       = -0.5 // check 1
+	endsMargin   = 0.0  // check 2
+	perms        = 9999
+)
+
+func init() { claims.Register(Claim{}) }
+
+// Claim is claim C6 (stateless; registered from init).
+type Claim struct{}
+
+func (Claim) Info() claims.Info {
+	return claims.Info{
+		ID: "c6", Short: "noise-memorisation",
+		Name:  "A higher eta/S memorises less at equal fit",
+		Paper: "P1, extended version (Jastrzebski et al. 2017, Three Factors Influencing Minima in SGD); thesis Sec. 3.2",
+		Statement: "With part of the training labels randomised, runs with a higher ratio of learning rate to batch size fit fewer of the " +
+			"mislabelled examples by the time they fit the clean examples to a given training accuracy.",
+	}
+}
+
+// Registration is C6's pre-registered checks (claims.Registrant).
+func (Claim) Registration() claims.Registration { return registration }
+
+const (
+	check0a = "0a: every run reaches the level"
+	check0b = "0b: the lowest eta/S memorises"
+	check1  = "1: memorisation falls with eta/S"
+	check2  = "2: lowest vs highest eta/S, paired"
+	checkI  = "i: validation accuracy at the level"
+)
+
+var registration = claims.Registration{
+	Claim: "c6", Version: 1,
+	Checks: []claims.RegisteredCheck{
+		{
+			Name:      check0a,
+			Statistic: "fraction of the runs (grid points x seeds) whose clean-row training accuracy reached the setup's level within the epoch budget",
+			Threshold: "all of them (1); otherwise inconclusive, never does not hold",
+			Reason: "a run without a matched point cannot be compared, and leaving it out would drop the runs that fit slowest: " +
+				"the claim is then untested here, not refuted",
+		},
+		{
+			Name:      check0b,
+			Statistic: "mislabelled-row accuracy against the noisy labels at the level, lowest eta/S point, mean over seeds",
+			Threshold: fmt.Sprintf("95%% t-interval above %g; otherwise inconclusive, never does not hold", memoriseMin),
+			Reason: "memorisation must have begun somewhere for 'memorises less' to mean anything; a network that predicts the true class " +
+				"scores about 0.01 here (its few errors hit the noisy label one time in nine), so 0.05 is memorisation well above that",
+		},
+		{
+			Name:      check1,
+			Statistic: "Spearman rho of log(eta/S) and the mislabelled-row accuracy at the level, over every run (grid points x seeds)",
+			Threshold: fmt.Sprintf("Fisher-z 95%% interval below %g; inconclusive unless check 0b holds", rhoMax),
+			Reason: "the edge of a strong correlation, as in C1 and C3: eta/S must order memorisation well beyond the seed-to-seed spread; " +
+				"0 would accept a trend too weak to matter",
+		},
+		{
+			Name: check2,
+			Statistic: "mislabelled-row accuracy at the level of the lowest eta/S point minus that of the highest eta/S point at the same batch size, " +
+				"paired by seed (same data, noise, initialisation and order)",
+			Threshold: fmt.Sprintf("95%% t-interval above %g; inconclusive unless check 0b holds", endsMargin),
+			Reason: "the direction at the ends of the grid with the pairing that removes the subsets' spread, so that a correlation made by the " +
+				"mixed batch sizes alone cannot pass; the claim is an ordering, so no margin",
+		},
+		{
+			Name:      checkI,
+			Statistic: "Spearman rho of log(eta/S) and the clean held-out accuracy at the level, over every run",
+			Threshold: "Fisher-z 95% interval above 0 (reported, not judged)",
+			Reason: "P1 reports that a higher ratio generalises better; at the matched point the runs also differ in how long they trained, " +
+				"so this is information beside the claim, not its test",
+			Information: true,
+		},
+	},
+	Changes: []claims.Change{{
+		Date: "2026-12-03", Version: 1,
+		What: "first registration: checks 0a, 0b, 1, 2 and the information check i, with the levels 0.94 (MNIST) and 0.84 (Fashion-MNIST)",
+		Seen: "a pilot of the clean-row training accuracy only (two runs per dataset: eta 0.02 and 0.16 at S = 64, one seed, 30 epochs, " +
+			"to fix the level and the epoch budget); no mislabelled-row accuracy and no run of the claim",
+	}},
+}
+
+// point is one (eta, S) of the grid.
+type point struct {
+	LR    float64 `json:"lr"`
+	Batch int     `json:"batch"`
+}
+
+func (p point) ratio() float64 { return p.LR / float64(p.Batch) }
+
+// config is C6's Spec.Config.
+type config struct {
+	Model         string  `json:"model"`
+	TrainExamples int     `json:"train_examples"` // random subset of the training file, per seed
+	NoiseFrac     float64 `json:"noise_frac"`     // fraction of rows whose label is redrawn
+	ValExamples   int     `json:"val_examples"`   // first rows of the test file
+	Level         float64 `json:"level"`          // clean-row training accuracy of the matched point
+	MaxEpochs     int     `json:"max_epochs"`
+	PerEpoch      int     `json:"measurements_per_epoch"`
+	Points        []point `json:"points"`
+	// Low and High index the grid's lowest and highest eta/S at one batch
+	// size (check 2).
+	Low  int `json:"low"`
+	High int `json:"high"`
+}
+
+type setup struct {
+	id, data, name string
+	level          float64
+}
+
+var setups = []setup{
+	{"mlp-mnist", "mnist", "MNIST", levelMNIST},
+	{"mlp-fashion-mnist", "fashion-mnist", "Fashion-MNIST", levelFashion},
+}
+
+func at(lr float64, batch int) point { return point{LR: lr, Batch: batch} }
+
+func configFor(scale claims.Scale, s setup) config {
+	cfg := config{
+		Model: "mlp:784-256-256-10", TrainExamples: 5000, NoiseFrac: 0.4, ValExamples: 2000,
+		Level: s.level, MaxEpochs: 60, PerEpoch: 2,
+		Points: []point{at(0.02, 64), at(0.04, 64), at(0.08, 64), at(0.16, 64), at(0.04, 32), at(0.08, 32), at(0.08, 128)},
+		Low:    0, High: 3,
+	}
+	if scale == claims.Full {
+		// Twice the width (eta halved with it, C4's eta x width rule), four
+		// times the data, a factor 16 in eta/S.
+		cfg.Model, cfg.TrainExamples, cfg.ValExamples, cfg.MaxEpochs, cfg.PerEpoch = "mlp:784-512-512-10", 20000, 10000, 200, 4
+		cfg.Points = []point{at(0.005, 64), at(0.01, 64), at(0.02, 64), at(0.04, 64), at(0.08, 64),
+			at(0.01, 32), at(0.02, 32), at(0.04, 32), at(0.02, 128), at(0.04, 128)}
+		cfg.Low, cfg.High = 0, 4
+	}
+	return cfg
+}
+
+func (Claim) Specs(scale claims.Scale) []claims.Spec {
+	var out []claims.Spec
+	for _, s := range setups {
+		cfg := configFor(scale, s)
+		var pts []string
+		for _, p := range cfg.Points {
+			pts = append(pts, fmt.Sprintf("(%g, %d)", p.LR, p.Batch))
+		}
+		lo, hi := cfg.Points[cfg.Low], cfg.Points[cfg.High]
+		out = append(out, claims.Spec{
+			Scale: scale, SetupID: s.id, Data: s.data,
+			Seeds: map[claims.Scale]int{claims.Quick: 3, claims.Full: 5}[scale],
+			Setup: []string{
+				fmt.Sprintf("model %s, constant-step plain SGD, last partial batch dropped; grid (eta, S): %s (eta/S from %.3g to %.3g)",
+					cfg.Model, strings.Join(pts, ", "), lo.ratio(), hi.ratio()),
+				fmt.Sprintf("data: per seed a random %d of the %s training images, %.0f%% of them with a label redrawn uniformly from 10 classes; "+
+					"clean held-out set = the first %d %s test images", cfg.TrainExamples, s.name, 100*cfg.NoiseFrac, cfg.ValExamples, s.name),
+				fmt.Sprintf("%d measurements per epoch (evaluation mode): accuracy of the clean rows, of the mislabelled rows against their noisy labels "+
+					"(memorisation) and their true labels, and of the held-out set", cfg.PerEpoch),
+				fmt.Sprintf("matched point: the first measurement at which the clean-row accuracy reaches %g; the run stops there (at most %d epochs)",
+					cfg.Level, cfg.MaxEpochs),
+				"checks: Spearman rho of log(eta/S) and the mislabelled-row accuracy at the matched point over all runs (Fisher-z interval); " +
+					fmt.Sprintf("(%g, %d) minus (%g, %d) paired by seed (t-interval across seeds)", lo.LR, lo.Batch, hi.LR, hi.Batch),
+			},
+			Budget: map[claims.Scale]string{
+				claims.Quick: "about 20 s per setup on 2 cores",
+				claims.Full:  "estimated 3-4 h of CPU time for the 100 units (from the quick scale's time per epoch scaled by data x width^2 and the epochs to the level): meant for a sweep",
+			}[scale],
+			Tolerance: claims.Tolerance{
+				SameRel: 1e-9, SameAbs: 1e-12, CrossISARel: 0.5, CrossISAAbs: 0.2,
+				Reason: "same ISA: bitwise-deterministic core, 1e-9 absorbs toolchain math changes; another ISA rounds float32 sums " +
+					"differently, the SGD trajectories part within an epoch and the rerun is a statistically independent replicate: " +
+					"the rank correlation over 21 runs moves by up to ~0.2, accuracies at the matched point by a few points and the epochs " +
+					"to the level by up to half: 0.2 absolute / 50% relative",
+			},
+			Config: cfg,
+		})
+	}
+	return out
+}
+
+func (c Claim) Spec(scale claims.Scale) claims.Spec { return c.Specs(scale)[0] }
+
+// --- measurements ---------------------------------------------------------
+
+// record is C6's Evidence.Measurements.
+type record struct {
+	Level     float64       `json:"level"`
+	NoiseFrac float64       `json:"noise_frac"`
+	MaxEpochs int           `json:"max_epochs"`
+	Low       int           `json:"low"`
+	High      int           `json:"high"`
+	Points    []pointRecord `json:"points"`
+	Subsets   []subsetInfo  `json:"subsets"` // per seed
+}
+
+type pointRecord struct {
+	point
+	Runs []runRecord `json:"runs"` // per seed, in seed order
+}
+
+type subsetInfo struct {
+	Seed        uint64 `json:"seed"`
+	Clean       int    `json:"clean"`       // rows whose label is unchanged
+	Mislabelled int    `json:"mislabelled"` // rows whose label the noise changed
+}
+
+// runRecord is one run: its measurements and the matched point.
+type runRecord struct {
+	Seed    uint64 `json:"seed"`
+	Reached bool   `json:"reached"`
+	// At the matched point (NaN when the level was not reached).
+	Epoch   jsonfloat.Float `json:"epoch"` // epochs trained
+	Clean   jsonfloat.Float `json:"clean_acc"`
+	Mis     jsonfloat.Float `json:"mislabelled_acc"`
+	MisTrue jsonfloat.Float `json:"mislabelled_true_acc"`
+	Val     jsonfloat.Float `json:"val_acc"`
+	Curve   []measure       `json:"curve"`                  // every measurement, in order
+	Diverge int             `json:"diverged_step,omitzero"` // step of a NaN loss, 0 if none
+}
+
+type measure struct {
+	Epoch   float64         `json:"epoch"`
+	Clean   jsonfloat.Float `json:"clean"`
+	Mis     jsonfloat.Float `json:"mis"`
+	MisTrue jsonfloat.Float `json:"mis_true"`
+	Val     jsonfloat.Float `json:"val"`
+}
