@@ -19,9 +19,8 @@ import (
 // CleanY) are the mislabelled part; the others (including redrawn rows
 // that drew their own label back) are the clean part. One MLP is trained
 // per grid point (eta, S) with constant-step plain SGD from the same
-// initialisation and data order for every point of a seed. Twice per epoch
-// (at the middle and the end of each epoch, in evaluation mode) the run
-// measures
+// initialisation and data order for every point of a seed. After every
+// epoch (in evaluation mode; v1 measured twice per epoch) the run measures
 //
 //   - its accuracy on the clean rows against their labels (the fit of the
 //     clean part),
@@ -32,20 +31,28 @@ import (
 //     held-out images (the first images of the dataset's test file).
 //
 // The matched point of a run is the first measurement at which the clean
-// accuracy reaches the setup's level (0.94 on MNIST, 0.84 on Fashion-MNIST);
-// the run stops there. The level was fixed from a pilot (two runs per
-// dataset, the grid's lowest and highest eta at S = 64, one seed, 30
-// epochs) that printed the clean-part accuracy only: the lowest-ratio run
-// reached 0.958 (MNIST) and 0.87 (Fashion-MNIST) by epoch 30, so the level
-// is one that every run can reach within the epoch budget, as high as that
-// allows (memorisation is only visible once the clean part is fitted well).
-// The mislabelled part was not evaluated in the pilot.
+// accuracy reaches the setup's level (0.99 on MNIST, 0.93 on Fashion-MNIST);
+// the run stops there.
+//
+// How the level was chosen, and changed (the change log has it dated).
+// Version 1 used 0.94 and 0.84, from a pilot that printed the clean-part
+// accuracy of two runs per dataset: the highest levels the slowest run
+// reached in 30 epochs. Its results were inconclusive on both setups by
+// check 0b: at those levels the network had fitted only 3-4% of the
+// mislabelled rows at the lowest eta/S, before memorisation, which is what
+// the claim is about. Version 2 raises the level into the memorisation
+// regime, to the highest level a second clean-part-only pilot (seed 1, eta
+// 0.02, 0.04, 0.16 at S = 64, up to 150 epochs) found every run reaching
+// within about 75 epochs (MNIST 0.99: epochs 74, 44, 28; Fashion-MNIST 0.93:
+// 68, 55, 41), with the epoch budget doubled to 120 and, to pay for the
+// longer runs, one measurement per epoch, 1,000 held-out images and one
+// grid point fewer. The mislabelled part was evaluated in neither pilot.
 //
 // # The grid
 //
 // eta/S spans a factor 8: eta in {0.02, 0.04, 0.08, 0.16} at S = 64, and
-// (0.04, 32), (0.08, 32), (0.08, 128), which repeat three of those ratios
-// with another batch size, so that the rank correlation is over eta/S and
+// (0.08, 32), (0.08, 128), which repeat two of those ratios with another
+// batch size, so that the rank correlation is over eta/S and
 // not over eta alone. 0.16 at S = 64 is C4's rate for the same width (P2's
 // 0.01 x 4096 scaled to width 256).
 //
@@ -78,8 +85,8 @@ import (
 //	    differ in how long they trained, so it is not the claim's test).
 const (
 	level        = 0.95
-	levelMNIST   = 0.94 // clean-row training accuracy at which runs are compared
-	levelFashion = 0.84
+	levelMNIST   = 0.99 // clean-row training accuracy at which runs are compared (v1: 0.94)
+	levelFashion = 0.93 // (v1: 0.84)
 	memoriseMin  = 0.05 // check 0b
 	rhoMax       = -0.5 // check 1
 	endsMargin   = 0.0  // check 2
@@ -113,7 +120,7 @@ const (
 )
 
 var registration = claims.Registration{
-	Claim: "c6", Version: 1,
+	Claim: "c6", Version: 2,
 	Checks: []claims.RegisteredCheck{
 		{
 			Name:      check0a,
@@ -158,6 +165,16 @@ var registration = claims.Registration{
 		What: "first registration: checks 0a, 0b, 1, 2 and the information check i, with the levels 0.94 (MNIST) and 0.84 (Fashion-MNIST)",
 		Seen: "a pilot of the clean-row training accuracy only (two runs per dataset: eta 0.02 and 0.16 at S = 64, one seed, 30 epochs, " +
 			"to fix the level and the epoch budget); no mislabelled-row accuracy and no run of the claim",
+	}, {
+		Date: "2026-12-03", Version: 2,
+		What: "setup change, checks' words unchanged: the matched level raised from 0.94 to 0.99 (MNIST) and from 0.84 to 0.93 " +
+			"(Fashion-MNIST), into the memorisation regime check 0b asks for; the epoch budget from 60 to 120; one measurement per epoch " +
+			"instead of two, 1,000 held-out images instead of 2,000 and the grid point (0.04, 32) dropped, to pay for the longer runs",
+		Seen: "v1's quick results on both setups (goldens of commit 038ff8e): inconclusive by check 0b, the lowest eta/S had fitted 3.8% " +
+			"(MNIST) and 2.9% (Fashion-MNIST) of the mislabelled rows at the level; Spearman rho of log(eta/S) and memorisation +0.43 " +
+			"[-0.02, 0.73] (MNIST) and +0.11 [-0.35, 0.53] (Fashion-MNIST); held-out rho -0.63 (MNIST) and +0.43 (Fashion-MNIST). " +
+			"And a second pilot of the clean-row accuracy only (seed 1, eta 0.02, 0.04, 0.16 at S = 64): the first epoch at each candidate " +
+			"level (MNIST 0.99: 74, 44, 28; Fashion-MNIST 0.93: 68, 55, 41); no mislabelled-row accuracy",
 	}},
 }
 
@@ -199,9 +216,9 @@ func at(lr float64, batch int) point { return point{LR: lr, Batch: batch} }
 
 func configFor(scale claims.Scale, s setup) config {
 	cfg := config{
-		Model: "mlp:784-256-256-10", TrainExamples: 5000, NoiseFrac: 0.4, ValExamples: 2000,
-		Level: s.level, MaxEpochs: 60, PerEpoch: 2,
-		Points: []point{at(0.02, 64), at(0.04, 64), at(0.08, 64), at(0.16, 64), at(0.04, 32), at(0.08, 32), at(0.08, 128)},
+		Model: "mlp:784-256-256-10", TrainExamples: 5000, NoiseFrac: 0.4, ValExamples: 1000,
+		Level: s.level, MaxEpochs: 120, PerEpoch: 1,
+		Points: []point{at(0.02, 64), at(0.04, 64), at(0.08, 64), at(0.16, 64), at(0.08, 32), at(0.08, 128)},
 		Low:    0, High: 3,
 	}
 	if scale == claims.Full {
@@ -247,7 +264,7 @@ func (Claim) Specs(scale claims.Scale) []claims.Spec {
 				SameRel: 1e-9, SameAbs: 1e-12, CrossISARel: 0.5, CrossISAAbs: 0.2,
 				Reason: "same ISA: bitwise-deterministic core, 1e-9 absorbs toolchain math changes; another ISA rounds float32 sums " +
 					"differently, the SGD trajectories part within an epoch and the rerun is a statistically independent replicate: " +
-					"the rank correlation over 21 runs moves by up to ~0.2, accuracies at the matched point by a few points and the epochs " +
+					"the rank correlation over 18 runs moves by up to ~0.2, accuracies at the matched point by a few points and the epochs " +
 					"to the level by up to half: 0.2 absolute / 50% relative",
 			},
 			Config: cfg,
@@ -265,6 +282,7 @@ type record struct {
 	Level     float64       `json:"level"`
 	NoiseFrac float64       `json:"noise_frac"`
 	MaxEpochs int           `json:"max_epochs"`
+	PerEpoch  int           `json:"measurements_per_epoch"`
 	Low       int           `json:"low"`
 	High      int           `json:"high"`
 	Points    []pointRecord `json:"points"`

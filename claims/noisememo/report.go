@@ -87,7 +87,7 @@ func plotsOf(rec record, sum summary) []claims.Plot {
 		XLabel: "accuracy on clean training rows (%)", YLabel: "accuracy on mislabelled rows vs their noisy labels (%)",
 		Caption: fmt.Sprintf("One curve per grid point (seed 1), one marker per measurement (%s); each run stops at the first measurement at or "+
 			"right of the dashed line, the level %g at which the runs are compared. A curve lower at the line memorised less by the time it fitted the "+
-			"clean rows that well.", "twice per epoch at the quick scale", rec.Level),
+			"clean rows that well.", perEpochWords(rec.PerEpoch), rec.Level),
 	}
 	ymax := 0.0
 	for _, pr := range rec.Points {
@@ -132,7 +132,7 @@ func notesOf(rec record, sum summary) []string {
 	notes := []string{
 		fmt.Sprintf("Matched point: a run is compared at the first of its measurements (%s) whose accuracy on the clean training rows reaches %g, "+
 			"and stops there. Comparing at equal epochs instead would compare runs at different fits: a lower eta/S covers less SDE time per epoch.",
-			"twice per epoch at the quick scale", rec.Level),
+			perEpochWords(rec.PerEpoch), rec.Level),
 		fmt.Sprintf("Label noise: %.0f%% of each seed's rows get a label drawn uniformly from the 10 classes, so about %.0f%% of the rows end up "+
 			"mislabelled (a redrawn label equals the old one one time in ten); those are the rows measured as memorised.",
 			100*rec.NoiseFrac, 90*rec.NoiseFrac),
@@ -143,4 +143,14 @@ func notesOf(rec record, sum summary) []string {
 		}
 	}
 	return notes
+}
+
+func perEpochWords(n int) string {
+	switch n {
+	case 1:
+		return "after every epoch"
+	case 2:
+		return "twice per epoch"
+	}
+	return fmt.Sprintf("%d times per epoch", n)
 }

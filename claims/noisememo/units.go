@@ -92,7 +92,7 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 	if err != nil {
 		return nil, err
 	}
-	rec := record{Level: cfg.Level, NoiseFrac: cfg.NoiseFrac, MaxEpochs: cfg.MaxEpochs, Low: cfg.Low, High: cfg.High}
+	rec := record{Level: cfg.Level, NoiseFrac: cfg.NoiseFrac, MaxEpochs: cfg.MaxEpochs, PerEpoch: cfg.PerEpoch, Low: cfg.Low, High: cfg.High}
 	subsets := make([]subsetInfo, len(seeds))
 	for pi, p := range cfg.Points {
 		pr := pointRecord{point: p}
