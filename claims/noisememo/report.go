@@ -35,12 +35,14 @@ func tablesOf(rec record, sum summary) []claims.Table {
 		Title: fmt.Sprintf("C6: at the matched point (first measurement with clean-row training accuracy >= %g), per grid point", rec.Level),
 		Caption: "Mean over seeds with 95% t-intervals. Accuracies in % (evaluation mode): 'mislabelled (noisy labels)' = the rows whose label the " +
 			"noise changed, against the label trained on (memorisation); '(true labels)' = the same rows against their original label; " +
-			"'held-out' = clean test images. 'epochs' = epochs trained when the level was reached. 'reached' = runs that reached the level.",
-		Header: []string{"eta", "S", "eta/S", "reached", "epochs", "mislabelled (noisy labels)", "mislabelled (true labels)", "held-out"},
+			"'held-out' = clean test images. 'epochs' = epochs trained when the level was reached. 'reached' = runs that reached the level. " +
+			"'largest fall' = the largest drop of the clean-row accuracy between consecutive measurements before the matched point (points): " +
+			"how much the fit of the clean part fluctuates at that (eta, S); information.",
+		Header: []string{"eta", "S", "eta/S", "reached", "epochs", "mislabelled (noisy labels)", "mislabelled (true labels)", "held-out", "largest fall, clean rows"},
 	}
 	for _, p := range sum.Points {
 		main.Rows = append(main.Rows, []string{stats.G3(p.LR), fmt.Sprint(p.Batch), stats.G3(p.ratio()), fmt.Sprintf("%d/%d", p.Reached, len(p.Mis)),
-			p.EpochIv.Format("%.1f", 1), p.MisIv.Format("%.1f", 100), p.MisTrueIv.Format("%.1f", 100), p.ValIv.Format("%.1f", 100)})
+			p.EpochIv.Format("%.1f", 1), p.MisIv.Format("%.1f", 100), p.MisTrueIv.Format("%.1f", 100), p.ValIv.Format("%.1f", 100), p.MaxDropIv.Format("%.1f", 100)})
 	}
 	rank := claims.Table{
 		Title:   "C6: rank correlations with log(eta/S) over every run",
@@ -136,6 +138,13 @@ func notesOf(rec record, sum summary) []string {
 		fmt.Sprintf("Label noise: %.0f%% of each seed's rows get a label drawn uniformly from the 10 classes, so about %.0f%% of the rows end up "+
 			"mislabelled (a redrawn label equals the old one one time in ten); those are the rows measured as memorised.",
 			100*rec.NoiseFrac, 90*rec.NoiseFrac),
+	}
+	if lo, hi := sum.Points[sum.Low], sum.Points[sum.High]; !math.IsNaN(lo.MaxDropIv.Estimate) && !math.IsNaN(hi.MaxDropIv.Estimate) {
+		notes = append(notes, fmt.Sprintf("Fluctuation of the clean fit: before its matched point the clean-row accuracy of a run at eta/S = %.3g fell by "+
+			"at most %.1f points from one measurement to the next (mean over seeds), at %.3g by %.1f points. A run that fits the clean rows "+
+			"noisily reaches a high level of clean fit only when a fluctuation carries it there, which may be after it has fitted more of "+
+			"the noise; the matched point compares fits, not how the runs got there (see the memorisation-against-fit plot).",
+			lo.ratio(), 100*lo.MaxDropIv.Estimate, hi.ratio(), 100*hi.MaxDropIv.Estimate))
 	}
 	for _, p := range sum.Points {
 		for _, d := range p.Diverged {

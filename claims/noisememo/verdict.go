@@ -18,7 +18,12 @@ type pointSummary struct {
 	Reached                          int
 	Epoch, Mis, MisTrue, Clean, Val  []float64
 	EpochIv, MisIv, MisTrueIv, ValIv stats.Interval
-	Diverged                         []string
+	// MaxDrop is, per seed, the largest fall of the clean-row accuracy
+	// from one measurement to the next before the matched point: how much
+	// the fit of the clean part fluctuates at this (eta, S).
+	MaxDrop   []float64
+	MaxDropIv stats.Interval
+	Diverged  []string
 }
 
 type summary struct {
@@ -53,6 +58,11 @@ func summarise(rec record) summary {
 			ps.MisTrue = append(ps.MisTrue, float64(r.MisTrue))
 			ps.Clean = append(ps.Clean, float64(r.Clean))
 			ps.Val = append(ps.Val, float64(r.Val))
+			drop := 0.0
+			for i := 1; i < len(r.Curve); i++ {
+				drop = math.Max(drop, float64(r.Curve[i-1].Clean)-float64(r.Curve[i].Clean))
+			}
+			ps.MaxDrop = append(ps.MaxDrop, drop)
 			if r.Reached && !math.IsNaN(float64(r.Mis)) {
 				ps.Reached++
 				sum.Reached++
@@ -65,6 +75,7 @@ func summarise(rec record) summary {
 		ps.MisIv = stats.MeanTOrNaN(ps.Mis, level)
 		ps.MisTrueIv = stats.MeanTOrNaN(ps.MisTrue, level)
 		ps.ValIv = stats.MeanTOrNaN(ps.Val, level)
+		ps.MaxDropIv = stats.MeanTOrNaN(ps.MaxDrop, level)
 		sum.Points = append(sum.Points, ps)
 	}
 	var err error

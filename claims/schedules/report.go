@@ -92,7 +92,7 @@ func plotsOf(rec record, sum summary) []claims.Plot {
 		p := claims.Plot{Name: name, Title: title, XLabel: "epoch", LogY: lam, Caption: caption}
 		p.YLabel = "validation accuracy (%)"
 		if lam {
-			p.YLabel = "lambda_max of the training-loss Hessian (dimensionless)"
+			p.YLabel = "lambda_max (dimensionless)"
 		}
 		for _, cv := range sum.Curves {
 			if !contains(kinds, cv.Kind) {
@@ -121,7 +121,7 @@ func plotsOf(rec record, sum summary) []claims.Plot {
 	}
 	step := []string{kindDecay, kindGrow, kindControl}
 	cyc := []string{kindCyclicRate, kindCyclicBatch}
-	stepCap := fmt.Sprintf("Mean over seeds with 95%% t-interval bars (lambda_max: geometric mean and its interval). decay: eta x1/%g at epochs %s; "+
+	stepCap := fmt.Sprintf("Mean over seeds with 95%% t-interval bars (lambda_max: the top eigenvalue of the Hessian of the mean training cross-entropy on the curvature examples; geometric mean and its interval). decay: eta x1/%g at epochs %s; "+
 		"grow: S x%g at the same epochs; control: neither. The three are one run until epoch %d; the claim is that grow tracks decay "+
 		"and the control does not.", rec.Factor, milestones, rec.Factor, sum.Window[0]-1)
 	cycCap := "Mean over seeds with 95% t-interval bars. cyclic-batch: S on a triangle at a fixed rate; cyclic-rate: S fixed, the rate set " +
