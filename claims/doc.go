@@ -37,8 +37,31 @@
 // any check does not (Combine). Inconclusive is not a pass: `verify` exits 1
 // unless every selected claim holds.
 //
+// # Setups
+//
+// A claim is judged on one or more setups (model x dataset x grid, with a
+// SetupID such as "mlp-mnist" or "simplecnn-fashion-mnist"; a claim with
+// several implements MultiSetup). Each setup gets its own verdict, golden
+// (goldens/<id>-<setup>.json) and report section; the claim's verdict
+// across them follows SetupRule, fixed before any result was seen (holds
+// only when it holds on every setup run; "mixed" with the list otherwise).
+// A setup whose data are absent (CIFAR-10 here) is reported NotRun, not
+// failed; verify --data restricts the setups by their data.
+//
+// # Pre-registration
+//
 // Thresholds are constants in the claim's file, fixed before any result was
-// seen and written next to their reason. When a claim does not reproduce,
+// seen and written next to their reason, and every check is registered
+// (Registration: statistic, threshold and reason word for word, with a
+// version; Decide refuses a verdict carrying a check that is not). The
+// registration's hash is stamped into results, goldens and reports;
+// registrations/<id>.json keeps every version ever locked, and
+// claimtest.Registered fails when the checks change without a version bump
+// and a dated change-log entry saying which results had been seen. A new
+// version is locked in a commit of its own before the commit with its first
+// results, which claimtest.RegisteredBefore checks in git history. Every
+// result also carries the commit it was computed from (Provenance). When
+// a claim does not reproduce,
 // the verdict says so, the golden records it, and the test asserts that
 // recorded verdict: the suite guards reproducibility, and a change of
 // outcome shows up as a diff of the golden.
@@ -100,7 +123,7 @@
 //     claims.ConfigOf[config](spec); its result must be deterministic (no
 //     wall times) and survive JSON (jsonfloat.Float for NaN); decide
 //     anything seed-dependent from u.Seed, derive streams with
-//     rng.Derive(seed, "c5-purpose", i), load MNIST with env.MNIST()
+//     rng.Derive(seed, "c5-purpose", i), load the setup's data with env.Dataset()
 //     (cached per process; never modify the returned datasets), report
 //     progress with env.Report or env.Counter, and honour ctx;
 //
@@ -131,8 +154,13 @@
 //     Fill every Check's Statistic, Value (with its Method), Threshold,
 //     Reason and Detail;
 //
-//   - <name>_test.go: claimtest.Golden(t, "c5") (quick run, golden
-//     comparison, -update), claimtest.Evidence (JSON round trip re-judges
+//   - registration.go: the claim's Registration (every check's words, the
+//     version, the change log); the verdict builds each check with
+//     reg.Check(name).New(value, outcome, detail);
+//
+//   - <name>_test.go: claimtest.Setups(t, "c5", check) (each quick setup
+//     run and compared with its golden, -update), claimtest.Registered and
+//     claimtest.RegisteredBefore (lock with -register), claimtest.Evidence (JSON round trip re-judges
 //     to the same verdict, plots drawable, thresholds and reasons present),
 //     claimtest.Split on a miniature spec, claimtest.Judge on planted
 //     records that must come out each way, and whatever else could go
@@ -151,6 +179,8 @@
 //	split.go       Unit, Splitter, RunUnits, RunUnit, FindUnit, MergeUnits, Coverage, ConfigHash
 //	evidence.go    Evidence, Table, Plot, Series, Result(s) and their JSON
 //	verdict.go     Outcome, Check, Verdict and the decision rules
+//	setup.go       MultiSetup, Specs, SpecFor, RunSetups, SetupRule, CombineSetups, NotRun results
+//	registration.go Registration, RegisteredCheck, Change, the lock file (registrations/<id>.json)
 //	golden.go      Golden, Tolerance, Compare
 //	trajectory.go  MNISTParts, CurvRun: SGD on MNIST with curvature measured along it (C1, C3)
 //	curvgrid.go    CurvGrid, GridUnits, ConfigOf: the units of a claim over an (eta, S) grid

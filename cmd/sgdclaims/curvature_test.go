@@ -145,6 +145,25 @@ func TestCurvatureCommandTable(t *testing.T) {
 	}
 }
 
+func TestCurvatureCommandXTrace(t *testing.T) {
+	dir := t.TempDir()
+	weights, _ := saveModel(t, dir, "w.safetensors", "mlp:784-8-10", 1)
+	code, stdout, stderr := runCmd("curvature", "--weights", weights, "--examples", "200", "--trace", "20", "--trace-estimator", "xtrace", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep curvatureReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Trace == nil || !strings.HasPrefix(rep.Trace.Stamp.Estimator, "XTrace") || rep.Trace.Applications != 20 || !(rep.Trace.Value > 0) || !(rep.Trace.StdErr > 0) {
+		t.Errorf("trace %+v", rep.Trace)
+	}
+	if code, _, _ := runCmd("curvature", "--weights", weights, "--trace", "20", "--trace-estimator", "xtrac"); code != 2 {
+		t.Errorf("unknown estimator: exit %d, want 2", code)
+	}
+}
+
 func TestCurvatureCommandBadInput(t *testing.T) {
 	dir := t.TempDir()
 	weights, m := saveModel(t, dir, "w.safetensors", "mlp:784-8-10", 1)

@@ -1,6 +1,7 @@
 package curvature
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -210,6 +211,46 @@ func benchTrace(b *testing.B, est func(Operator, TraceConfig) (*TraceEstimate, e
 // HVPs each, in the operator's preferred blocks.
 func BenchmarkTraceHutchinson100(b *testing.B)    { benchTrace(b, Hutchinson) }
 func BenchmarkTraceHutchPlusPlus100(b *testing.B) { benchTrace(b, HutchPlusPlus) }
+func BenchmarkTraceXTrace100(b *testing.B)        { benchTrace(b, XTrace) }
+
+// BenchmarkTraceSpread measures what an estimator's own error bar cannot
+// show: the spread of its estimates over seeds at a budget of 100 HVPs,
+// on the epoch-1 Hessian (seedsd, the standard deviation over 8 seeds, and
+// relsd = seedsd / mean), for Hutchinson, Hutch++ and XTrace side by side.
+// It runs each estimator 8 times per op: use -benchtime 1x.
+func BenchmarkTraceSpread(b *testing.B) {
+	f := fixtures(b)["epoch1"]
+	for _, c := range []struct {
+		name string
+		est  func(Operator, TraceConfig) (*TraceEstimate, error)
+	}{{"Hutchinson", Hutchinson}, {"HutchPlusPlus", HutchPlusPlus}, {"XTrace", XTrace},
+		{"XTraceSigns", func(op Operator, c TraceConfig) (*TraceEstimate, error) {
+			return xtrace(context.Background(), op, c, xtraceSigns)
+		}}} {
+		b.Run(c.name, func(b *testing.B) {
+			var vals []float64
+			for i := 0; i < b.N; i++ {
+				vals = vals[:0]
+				for s := uint64(1); s <= 8; s++ {
+					op, err := NewHessian(f.model, f.batch, NetworkConfig{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					r, err := c.est(op, TraceConfig{Budget: 100, Seed: s})
+					if err != nil {
+						b.Fatal(err)
+					}
+					vals = append(vals, r.Value)
+				}
+			}
+			mean, se := meanSE(vals)
+			sd := se * math.Sqrt(float64(len(vals)))
+			b.ReportMetric(mean, "trace")
+			b.ReportMetric(sd, "seedsd")
+			b.ReportMetric(sd/mean, "relsd")
+		})
+	}
+}
 
 func median(x []float64) float64 {
 	s := append([]float64(nil), x...)

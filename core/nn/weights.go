@@ -59,8 +59,17 @@ func modelFromTensors(ts []Tensor, meta map[string]string, spec string) (*Model,
 	if spec == "" {
 		spec = cnnSpecFromMeta(meta)
 	}
-	if a, err := parseSpec(spec); err == nil && a.cnn != nil {
-		return cnnFromTensors(ts, meta, a)
+	if spec != "" {
+		// A spec that does not parse (vgg11 on 28x28 images, say) is the
+		// error to report: reading the file as some other model's weights
+		// would blame the file for the spec.
+		a, err := parseSpec(spec)
+		if err != nil {
+			return nil, err
+		}
+		if a.cnn != nil {
+			return cnnFromTensors(ts, meta, a)
+		}
 	}
 	layers, err := groupLayers(ts)
 	if err != nil {
