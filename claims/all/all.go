@@ -11,5 +11,7 @@ import (
 	_ "github.com/sgdclaims/sgdclaims/claims/exchangeability" // c1
 	_ "github.com/sgdclaims/sgdclaims/claims/lockin"          // c3
 	_ "github.com/sgdclaims/sgdclaims/claims/memorisation"    // c4
+	_ "github.com/sgdclaims/sgdclaims/claims/noisememo"       // c6
+	_ "github.com/sgdclaims/sgdclaims/claims/schedules"       // c5
 	_ "github.com/sgdclaims/sgdclaims/claims/stationaryloss"  // c2
 )
