@@ -39,8 +39,14 @@ func trainRow(ctx context.Context, cfg config, reg regulariser, d *seedData, see
 	csrEpochs := cfg.CSR.epochsFor(reg, cfg.FixedEpoch)
 	logits := make([]float32, d.train.N*m.OutputDim())
 	measure := func(epoch int) error {
-		c, mi, mt := partAccuracies(m, d, logits)
+		c, mi, mt, err := partAccuracies(ctx, m, d, logits)
+		if err != nil {
+			return err
+		}
 		r.Clean[epoch], r.Mislabelled[epoch], r.MisTrue[epoch] = jsonfloat.Float(c), jsonfloat.Float(mi), jsonfloat.Float(mt)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		_, hits := m.Evaluate(d.val.All())
 		r.Val[epoch] = jsonfloat.Float(float64(hits) / float64(d.val.N))
 		if slices.Contains(csrEpochs, epoch) {
@@ -102,9 +108,19 @@ func trainRow(ctx context.Context, cfg config, reg regulariser, d *seedData, see
 // partAccuracies returns, in evaluation mode, the accuracy on the clean
 // rows, on the mislabelled rows against their noisy labels, and on the
 // mislabelled rows against their true labels.
-func partAccuracies(m *nn.Model, d *seedData, logits []float32) (clean, mis, misTrue float64) {
-	m.Forward(d.train.All(), logits)
+func partAccuracies(ctx context.Context, m *nn.Model, d *seedData, logits []float32) (clean, mis, misTrue float64, err error) {
 	k := m.OutputDim()
+	// In chunks, checking ctx between them: on the full-scale 2x4096
+	// network the whole training part is a forward pass of many seconds.
+	// Each row's logits do not depend on the chunking.
+	const chunk = 2048
+	for lo := 0; lo < d.train.N; lo += chunk {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, 0, err
+		}
+		hi := min(lo+chunk, d.train.N)
+		m.Forward(d.train.Rows(lo, hi), logits[lo*k:hi*k])
+	}
 	var hc, hm, ht, nc, nm int
 	for i := range d.train.N {
 		pred := int32(argmax(logits[i*k : (i+1)*k]))
@@ -123,7 +139,7 @@ func partAccuracies(m *nn.Model, d *seedData, logits []float32) (clean, mis, mis
 			}
 		}
 	}
-	return frac(hc, nc), frac(hm, nm), frac(ht, nm)
+	return frac(hc, nc), frac(hm, nm), frac(ht, nm), nil
 }
 
 func frac(a, b int) float64 {
