@@ -305,7 +305,7 @@ func (r *CurvRun) Run(ctx context.Context) (*CurvResult, error) {
 		// OnStep runs after the update of step s: a measurement "at step s"
 		// sees the parameters after s updates.
 		OnStep: func(s *train.StepInfo) error {
-			if s.Step%256 == 0 && ctx.Err() != nil {
+			if ctx.Err() != nil { // every step: a CNN step can take a second
 				return ctx.Err()
 			}
 			endOfEpoch := s.Step%spe == 0 && r.EveryEpoch
