@@ -80,7 +80,10 @@ var registration = claims.Registration{
 				"v1's b and c kept as information; a unchanged",
 			Seen: "v1's results above, including a v1 diagnostic rerun of the quick setup on Fashion-MNIST (a fails at (0.01, 128): lambda_max still rising at epoch 8, " +
 				"eta x lambda_max at most 0.97; b and c held). Check a was left as it was, not tuned. No result of the v2 checks had been seen; " +
-				"the new measurements ran only on a tiny synthetic smoke run (claims/trajectory_test.go)"},
+				"the new measurements ran only on a tiny synthetic smoke run (claims/trajectory_test.go) and, for the budget, as single units of the quick MNIST grid " +
+				"from seed 1000 (not a seed of the claim), of which only wall times were read: v2's measurements add 7-34% per unit, the mean mini-batch lambda_max " +
+				"another 2-2.4x, so the quick setups measure batch sharpness without it (the full scale with it); SimpleCNN: a gradient at S = 128 0.36 s, one " +
+				"lambda_max on 2,250 images 95 s (7 HVPs), so no quick SimpleCNN setup fits"},
 	},
 }
 
