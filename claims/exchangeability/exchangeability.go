@@ -50,7 +50,17 @@ import (
 // same initialisation and the same data-order streams, so the spread inside
 // the family is the effect of (eta, S), not of the draw.
 //
-// # Checks and thresholds (fixed before any result was seen)
+// # Checks and thresholds
+//
+// The registered words are in registration.go (version 2, locked in
+// registrations/c1.json before its results). Version 2 judges (a) and (c)
+// below at the end of training (equal epochs) and again at a matched
+// training loss (d, e: lambda_max at each run's first probe-loss
+// evaluation at or below the lowest rung of claims.LossLadder that every
+// judged run reached), keeps (b), and reports the large-beta members
+// ("diverged k of n" counts as the break) and the beta at which the
+// family's spread exceeds the control gap as information. Version 1, as
+// it was before pre-registration (fixed before any result was seen):
 //
 // (a) lambda_max: for each seed, R = (max - min of log lambda_max over the
 // family) / (the smaller distance of a control's log lambda_max from the

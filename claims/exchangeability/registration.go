@@ -79,7 +79,9 @@ var registration = claims.Registration{
 		{Date: "2026-12-03", Version: 1,
 			What: "v1 registered retroactively: checks a, b and c exactly as the verdict code had them before pre-registration existed (they date from earlier commits, " +
 				"with the thresholds written beside their constants in exchangeability.go)",
-			Seen: "the MNIST quick and full results of v1 (goldens/c1-mnist.json, reports/quick and reports/full): a, b and c held at both scales; the large-beta members flatter than the family but within x2"},
+			Seen: "the MNIST quick and full results of v1 (goldens/c1-mnist.json, reports/quick and reports/full): quick a and c held, b inconclusive " +
+				"(0.37 [0.13, 0.61]), the large-beta members flatter than the family but within x2; full a and b inconclusive, c held, " +
+				"the large-beta members not measured because runs diverged (this log first said all three held at both scales, a mistake corrected the same day)"},
 		{Date: "2026-12-03", Version: 2,
 			What: "setups: MLPs on MNIST and Fashion-MNIST (quick), P1's 20-layer MLP on Fashion-MNIST and ResNet-56 / VGG-11 on CIFAR-10 (full); " +
 				"a and c say they compare equal epochs (c's reason no longer counts three family members); d and e judge lambda_max at a matched training loss " +

@@ -227,6 +227,21 @@ func notesOf(rec record, sum summary, cfg config) []string {
 	if rec.TraceStamp != "" {
 		notes = append(notes, "Tr(H) measured as: "+rec.TraceStamp)
 	}
+	for _, pr := range rec.Points {
+		if pr.Role != roleBreak {
+			continue
+		}
+		failed := 0
+		for _, r := range pr.Runs {
+			if !r.Diverged && float64(r.ValAcc) < 0.5 {
+				failed++
+			}
+		}
+		if failed > 0 {
+			notes = append(notes, fmt.Sprintf("eta=%g, S=%d: training failed without diverging in %d of %d seeds (validation accuracy below 50%%): "+
+				"evidence of the break that neither departure statistic counts.", pr.LR, pr.Batch, failed, len(pr.Runs)))
+		}
+	}
 	for _, p := range sum.Points {
 		if p.Diverged > 0 {
 			notes = append(notes, fmt.Sprintf("eta=%g, S=%d: %d of %d runs diverged (NaN/Inf loss); their figures are missing.", p.LR, p.Batch, p.Diverged, len(sum.Seeds)))

@@ -47,6 +47,15 @@ import (
 //
 // # Checks and thresholds
 //
+// The registered words are in registration.go (version 2, locked in
+// registrations/c3.json before its results). Version 2 keeps (a), moves
+// the end of the early phase of (b) and (c) to the same SDE time
+// t_e = eta x steps for every (eta, S) (EarlyFrac x the smallest eta x
+// total steps of the grid; lambda_max is measured at ceil(t_e / eta)),
+// adds (d), the level at a matched training loss, and reports batch
+// sharpness (Andreyev & Beneventano 2024) and lambda_max against 2/eta as
+// information. Version 1, as it was before pre-registration:
+//
 // (a) early peak or plateau: for every (eta, S), the 95% t-interval over
 // seeds of t90 must lie below 0.2. Why: CLAIMS.md's "inside the first ~20%
 // of training"; the thesis says "within the first few epochs".
