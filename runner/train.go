@@ -71,7 +71,20 @@ type TrainConfig struct {
 	// TraceBudget, when > 0, also estimates the Hessian trace on the same
 	// examples by Hutch++ with that many Hessian-vector products (>= 6).
 	TraceBudget int `json:"trace_budget,omitempty"`
+	// Nudge, when set, trains with Nudged SGD (curvature.Nudger):
+	// "GAMMA,K,M" replaces each step's gradient g by (I - P_K) g + GAMMA P_K g,
+	// P_K the projector on the top K Hessian eigenvectors, recomputed every M
+	// steps by Lanczos warm-started from the previous ones. The Hessian is
+	// taken on the first NudgeExamples training examples (0: the first
+	// min(1024, N)), normalised as in training, never augmented. The
+	// canonical form is curvature.NudgeConfig.String's; empty means off.
+	Nudge         string `json:"nudge,omitempty"`
+	NudgeExamples int    `json:"nudge_examples,omitempty"`
 }
+
+// defaultNudgeExamples is the Hessian set of Nudged SGD when
+// nudge_examples is 0: the first min(this, N) training examples.
+const defaultNudgeExamples = 1024
 
 // Normalize fills in defaults and checks every field.
 func (c *TrainConfig) Normalize() error {
@@ -124,6 +137,22 @@ func (c *TrainConfig) Normalize() error {
 		return fieldErr("trace_budget", "must be 0 (not measured) or >= 6 Hessian-vector products, got %d", c.TraceBudget)
 	case c.TraceBudget > 0 && c.LambdaMaxExamples == 0:
 		return fieldErr("trace_budget", "needs lambda_max_examples > 0 (the examples the trace is measured on)")
+	}
+	if c.Nudge = strings.TrimSpace(c.Nudge); c.Nudge == "off" {
+		c.Nudge = ""
+	}
+	if c.Nudge != "" {
+		nc, err := curvature.ParseNudge(c.Nudge)
+		if err != nil {
+			return fieldErr("nudge", "%v", err)
+		}
+		c.Nudge = nc.String()
+	}
+	switch {
+	case c.NudgeExamples < 0:
+		return fieldErr("nudge_examples", "must be >= 0 (0: the first min(%d, N) training examples), got %d", defaultNudgeExamples, c.NudgeExamples)
+	case c.NudgeExamples > 0 && c.Nudge == "":
+		return fieldErr("nudge_examples", "needs nudge (GAMMA,K,M)")
 	}
 	if _, err := optim.ParseLR(c.LR, c.LRSchedule); err != nil {
 		return fieldErr("lr_schedule", "%v", err)
@@ -245,6 +274,14 @@ func (c *TrainConfig) Check() error {
 	if c.LambdaMaxExamples > n {
 		return fieldErr("lambda_max_examples", "%d exceeds the %d training examples", c.LambdaMaxExamples, n)
 	}
+	if c.NudgeExamples > n {
+		return fieldErr("nudge_examples", "%d exceeds the %d training examples", c.NudgeExamples, n)
+	}
+	if c.Nudge != "" {
+		if nc, _ := curvature.ParseNudge(c.Nudge); nc.K > m.NumParams() {
+			return fieldErr("nudge", "K = %d exceeds the model's %d parameters", nc.K, m.NumParams())
+		}
+	}
 	return nil
 }
 
@@ -275,9 +312,27 @@ type TrainRecord struct {
 	Normalization *data.Normalization `json:"normalization,omitempty"`
 	// LambdaMax and Trace are measured on the final model when asked for
 	// and the run did not diverge; each carries its measurement stamp.
+	// Nudge is the Nudged SGD record (nudge set): the setting, the Hessian
+	// examples and every refresh of P_K with its top-K eigenvalues.
+	Nudge     *NudgeRecord              `json:"nudge,omitempty"`
 	LambdaMax *curvature.Eigenpairs     `json:"lambda_max,omitempty"`
 	Trace     *curvature.TraceEstimate  `json:"trace,omitempty"`
 	Curvature *TrainCurvatureExamplesID `json:"curvature_examples,omitempty"`
+}
+
+// NudgeRecord is what a Nudged SGD run records: the setting (gamma, K, M,
+// the Lanczos tolerance of a refresh), the examples the Hessian is taken on,
+// and each refresh of P_K (curvature.NudgeRefresh: its step, the K Ritz
+// values, their residuals, the products spent, warm or cold start).
+type NudgeRecord struct {
+	Spec      string                   `json:"spec"` // GAMMA,K,M
+	Gamma     float64                  `json:"gamma"`
+	K         int                      `json:"k"`
+	M         int                      `json:"m"`
+	Tol       float64                  `json:"tol"`
+	Examples  int                      `json:"examples"`
+	Selection string                   `json:"selection"`
+	Refreshes []curvature.NudgeRefresh `json:"refreshes"`
 }
 
 // TrainCurvatureExamplesID says which examples the curvature was measured on.
@@ -312,7 +367,23 @@ type Training struct {
 	// examples curvature is measured on.
 	Augment       data.Augment
 	Normalization *data.Normalization
+	// Nudger is the run's Nudged SGD transform (nudge set), else nil; after
+	// Run it holds the refresh record (NudgeRecord reports it).
+	Nudger        *curvature.Nudger
+	nudgeExamples int
+	nudgeSel      string
 	config        train.Config
+}
+
+// NudgeRecord returns the Nudged SGD record of the run so far, or nil
+// without nudge.
+func (t *Training) NudgeRecord() *NudgeRecord {
+	if t.Nudger == nil {
+		return nil
+	}
+	nc := t.Nudger.Config()
+	return &NudgeRecord{Spec: nc.String(), Gamma: nc.Gamma, K: nc.K, M: nc.M, Tol: nc.Tol,
+		Examples: t.nudgeExamples, Selection: t.nudgeSel, Refreshes: t.Nudger.Refreshes()}
 }
 
 // Setup loads and splits the data and builds the model and the training
@@ -350,6 +421,28 @@ func (c *TrainConfig) Setup() (*Training, error) {
 		LR: lrs, Batch: bs, Optimizer: &optim.SGD{Momentum: c.Momentum, WeightDecay: c.WeightDecay}, Seed: c.Seed,
 		Augment: aug, Normalize: norm,
 	}
+	if c.Nudge != "" {
+		nc, err := curvature.ParseNudge(c.Nudge)
+		if err != nil {
+			return nil, fieldErr("nudge", "%v", err)
+		}
+		nc.Seed = c.Seed // refresh r: Lanczos seed rng.Derive(seed, "nudge", r)
+		n := c.NudgeExamples
+		if n == 0 {
+			n = min(defaultNudgeExamples, trainSet.N)
+		}
+		head, err := trainSet.Head(n)
+		if err != nil {
+			return nil, fieldErr("nudge_examples", "%v", err)
+		}
+		head = head.Normalized(norm)
+		t.nudgeExamples = head.N
+		t.nudgeSel = fmt.Sprintf("first %d examples of the training split (seed %d, %d held out) of %s", head.N, c.Seed, c.ValExamples, c.Data)
+		if t.Nudger, err = curvature.NewNudger(nc, head.All(), t.nudgeSel); err != nil {
+			return nil, fieldErr("nudge", "%v", err)
+		}
+		t.config.Transform = t.Nudger
+	}
 	if err := t.config.Validate(); err != nil {
 		return nil, err
 	}
@@ -364,6 +457,9 @@ func (t *Training) Run(ctx context.Context, progress func(done, total int)) (*tr
 	// interrupt; the run is redone on resume.
 	cfg.OnStep = func(*train.StepInfo) error { return ctx.Err() }
 	cfg.Progress = progress
+	if t.Nudger != nil {
+		t.Nudger.WithContext(ctx)
+	}
 	res, err := train.Run(cfg)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -377,9 +473,10 @@ func (t *Training) Run(ctx context.Context, progress func(done, total int)) (*tr
 // Seeds are the sub-seeds a train run derives from its root seed, by
 // purpose, as `sgdclaims train` records them: init (nn.New), order (the
 // data order's stream family), dropout (train.Run's masks), split and
-// noise (LoadTrainVal), augment (train.Run's crops and flips).
+// noise (LoadTrainVal), augment (train.Run's crops and flips), and with
+// nudge set "nudge", the first Nudged SGD refresh's Lanczos seed.
 func (c *TrainConfig) Seeds() map[string]uint64 {
-	return map[string]uint64{
+	s := map[string]uint64{
 		"init":    rng.Derive(c.Seed, "init", 0),
 		"order":   rng.Derive(c.Seed, "order", 0),
 		"dropout": rng.Derive(c.Seed, "dropout", 0),
@@ -387,6 +484,11 @@ func (c *TrainConfig) Seeds() map[string]uint64 {
 		"noise":   rng.Derive(c.Seed, "label-noise", 0),
 		"augment": rng.Derive(c.Seed, "augment", 0),
 	}
+	if c.Nudge != "" {
+		// Nudged SGD's first refresh; refresh r uses rng.Derive(seed, "nudge", r).
+		s["nudge"] = rng.Derive(c.Seed, "nudge", 0)
+	}
+	return s
 }
 
 // Execute trains the model and measures the curvature.
@@ -404,7 +506,7 @@ func (c *TrainConfig) Execute(ctx context.Context, env *Env) (*Output, error) {
 		Model: model.Spec(), Params: model.NumParams(), TrainExamples: trainSet.N, Steps: res.Steps,
 		Diverged: res.Diverged, DivergedStep: res.DivergedStep, DivergedEpoch: res.DivergedEpoch,
 		TrainLoss: jsonfloat.Float(math.NaN()), TrainAcc: jsonfloat.Float(math.NaN()), ValLoss: jsonfloat.Float(math.NaN()), ValAcc: jsonfloat.Float(math.NaN()),
-		Normalization: t.Normalization,
+		Normalization: t.Normalization, Nudge: t.NudgeRecord(),
 	}
 	if valSet != nil {
 		rec.ValExamples = valSet.N

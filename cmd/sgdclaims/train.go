@@ -56,6 +56,10 @@ type trainRecord struct {
 	// off) and the per-channel statistics of --normalize (null when off).
 	Augment       string              `json:"augment"`
 	Normalization *data.Normalization `json:"normalization"`
+
+	// Nudge is the Nudged SGD record of --nudge (omitted when off): the
+	// setting, the Hessian examples and every refresh of P_K.
+	Nudge *runner.NudgeRecord `json:"nudge,omitempty"`
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
@@ -75,6 +79,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	trainN := fs.Int("train-examples", 0, "use only the first N training examples after the validation split (0 = all)")
 	valN := fs.Int("val", 5000, "validation examples held out from the training split")
 	transforms := addTransformFlags(fs)
+	nudge := addNudgeFlags(fs)
 	out := fs.String("out", "runs/train", "output `DIR` for run.json and model.safetensors")
 	asJSON := fs.Bool("json", false, "print a JSON summary on stdout")
 	if err := parseFlags(fs, args); err != nil {
@@ -92,6 +97,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		Epochs: *epochs, Seed: *seed, Momentum: *momentum, WeightDecay: *wd, Dropout: *dropout, LabelNoise: *labelNoise,
 		TrainExamples: *trainN, ValExamples: *valN,
 		Augment: *transforms.augment, NormalizeInputs: *transforms.normalize,
+		Nudge: *nudge.spec, NudgeExamples: *nudge.examples,
 	}
 	t, err := setupTraining(c)
 	if err != nil {
@@ -121,6 +127,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		Augment: t.Augment.String(), Normalization: t.Normalization,
 		ISA: isa, GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), Provenance: provenance.Current(),
 		Started: started.UTC().Format(time.RFC3339), Result: res,
+		Nudge: t.NudgeRecord(),
 	}
 	if n := len(res.Epochs); n > 0 {
 		rec.FinalValAcc = res.Epochs[n-1].ValAcc
@@ -220,4 +227,5 @@ var trainFlags = map[string]string{
 	"momentum": "--momentum", "weight_decay": "--weight-decay", "dropout": "--dropout",
 	"label_noise": "--label-noise", "train_examples": "--train-examples", "val_examples": "--val",
 	"augment": "--augment", "normalize": "--normalize",
+	"nudge": "--nudge", "nudge_examples": "--nudge-examples",
 }

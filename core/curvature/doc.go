@@ -108,6 +108,27 @@
 // smoothed by a Gaussian of width Sigma on a grid. Density.Moment(p)
 // estimates Tr(H^p)/Dim; Density.Trace gives the implied trace and its SE.
 //
+// # Eigenspaces along a trajectory: projectors, Nudged SGD, step splits
+//
+// The claims about the sharpest directions (P3: C7, C8) work in the top-K
+// Hessian eigenspace:
+//
+//	TopEigenspace(ctx, op, k, cfg)      Lanczos top-k, as a Projector P = Q Q^T
+//	NewProjector(vectors)               P from any vectors (orthonormalised)
+//	P.Project, Complement, Split        P g, (I - P) g; Norms, Coefficients
+//	P.Nudge(gamma, g, out), Nudge32     (I - P) g + gamma P g (gamma 1: g bit for bit)
+//	NewEigenTracker(TrackerConfig)      top-K along a run, each Update warm-started
+//	                                    from the previous vectors; History of eigenvalues
+//	NewNudger(NudgeConfig, batch, sel)  Nudged SGD as a train.GradTransform
+//	                                    (train.Config.Transform); ParseNudge("GAMMA,K,M")
+//	SplitStep(ctx, m, b, d, P, cfg)     a step d against P: the loss-minimising fraction
+//	                                    along each e_k, random directions, (I - P) d and
+//	                                    d; L(theta + P d) and L(theta + (I - P) d)
+//	LineMinimum(ctx, m, b, u, alphas..) L(theta + alpha u) on a grid, refined minimiser
+//
+// All of them are float64 in a fixed order and bitwise reproducible for
+// any GOMAXPROCS.
+//
 // # Cancellation
 //
 // Each estimator has a Context variant, as database/sql's QueryContext has:

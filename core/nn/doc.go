@@ -125,6 +125,15 @@
 // gradients, F = mean_i g_i g_i^T, at the cost of a GGN product and without
 // forming any g_i; the gradient-noise covariance is C = F - gbar gbar^T.
 //
+// # Residual blocks
+//
+// For a resmlp, TraceBlocks records per example every block's input h_i,
+// residual F_i(h_i) and representation gradient dL/dh_i (BlockTrace:
+// Cosines, CosinesNext, RelativeNorms, Stats), EvaluateWithoutBlocks
+// evaluates with blocks replaced by the identity (bitwise the model that
+// WithoutBlocks builds without them), and EvaluateFromBlock evaluates the
+// rest of the network from a given h_i. See blocks.go.
+//
 // # Performance and determinism
 //
 // All matrix work goes through core/kernels (Gemm with transposes: the

@@ -7,6 +7,10 @@
 // about — is the same for every step. Batch sizes and learning rates may
 // follow schedules (core/optim).
 //
+// Config.Transform (a GradTransform) may change each step's gradient
+// before the optimiser takes it: Nudged SGD (curvature.Nudger) is SGD on
+// (I - P_K) g + gamma P_K g. Without it the run is plain SGD.
+//
 // Claims measure along the trajectory through hooks: OnStep runs after every
 // optimiser step, OnEpoch after every epoch's evaluation. A hook may return
 // ErrStop to end the run early, or any other error to abort it.

@@ -39,6 +39,10 @@ type Config struct {
 	// the running means over its mini-batches (with dropout, as trained).
 	EvalTrain bool
 
+	// Transform, when set, changes each step's gradient before the
+	// optimiser step (see GradTransform; Nudged SGD is one). Nil: plain SGD.
+	Transform GradTransform
+
 	OnStep  func(*StepInfo) error
 	OnEpoch func(*EpochStats) error
 	// Progress, if set, is called after every step with the steps done and
@@ -53,7 +57,7 @@ type StepInfo struct {
 	BatchSize   int
 	Loss        float64 // mini-batch loss before the step
 	Model       *nn.Model
-	Grad        []float32 // the mini-batch gradient of this step (do not modify)
+	Grad        []float32 // the mini-batch gradient of this step, after Config.Transform (do not modify)
 }
 
 // EpochStats is one epoch's record.
@@ -191,6 +195,13 @@ func Run(c Config) (*Result, error) {
 				res.Steps = step
 				res.Seconds = time.Since(start).Seconds()
 				return res, nil
+			}
+			if c.Transform != nil {
+				if err := c.Transform.TransformGrad(step, m, batch, grad); err != nil {
+					res.Steps = step
+					res.Seconds = time.Since(start).Seconds()
+					return res, err
+				}
 			}
 			rate = lr.LR(step-1, epoch, total)
 			opt.Step(m.Params(), grad, rate)

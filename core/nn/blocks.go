@@ -1,0 +1,422 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+
+	"github.com/sgdclaims/sgdclaims/core/data"
+	"github.com/sgdclaims/sgdclaims/core/kernels"
+)
+
+// Residual-block measurements (P4, C9: "residual networks do iterative
+// inference", Jastrzebski et al. 2018). A resmlp is
+//
+//	h_0 = relu(W_0 x + b_0),  h_{i+1} = h_i + F_i(h_i),  F_i(h) = lin2_i(relu(lin1_i(h))),
+//	logits = W_out h_B + b_out,
+//
+// with B blocks, i = 0..B-1. TraceBlocks records, per example, every h_i, every
+// residual F_i(h_i) and every representation gradient dL/dh_i, so that a
+// claim can compute cos(F_i(h_i), dL/dh_i) (iterative inference: the block
+// moves its representation against the gradient, cos < 0) and
+// ||F_i(h_i)|| / ||h_i|| (later blocks refine less). EvaluateWithoutBlocks
+// evaluates the network with some blocks replaced by the identity
+// (h_{i+1} = h_i), which is bitwise the network WithoutBlocks builds without
+// them; EvaluateFromBlock evaluates the rest of the network from a given
+// representation h_i (the loss as a function of h_i, which is what
+// dL/dh_i differentiates).
+//
+// Everything here is evaluation mode (no dropout) and works on resmlp
+// models only; the CNN ResNets' basic blocks are not covered.
+
+// ResidualBlocks returns the number of residual blocks B of a resmlp model,
+// and 0 for every other architecture.
+func (m *Model) ResidualBlocks() int {
+	if m.a.kind != "resmlp" {
+		return 0
+	}
+	return (len(m.a.steps) - 2) / 2
+}
+
+// BlockTrace is what TraceBlocks records for a batch of N examples through
+// a resmlp of B blocks of width W. Every slice holds N x W values,
+// row-major (example n at [n*W, (n+1)*W)).
+type BlockTrace struct {
+	N, Width, Blocks int
+	// H[i], i = 0..B, is h_i: H[i] is block i's input for i < B, and H[B]
+	// the last block's output (the input of the output layer).
+	H [][]float32
+	// F[i], i = 0..B-1, is block i's residual F_i(h_i), computed directly
+	// (lin2's output plus its bias), so H[i+1] = H[i] + F[i] up to float32
+	// rounding.
+	F [][]float32
+	// G[i], i = 0..B, is the gradient of each example's own loss (not
+	// divided by N) with respect to h_i: G[i][n*W+j] = d loss_n / d h_i[n, j],
+	// through the whole rest of the network (block i included). G[i+1] is
+	// the gradient at block i's output. For h_0, which is a ReLU output,
+	// G[0] is the gradient with respect to h_0 itself, not masked by the
+	// ReLU that produced it.
+	G [][]float32
+	// Loss is the mean loss over the batch and Correct its argmax hits,
+	// as Evaluate returns them.
+	Loss    float64
+	Correct int
+}
+
+// TraceBlocks runs m on b in evaluation mode and records every block's
+// input, residual and representation gradient (see BlockTrace). It returns
+// an error for a model that is not a resmlp or a batch that does not fit.
+// The batch is processed in Chunk rows at a time; every per-example figure
+// is computed row by row, so the result does not depend on GOMAXPROCS.
+func (m *Model) TraceBlocks(b data.Batch) (*BlockTrace, error) {
+	nb := m.ResidualBlocks()
+	if nb == 0 {
+		return nil, fmt.Errorf("model %s: TraceBlocks needs a resmlp (residual blocks)", m.a.spec)
+	}
+	if err := m.CheckBatch(b); err != nil {
+		return nil, err
+	}
+	a := m.a
+	w := a.widths[1]
+	t := &BlockTrace{N: b.N, Width: w, Blocks: nb}
+	for i := 0; i <= nb; i++ {
+		t.H = append(t.H, make([]float32, b.N*w))
+		t.G = append(t.G, make([]float32, b.N*w))
+		if i < nb {
+			t.F = append(t.F, make([]float32, b.N*w))
+		}
+	}
+	if b.N == 0 {
+		return t, nil
+	}
+	var sum float64
+	m.eachChunk(b.X, b.N, func(p *bufs, r0, n int) {
+		s, c := m.head(b, r0, n, p, 1, true)
+		sum += s
+		t.Correct += c
+		rows := func(x []float32) []float32 { return x[r0*w : (r0+n)*w] }
+		for i := 0; i <= nb; i++ {
+			copy(rows(t.H[i]), p.act[1+2*i][:n*w])
+		}
+		for i := 0; i < nb; i++ {
+			l := &a.lins[a.steps[2+2*i].lin]
+			f := rows(t.F[i])
+			kernels.Gemm(false, true, n, l.out, l.in, 1, p.act[2+2*i], l.in, m.params[l.w:l.b], l.in, 0, f, l.out)
+			kernels.AddBias(n, l.out, m.params[l.b:l.b+l.out], f, l.out)
+		}
+		// Backward through steps len-1 .. 1 (no parameter gradients):
+		// buffer 1+2i (h_i) is read by steps 1+2i and 2+2i only, so its
+		// gradient is complete once step 1+2i is done; h_B is read by the
+		// output step only. Step 0 (which would mask h_0's gradient by its
+		// ReLU) is not run.
+		last := len(a.steps) - 1
+		for s := last; s >= 1; s-- {
+			st := a.steps[s]
+			l := &a.lins[st.lin]
+			g := p.grad[s+1][:n*l.out]
+			if st.relu {
+				kernels.ReluBackward(n*l.out, p.act[s+1], g, g)
+			}
+			kernels.Gemm(false, false, n, l.in, l.out, 1, g, l.out, m.params[l.w:l.b], l.in,
+				st.srcBeta, p.grad[st.src][:n*l.in], l.in)
+			if st.skip >= 0 {
+				accumulateInto(p.grad[st.skip][:n*l.out], g, st.skipBeta)
+			}
+			switch {
+			case s == last:
+				copy(rows(t.G[nb]), p.grad[st.src][:n*w])
+			case s%2 == 1: // lin1 of block (s-1)/2
+				copy(rows(t.G[(s-1)/2]), p.grad[st.src][:n*w])
+			}
+		}
+	})
+	t.Loss = sum / float64(b.N)
+	return t, nil
+}
+
+// cosine returns cos(x, y) in float64, and 0 when either is zero.
+func cosine(x, y []float32) float64 {
+	var xy, xx, yy float64
+	for j := range x {
+		a, b := float64(x[j]), float64(y[j])
+		xy += a * b
+		xx += a * a
+		yy += b * b
+	}
+	if xx == 0 || yy == 0 {
+		return 0
+	}
+	return xy / math.Sqrt(xx*yy)
+}
+
+func norm32(x []float32) float64 {
+	var s float64
+	for _, v := range x {
+		s += float64(v) * float64(v)
+	}
+	return math.Sqrt(s)
+}
+
+func (t *BlockTrace) checkBlock(who string, i int) {
+	if i < 0 || i >= t.Blocks {
+		panic(fmt.Sprintf("nn: BlockTrace.%s: block %d outside [0, %d)", who, i, t.Blocks))
+	}
+}
+
+// Cosines returns, per example, cos(F_i(h_i), dL/dh_i): negative when block
+// i moves the representation against the gradient of the loss at its input
+// (iterative inference). 0 for an example whose F or gradient is zero.
+func (t *BlockTrace) Cosines(i int) []float64 {
+	t.checkBlock("Cosines", i)
+	return t.perExample(func(r0, r1 int) float64 { return cosine(t.F[i][r0:r1], t.G[i][r0:r1]) })
+}
+
+// CosinesNext returns, per example, cos(F_i(h_i), dL/dh_{i+1}), the
+// gradient at the block's output (the first-order change of the loss from
+// adding F_i to h_i with the later blocks held as they are, in the
+// expansion L(h_i + F_i) ~ L(h_i) + <F_i, dL/dh_{i+1}>).
+func (t *BlockTrace) CosinesNext(i int) []float64 {
+	t.checkBlock("CosinesNext", i)
+	return t.perExample(func(r0, r1 int) float64 { return cosine(t.F[i][r0:r1], t.G[i+1][r0:r1]) })
+}
+
+// RelativeNorms returns, per example, ||F_i(h_i)|| / ||h_i|| (+Inf where
+// h_i = 0 and F_i is not, 0 where both are).
+func (t *BlockTrace) RelativeNorms(i int) []float64 {
+	t.checkBlock("RelativeNorms", i)
+	return t.perExample(func(r0, r1 int) float64 {
+		f, h := norm32(t.F[i][r0:r1]), norm32(t.H[i][r0:r1])
+		if f == 0 {
+			return 0
+		}
+		return f / h
+	})
+}
+
+func (t *BlockTrace) perExample(f func(r0, r1 int) float64) []float64 {
+	out := make([]float64, t.N)
+	for n := range out {
+		out[n] = f(n*t.Width, (n+1)*t.Width)
+	}
+	return out
+}
+
+// BlockStats summarises one block of a BlockTrace over its examples.
+type BlockStats struct {
+	Block int `json:"block"`
+	// Cos is the mean over examples of cos(F_i(h_i), dL/dh_i), CosMedian
+	// its median, and CosNegative the fraction of examples with a
+	// negative cosine; CosNext is the mean of cos(F_i, dL/dh_{i+1}).
+	Cos         float64 `json:"cos"`
+	CosMedian   float64 `json:"cos_median"`
+	CosNegative float64 `json:"cos_negative"`
+	CosNext     float64 `json:"cos_next"`
+	// RelNorm is the mean over examples of ||F_i(h_i)|| / ||h_i||, and
+	// RelNormMedian its median.
+	RelNorm       float64 `json:"rel_norm"`
+	RelNormMedian float64 `json:"rel_norm_median"`
+}
+
+// Stats returns the per-block summaries, block 0 first.
+func (t *BlockTrace) Stats() []BlockStats {
+	out := make([]BlockStats, t.Blocks)
+	for i := range out {
+		c, cn, r := t.Cosines(i), t.CosinesNext(i), t.RelativeNorms(i)
+		neg := 0
+		for _, v := range c {
+			if v < 0 {
+				neg++
+			}
+		}
+		out[i] = BlockStats{Block: i, Cos: mean(c), CosMedian: median(c), CosNext: mean(cn),
+			RelNorm: mean(r), RelNormMedian: median(r)}
+		if t.N > 0 {
+			out[i].CosNegative = float64(neg) / float64(t.N)
+		}
+	}
+	return out
+}
+
+func mean(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, v := range x {
+		s += v
+	}
+	return s / float64(len(x))
+}
+
+func median(x []float64) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	y := append([]float64(nil), x...)
+	sort.Float64s(y)
+	if len(y)%2 == 1 {
+		return y[len(y)/2]
+	}
+	return 0.5 * (y[len(y)/2-1] + y[len(y)/2])
+}
+
+// dropSet checks block indices and returns them as a mask.
+func (m *Model) dropSet(who string, drop []int) ([]bool, error) {
+	nb := m.ResidualBlocks()
+	if nb == 0 {
+		return nil, fmt.Errorf("model %s: %s needs a resmlp (residual blocks)", m.a.spec, who)
+	}
+	mask := make([]bool, nb)
+	for _, i := range drop {
+		if i < 0 || i >= nb {
+			return nil, fmt.Errorf("model %s: %s: block %d outside [0, %d)", m.a.spec, who, i, nb)
+		}
+		mask[i] = true
+	}
+	return mask, nil
+}
+
+// EvaluateWithoutBlocks is Evaluate with the listed blocks (0-based)
+// replaced by the identity, h_{i+1} = h_i: the "lesion" of Veit et al.
+// (2016) that C9 compares between early and late blocks. The result is
+// bitwise that of WithoutBlocks(drop...).Evaluate(b). Dropping no blocks is
+// Evaluate. m is not modified.
+func (m *Model) EvaluateWithoutBlocks(b data.Batch, drop ...int) (loss float64, correct int, err error) {
+	mask, err := m.dropSet("EvaluateWithoutBlocks", drop)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := m.CheckBatch(b); err != nil {
+		return 0, 0, err
+	}
+	return m.evaluateFrom(b, 0, nil, mask)
+}
+
+// EvaluateFromBlock evaluates the rest of the network from the
+// representation h (N x Width, row-major) given as h_i, block i's input
+// (i = 0..B; i = B feeds the output layer alone): the loss as a function of
+// h_i, whose gradient TraceBlocks reports as G[i]. b supplies the labels
+// (or targets) and N; its inputs are not read. Evaluation mode.
+func (m *Model) EvaluateFromBlock(i int, h []float32, b data.Batch) (loss float64, correct int, err error) {
+	nb := m.ResidualBlocks()
+	if nb == 0 {
+		return 0, 0, fmt.Errorf("model %s: EvaluateFromBlock needs a resmlp (residual blocks)", m.a.spec)
+	}
+	if i < 0 || i > nb {
+		return 0, 0, fmt.Errorf("model %s: EvaluateFromBlock: block %d outside [0, %d]", m.a.spec, i, nb)
+	}
+	w := m.a.widths[1]
+	if len(h) < b.N*w {
+		return 0, 0, fmt.Errorf("model %s: EvaluateFromBlock: h has %d values, want N*%d = %d", m.a.spec, len(h), w, b.N*w)
+	}
+	lb := b
+	lb.X = make([]float32, b.N*m.InputDim()) // not read; satisfies CheckBatch
+	if err := m.CheckBatch(lb); err != nil {
+		return 0, 0, err
+	}
+	return m.evaluateFrom(lb, i, h, make([]bool, nb))
+}
+
+// evaluateFrom runs the resmlp program in evaluation mode, chunk by chunk:
+// from the input (from = 0, h nil) or from h given as h_from, with the
+// blocks in drop replaced by the identity, and returns the mean loss and
+// hits.
+func (m *Model) evaluateFrom(b data.Batch, from int, h []float32, drop []bool) (float64, int, error) {
+	if b.N == 0 {
+		return 0, 0, nil
+	}
+	a := m.a
+	in, w, ch := m.InputDim(), a.widths[1], m.chunk()
+	var sum float64
+	correct := 0
+	for r0 := 0; r0 < b.N; r0 += ch {
+		n := min(ch, b.N-r0)
+		p := m.pass(n)
+		p.act[0] = b.X[r0*in : (r0+n)*in]
+		s0 := 0
+		if h != nil {
+			copy(p.act[1+2*from][:n*w], h[r0*w:(r0+n)*w])
+			s0 = 1 + 2*from
+		}
+		for s := s0; s < len(a.steps); s++ {
+			if s >= 1 && s < len(a.steps)-1 {
+				blk := (s - 1) / 2
+				if drop[blk] {
+					if s%2 == 0 { // the block's second step: its output is its input
+						copy(p.act[s+1][:n*w], p.act[s-1][:n*w])
+					}
+					continue
+				}
+			}
+			m.evalStep(p, s, n)
+		}
+		ls, c := m.head(b, r0, n, p, 1, false)
+		sum += ls
+		correct += c
+	}
+	return sum / float64(b.N), correct, nil
+}
+
+// evalStep is step s of the MLP forward pass in evaluation mode (forward's
+// loop body without dropout).
+func (m *Model) evalStep(p *bufs, s, n int) {
+	st := m.a.steps[s]
+	l := &m.a.lins[st.lin]
+	dst := p.act[s+1][:n*l.out]
+	beta := float32(0)
+	if st.skip >= 0 {
+		copy(dst, p.act[st.skip][:n*l.out])
+		beta = 1
+	}
+	kernels.Gemm(false, true, n, l.out, l.in, 1, p.act[st.src], l.in,
+		m.params[l.w:l.b], l.in, beta, dst, l.out)
+	kernels.AddBias(n, l.out, m.params[l.b:l.b+l.out], dst, l.out)
+	if st.relu {
+		kernels.Relu(n*l.out, dst, dst)
+	}
+}
+
+// WithoutBlocks returns a new resmlp with the listed blocks removed and
+// every other parameter copied (the input layer, the kept blocks in order,
+// the output layer), with m's loss, dropout and chunk settings. At least
+// one block must remain (a resmlp has at least one).
+func (m *Model) WithoutBlocks(drop ...int) (*Model, error) {
+	mask, err := m.dropSet("WithoutBlocks", drop)
+	if err != nil {
+		return nil, err
+	}
+	kept := 0
+	for _, d := range mask {
+		if !d {
+			kept++
+		}
+	}
+	if kept == 0 {
+		return nil, fmt.Errorf("model %s: WithoutBlocks: dropping all %d blocks leaves no resmlp", m.a.spec, len(mask))
+	}
+	a := m.a
+	spec := "resmlp:" + strconv.Itoa(a.widths[0]) + "-" + strconv.Itoa(a.widths[1]) + "x" + strconv.Itoa(kept) + "-" + strconv.Itoa(m.OutputDim())
+	na, err := parseSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	r := newModel(na)
+	r.Loss, r.Dropout, r.Chunk = m.Loss, m.Dropout, m.Chunk
+	r.dropoutSeed = m.dropoutSeed
+	cp := func(dst, src linear) {
+		copy(r.params[dst.w:dst.b+dst.out], m.params[src.w:src.b+src.out])
+	}
+	cp(na.lins[0], a.lins[0])
+	j := 0
+	for i, d := range mask {
+		if d {
+			continue
+		}
+		cp(na.lins[1+2*j], a.lins[1+2*i])
+		cp(na.lins[2+2*j], a.lins[2+2*i])
+		j++
+	}
+	cp(na.lins[len(na.lins)-1], a.lins[len(a.lins)-1])
+	return r, nil
+}
