@@ -172,10 +172,13 @@ func SGDStep(grad []float32, lr float64) []float64 {
 }
 
 // SplitStep decomposes the step d of m (taken from m's current parameters)
-// against p, measuring the loss on b (evaluation mode, no weight decay; b is
-// the batch the claim judges by: the step's own mini-batch, or a fixed
-// evaluation set). Cost: (K + Random + 2) lines of len(Alphas) + 3 forward
-// passes each, plus 3. Deterministic for any GOMAXPROCS.
+// against p, measuring the loss on b (evaluation mode, no weight decay; b
+// is the batch the claim judges by: the step's own mini-batch, or a fixed
+// evaluation set). During training, call it from a train.TransformFunc
+// that leaves the gradient unchanged: that sees the parameters before the
+// step (OnStep sees them after). Cost: (K + Random + 2) lines of
+// len(Alphas) + 3 forward passes each, plus 1. Deterministic for any
+// GOMAXPROCS.
 func SplitStep(ctx context.Context, m *nn.Model, b data.Batch, d []float64, p *Projector, cfg StepSplitConfig) (*StepSplit, error) {
 	if len(d) != m.NumParams() {
 		return nil, fmt.Errorf("curvature: SplitStep: step has %d entries, the model has %d parameters", len(d), m.NumParams())

@@ -67,3 +67,33 @@ func TestTransformErrorAborts(t *testing.T) {
 		t.Fatalf("res %+v err %v", res, err)
 	}
 }
+
+// A TransformFunc that leaves the gradient alone sees theta_t (before the
+// step) and changes nothing in the run.
+func TestTransformFuncSeesParamsBeforeStep(t *testing.T) {
+	plain := config(t, "mlp:16-8-4", 0.05)
+	if _, err := Run(plain); err != nil {
+		t.Fatal(err)
+	}
+	c := config(t, "mlp:16-8-4", 0.05)
+	var before []float32
+	c.Transform = TransformFunc(func(step int, m *nn.Model, _ data.Batch, _ []float32) error {
+		if step == 2 {
+			before = append([]float32(nil), m.Params()...)
+		}
+		return nil
+	})
+	var after1 []float32
+	c.OnStep = func(s *StepInfo) error {
+		if s.Step == 1 {
+			after1 = append([]float32(nil), s.Model.Params()...)
+		}
+		return nil
+	}
+	if _, err := Run(c); err != nil {
+		t.Fatal(err)
+	}
+	if !sameBits(before, after1) || !sameBits(params(plain), params(c)) {
+		t.Fatal("the hook did not see theta after step 1 before step 2, or changed the run")
+	}
+}

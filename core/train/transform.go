@@ -26,3 +26,15 @@ import (
 type GradTransform interface {
 	TransformGrad(step int, m *nn.Model, b data.Batch, grad []float32) error
 }
+
+// TransformFunc adapts a function to GradTransform. A function that leaves
+// grad as it is makes a "before the step" hook: it sees the parameters
+// theta_t the gradient was taken at, the batch and the gradient, which is
+// what measurements of the step itself need (curvature.SplitStep with
+// d = -lr*grad for plain SGD), while OnStep sees theta_{t+1}.
+type TransformFunc func(step int, m *nn.Model, b data.Batch, grad []float32) error
+
+// TransformGrad calls f.
+func (f TransformFunc) TransformGrad(step int, m *nn.Model, b data.Batch, grad []float32) error {
+	return f(step, m, b, grad)
+}
