@@ -21,7 +21,7 @@ const (
 )
 
 var registration = claims.Registration{
-	Claim: "c9", Version: 1,
+	Claim: "c9", Version: 2,
 	Checks: []claims.RegisteredCheck{
 		{
 			Name:      check0,
@@ -92,5 +92,15 @@ var registration = claims.Registration{
 		Seen: "no result of the claim: a timing-only run of core's training, TraceBlocks and EvaluateWithoutBlocks on resmlp:784-128x8-10 " +
 			"(wall times printed, no accuracy, loss, cosine, norm or drop) to size the quick scale, and a tiny smoke config of the claim's " +
 			"code (resmlp:784-16x4-10, a few hundred images, 2 epochs) run only by the package's split and smoke tests",
+	}, {
+		Date: "2026-12-03", Version: 2,
+		What: "setup change, checks' words unchanged: the full scale's learning rate from 0.05 to 0.02 (resmlp:784-256x16-10 and " +
+			"resmlp:784-128x32-10 diverged within the first 10 SGD steps at 0.05 in a timing run; at 0.02 an epoch ran without divergence); " +
+			"the quick setups are unchanged. Presentation only, after the results: the relative-change plot on a linear axis",
+		Seen: "v1's quick results on both setups (run once, not committed as goldens): resmlp-mnist does not hold by check 2 (Spearman rho " +
+			"of block index and ||F_i||/||h_i|| +0.62 [0.27, 0.82]; checks 0, 1 and 3 hold: accuracy 94.3%, every block's mean cosine " +
+			"-0.08 to -0.15, early minus late drop +3.3 [1.8, 4.7] points); resmlp-fashion-mnist does not hold by check 2 (rho +0.39 " +
+			"[-0.03, 0.69]; checks 0 and 1 hold, check 3 inconclusive at +0.9 [-0.8, 2.6] points). No full-scale result: only the wall " +
+			"times of one epoch and whether its loss diverged",
 	}},
 }

@@ -117,7 +117,7 @@ func plotsOf(rec record, sum summary) []claims.Plot {
 
 	cos := claims.Plot{
 		Name: "c9_cosine_vs_depth", Title: "C9: alignment of each block's residual with the loss gradient, by depth",
-		XLabel: xLabel, YLabel: "cos(F_i(h_i), dL/dh_i) (dimensionless, mean over held-out examples)",
+		XLabel: xLabel, YLabel: "cos(F_i(h_i), dL/dh_i) (dimensionless)",
 		Caption: fmt.Sprintf("Mean over seeds of each block's mean cosine between its residual F_i(h_i) and the gradient of the loss at its input, "+
 			"after epochs %v (0 = initialisation); the last epoch with 95%% t-interval bars. Below the dashed zero line the block moves its "+
 			"representation against the gradient, as iterative inference predicts (check 1: every block's interval below 0 after the last epoch).",
@@ -155,8 +155,8 @@ func plotsOf(rec record, sum summary) []claims.Plot {
 
 	rel := claims.Plot{
 		Name: "c9_relative_change_vs_depth", Title: "C9: relative change of the representation by each block, by depth",
-		XLabel: xLabel, YLabel: "||F_i(h_i)|| / ||h_i|| (dimensionless, mean over held-out examples)", LogY: true,
-		Caption: fmt.Sprintf("Mean over seeds with 95%% t-interval bars of each block's mean relative change after epoch %d, and the same at "+
+		XLabel: xLabel, YLabel: "||F_i(h_i)|| / ||h_i|| (dimensionless)",
+		Caption: fmt.Sprintf("Mean over seeds (95%% t-interval bars) of each block's mean over held-out examples of its relative change after epoch %d, and the same at "+
 			"initialisation. Check 2: Spearman rho of block index and relative change over every (seed, block) below -0.5. The initialisation "+
 			"curve shows how much of the decrease is there before training.", rec.Epochs),
 	}
@@ -211,6 +211,13 @@ func notesOf(rec record, sum summary) []string {
 			"(core/nn EvaluateWithoutBlocks, bitwise the smaller network WithoutBlocks builds).",
 		"ResNets: P4 studies CNN ResNets; core's block trace covers the residual MLPs only (the CNN ResNets' basic blocks are not traced), " +
 			"so this claim is judged on residual MLPs alone.",
+	}
+	if b := sum.Blocks - 1; b > 0 && !math.IsNaN(sum.Per[0].FNormIv.Estimate) && !math.IsNaN(sum.Per[b].FNormIv.Estimate) {
+		notes = append(notes, fmt.Sprintf("Norms after epoch %d (means over seeds and traced examples): ||F_i(h_i)|| goes from %.3g (block 0) to %.3g "+
+			"(block %d), a factor %.2f, and ||h_i|| from %.3g to %.3g, a factor %.2f; the relative change of check 2 is their ratio, so it falls "+
+			"with depth only where the residuals grow more slowly than the representation.",
+			rec.Epochs, sum.Per[0].FNormIv.Estimate, sum.Per[b].FNormIv.Estimate, b, sum.Per[b].FNormIv.Estimate/sum.Per[0].FNormIv.Estimate,
+			sum.Per[0].HNormIv.Estimate, sum.Per[b].HNormIv.Estimate, sum.Per[b].HNormIv.Estimate/sum.Per[0].HNormIv.Estimate))
 	}
 	for _, m := range sum.Missing {
 		notes = append(notes, m+".")
