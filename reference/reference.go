@@ -137,6 +137,13 @@ var entries = []Entry{
 	{"c8", "P3", Finding, "inefficiency", "vanilla SGD-based training is inefficient and unstable in the sense that SGD largely oscillates along the sharpest direction in the loss surface", thesis("Sec. 3.5", "19")},
 	{"c8", "P3", Setup, "models and data", "SimpleCNN and ResNet-32 on CIFAR-10 / Fashion-MNIST", claims("C3 paper setup (P3)")},
 	{"c8", "P3", Number, "loss-minimising fraction of the step along e_1", NotStated, thesis("Fig. 3.1c (a schematic, no values) and Sec. 3.4", "13, 19")},
+
+	// C9: residual networks do iterative inference (P4).
+	{"c9", "P4", Finding, "blocks descend a local loss", "blocks in residual layers are implicitly encouraged towards moving representations in the direction that minimizes a notion of a local to the block loss, which resembles gradient descent on a loss surface", thesis("Sec. 4.1", "21")},
+	{"c9", "P4", Finding, "architecture as a bias", "the architecture of residual network adds a somewhat surprising bias towards performing iterative inference", thesis("Sec. 4.4", "23")},
+	{"c9", "P4", Finding, "measurable form", "each block moves the representation against the loss gradient, cos(F_i(h_i), dL/dh_i) < 0; smaller updates in later blocks; dropping late blocks costs little", claims("Beyond the four, P4")},
+	{"c9", "P4", Setup, "models, data and training of P4's experiments", NotStated, thesis("Sec. 4.1 (P4 is summarised in words; no setup is given)", "21")},
+	{"c9", "P4", Number, "cosines, relative block changes, accuracy after removing blocks", NotStated, thesis("Sec. 4.1 (no values in the text)", "21")},
 }
 
 // All returns every entry, in table order.

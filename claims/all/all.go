@@ -9,6 +9,7 @@ package all
 
 import (
 	_ "github.com/sgdclaims/sgdclaims/claims/exchangeability" // c1
+	_ "github.com/sgdclaims/sgdclaims/claims/iterative"       // c9
 	_ "github.com/sgdclaims/sgdclaims/claims/lockin"          // c3
 	_ "github.com/sgdclaims/sgdclaims/claims/memorisation"    // c4
 	_ "github.com/sgdclaims/sgdclaims/claims/noisememo"       // c6

@@ -26,7 +26,7 @@ func TestRegistry(t *testing.T) {
 	if err != nil || c.Info().ID != "c2" {
 		t.Errorf("Lookup(C2) = %v, %v", c, err)
 	}
-	_, err = claims.Lookup("c9")
+	_, err = claims.Lookup("c99")
 	if err == nil || !strings.Contains(err.Error(), "known: ") || !strings.Contains(err.Error(), "c2") {
 		t.Errorf("unknown id error %v should list the known ids", err)
 	}
@@ -40,7 +40,7 @@ func TestRegistry(t *testing.T) {
 	if all, _ := claims.Select(""); len(all) != len(ids) {
 		t.Errorf("Select(\"\") gave %d claims, want all %d", len(all), len(ids))
 	}
-	if want := []string{"c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"}; !slices.Equal(ids, want) {
+	if want := []string{"c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"}; !slices.Equal(ids, want) {
 		t.Errorf("registered claims %v, want %v", ids, want)
 	}
 	for _, c := range claims.All() {

@@ -1,0 +1,230 @@
+package iterative
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/sgdclaims/sgdclaims/claims"
+	"github.com/sgdclaims/sgdclaims/core/data"
+	"github.com/sgdclaims/sgdclaims/core/nn"
+	"github.com/sgdclaims/sgdclaims/core/optim"
+	"github.com/sgdclaims/sgdclaims/core/rng"
+	"github.com/sgdclaims/sgdclaims/core/train"
+	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
+)
+
+func (c Claim) Run(ctx context.Context, env *claims.Env, spec claims.Spec) (*claims.Evidence, error) {
+	return claims.RunUnits(ctx, env, c, spec)
+}
+
+// C9 splits into one unit per seed: the seed's training run with its
+// block traces and, at the end, the block removals.
+
+func unitName(seed uint64) string { return fmt.Sprintf("seed=%d", seed) }
+
+func configOf(spec claims.Spec) (config, error) {
+	cfg, err := claims.ConfigOf[config](spec)
+	if err != nil {
+		return cfg, err
+	}
+	_, b, err := blocksOf(cfg.Model)
+	if err != nil {
+		return cfg, err
+	}
+	n := len(cfg.TraceEpochs)
+	switch {
+	case b < 2:
+		return cfg, fmt.Errorf("c9: %s has %d block; early and late blocks need at least 2", cfg.Model, b)
+	case cfg.Group < 1 || 2*cfg.Group > b:
+		return cfg, fmt.Errorf("c9: groups of %d blocks of %d: want 1 <= q <= B/2", cfg.Group, b)
+	case cfg.Epochs < 1 || n == 0 || cfg.TraceEpochs[n-1] != cfg.Epochs || !slices.IsSorted(cfg.TraceEpochs) || cfg.TraceEpochs[0] < 0:
+		return cfg, fmt.Errorf("c9: trace epochs %v must increase from >= 0 to the last epoch %d", cfg.TraceEpochs, cfg.Epochs)
+	case cfg.TraceExamples < 1 || cfg.TraceExamples > cfg.ValExamples || cfg.TrainExamples < cfg.Batch:
+		return cfg, fmt.Errorf("c9: %d traced of %d held-out images, %d training images at batch %d", cfg.TraceExamples, cfg.ValExamples, cfg.TrainExamples, cfg.Batch)
+	}
+	return cfg, nil
+}
+
+// Units lists one unit per seed.
+func (c Claim) Units(spec claims.Spec) []claims.Unit {
+	if _, err := configOf(spec); err != nil {
+		return nil
+	}
+	var us []claims.Unit
+	for _, s := range claims.SeedList(spec.Seeds) {
+		us = append(us, claims.Unit{Name: unitName(s), Seed: s, Point: 0, Cost: 1})
+	}
+	return us
+}
+
+func (c Claim) RunUnit(ctx context.Context, env *claims.Env, spec claims.Spec, u claims.Unit) (any, error) {
+	cfg, err := configOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	trainAll, test, err := env.Dataset()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TrainExamples > trainAll.N || cfg.ValExamples > test.N {
+		return nil, fmt.Errorf("c9: %d training and %d held-out images asked of %d and %d", cfg.TrainExamples, cfg.ValExamples, trainAll.N, test.N)
+	}
+	sub := trainAll.Subset(rng.New(u.Seed, "c9-subset", 0).Perm(trainAll.N)[:cfg.TrainExamples])
+	val, err := test.Head(cfg.ValExamples)
+	if err != nil {
+		return nil, err
+	}
+	traced, err := test.Head(cfg.TraceExamples)
+	if err != nil {
+		return nil, err
+	}
+	r, err := runSeed(ctx, cfg, sub, val, traced, u.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", u.Name, err)
+	}
+	return r, nil
+}
+
+// runSeed trains one seed's network, traces its blocks after the trace
+// epochs, and removes each block of the trained network in turn.
+func runSeed(ctx context.Context, cfg config, sub, val, traced *data.Dataset, seed uint64) (runRecord, error) {
+	m, err := nn.New(cfg.Model, rng.Derive(seed, "c9-init", 0))
+	if err != nil {
+		return runRecord{}, err
+	}
+	nan := jsonfloat.Float(math.NaN())
+	r := runRecord{Seed: seed, Acc: nan, Loss: nan}
+	trace := func(epoch int) error {
+		t, err := traceOf(m, traced, epoch)
+		if err != nil {
+			return err
+		}
+		r.Traces = append(r.Traces, t)
+		return nil
+	}
+	if cfg.TraceEpochs[0] == 0 {
+		if err := trace(0); err != nil {
+			return r, err
+		}
+	}
+	res, err := train.Run(train.Config{
+		Model: m, Train: sub, Epochs: cfg.Epochs,
+		LR: optim.ConstantLR(cfg.LR), Batch: optim.ConstantBatch(cfg.Batch),
+		Seed: rng.Derive(seed, "c9-train", 0),
+		OnStep: func(s *train.StepInfo) error {
+			if s.Step%64 == 0 {
+				return ctx.Err()
+			}
+			return nil
+		},
+		OnEpoch: func(e *train.EpochStats) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if slices.Contains(cfg.TraceEpochs, e.Epoch) {
+				return trace(e.Epoch)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return r, err
+	}
+	if res.Diverged {
+		r.Diverged = max(res.DivergedStep, 1)
+		return r, nil
+	}
+	loss, hits := m.Evaluate(val.All())
+	r.Acc, r.Loss = jsonfloat.Float(float64(hits)/float64(val.N)), jsonfloat.Float(loss)
+	for i := range m.ResidualBlocks() {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		l, h, err := m.EvaluateWithoutBlocks(val.All(), i)
+		if err != nil {
+			return r, err
+		}
+		r.Drops = append(r.Drops, dropRecord{Acc: jsonfloat.Float(float64(h) / float64(val.N)), Loss: jsonfloat.Float(l)})
+	}
+	return r, nil
+}
+
+// traceOf traces m's blocks on d and condenses them per block.
+func traceOf(m *nn.Model, d *data.Dataset, epoch int) (traceRecord, error) {
+	t, err := m.TraceBlocks(d.All())
+	if err != nil {
+		return traceRecord{}, err
+	}
+	tr := traceRecord{Epoch: epoch, Acc: jsonfloat.Float(float64(t.Correct) / float64(t.N)), Loss: jsonfloat.Float(t.Loss)}
+	for i, st := range t.Stats() {
+		var fs, hs float64
+		for n := range t.N {
+			fs += rowNorm(t.F[i], n, t.Width)
+			hs += rowNorm(t.H[i], n, t.Width)
+		}
+		k := float64(t.N)
+		tr.Blocks = append(tr.Blocks, blockRecord{
+			Cos: jsonfloat.Float(st.Cos), CosMedian: jsonfloat.Float(st.CosMedian), CosNegative: jsonfloat.Float(st.CosNegative),
+			CosNext: jsonfloat.Float(st.CosNext), RelNorm: jsonfloat.Float(st.RelNorm), RelMedian: jsonfloat.Float(st.RelNormMedian),
+			FNorm: jsonfloat.Float(fs / k), HNorm: jsonfloat.Float(hs / k),
+		})
+	}
+	return tr, nil
+}
+
+// rowNorm is the Euclidean norm of row n of a row-major N x w slice, in float64.
+func rowNorm(x []float32, n, w int) float64 {
+	var s float64
+	for _, v := range x[n*w : (n+1)*w] {
+		s += float64(v) * float64(v)
+	}
+	return math.Sqrt(s)
+}
+
+// Merge assembles C9's record from the units of the given seeds.
+func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results map[string]json.RawMessage) (*claims.Evidence, error) {
+	cfg, err := configOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	w, b, _ := blocksOf(cfg.Model)
+	rec := record{Model: cfg.Model, Blocks: b, Width: w, Epochs: cfg.Epochs, TraceEpochs: cfg.TraceEpochs, Group: cfg.Group,
+		ValExamples: cfg.ValExamples, TraceExamples: cfg.TraceExamples}
+	for _, s := range seeds {
+		name := unitName(s)
+		raw, ok := results[name]
+		if !ok {
+			return nil, fmt.Errorf("c9: no result for unit %q", name)
+		}
+		var r runRecord
+		if err := json.Unmarshal(raw, &r); err != nil {
+			return nil, fmt.Errorf("c9: unit %q: %w", name, err)
+		}
+		if r.Seed != s {
+			return nil, fmt.Errorf("c9: unit %q holds seed %d", name, r.Seed)
+		}
+		rec.Runs = append(rec.Runs, r)
+	}
+	ev := &claims.Evidence{Seeds: seeds, Data: dataName(spec, cfg)}
+	if err := ev.SetMeasurements(rec); err != nil {
+		return nil, err
+	}
+	sum := summarise(rec)
+	ev.Figures = figuresOf(sum)
+	ev.Tables = tablesOf(rec, sum)
+	ev.Plots = plotsOf(rec, sum)
+	ev.Notes = notesOf(rec, sum)
+	return ev, nil
+}
+
+func dataName(spec claims.Spec, cfg config) string {
+	name := map[string]string{"mnist": "MNIST (the GoMNIST module's copy)", "fashion-mnist": "Fashion-MNIST"}[spec.Data]
+	if name == "" {
+		name = spec.Data
+	}
+	return fmt.Sprintf("%s: per seed a random %d training images; the first %d test images held out (the first %d of them traced)",
+		name, cfg.TrainExamples, cfg.ValExamples, cfg.TraceExamples)
+}
