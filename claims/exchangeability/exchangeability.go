@@ -262,7 +262,7 @@ func (c Claim) spec(scale claims.Scale, setup string) claims.Spec {
 		"seeds paired across the grid: seed s gives every point the same initialisation and data-order streams",
 	}
 	budget := map[claims.Scale]string{claims.Quick: "about 45 s per setup on 2 quiet cores, estimated: v1 took 34 s quiet, and v2 adds about 10 loss checks per epoch and about 10 Lanczos runs per unit; 363-365 s per setup measured with the machine at load 12-23",
-		claims.Full: "measured as a sweep, twice (v1 checks): 112 units of at most 23-37 s each on one core (diverged ones stop at once), 1,171-1,386 s in all (10-12 min as two shards on 2 cores; reports/full/c1)"}[scale]
+		claims.Full: "measured as a sweep, twice (v1 checks): 112 units of at most 23-37 s each on one core (diverged ones stop at once), 1,171-1,386 s in all (10-12 min as two shards on 2 cores; reports/archive/full-v1/c1)"}[scale]
 	switch setup {
 	case setupMLP20:
 		budget = "not measured here: a sweep of 112 units, each several times the 4-layer MLP's cost"

@@ -212,7 +212,7 @@ func (c Claim) spec(scale claims.Scale, setup string) claims.Spec {
 		"seeds paired across the grid: seed s gives every (eta, S) the same initialisation and data-order streams",
 	}
 	budget := map[claims.Scale]string{claims.Quick: "about 45 s per setup on 2 quiet cores, estimated: v1 took 34 s quiet, and v2's measurements add 7-34% per unit (measured side by side); 363-479 s per setup measured with the machine at load 12-23",
-		claims.Full: "measured as a sweep, twice (v1 checks, MNIST): 64 units of 18-34 s each on one core, 1,330-1,366 s in all (12-13 min as two shards on 2 cores; reports/full/c3)"}[scale]
+		claims.Full: "measured as a sweep, twice (v1 checks, MNIST): 64 units of 18-34 s each on one core, 1,330-1,366 s in all (12-13 min as two shards on 2 cores; reports/archive/full-v1/c3)"}[scale]
 	if setup == setupSimpleCNN {
 		budget = "a cluster job: 48 units; one SimpleCNN step at S = 128 takes 0.3-0.6 s here and one lambda_max on 2,250 images about a minute, " +
 			"so a unit of 30 epochs with its 60-odd measurements is hours on one core"

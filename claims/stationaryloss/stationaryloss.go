@@ -304,7 +304,7 @@ func (c Claim) Specs(scale claims.Scale) []claims.Spec {
 	seeds := map[claims.Scale]int{claims.Quick: 3, claims.Full: 5}[scale]
 	syn := c.spec(scale, c.config(scale))
 	syn.SetupID, syn.Data, syn.Seeds = setupSynthetic, claims.Synthetic, seeds
-	syn.Budget = map[claims.Scale]string{claims.Quick: "measured: 84 s wall on 2 cores at load average 8 (other jobs), about 36 s of CPU", claims.Full: "measured as a sweep (v1 tiers): 15 units of 12-147 s each on one core, 473-858 s in all (4.5 min as two shards on 2 cores, 7 min as a 2-task Slurm array; reports/full/c2)"}[scale]
+	syn.Budget = map[claims.Scale]string{claims.Quick: "measured: 84 s wall on 2 cores at load average 8 (other jobs), about 36 s of CPU", claims.Full: "measured as a sweep (v2 tiers): 15 units, 3,956 s of unit time, 1,986 s wall with 2 workers on 2 cores at load average 11-20 (reports/full/c2); v1 tiers: 473-858 s in all"}[scale]
 	specs := []claims.Spec{syn}
 	for _, s := range []struct{ id, data string }{{setupMNIST, "mnist"}, {setupFashion, "fashion-mnist"}} {
 		sp := c.spec(scale, c.imageConfig(scale, s.data))
