@@ -158,13 +158,25 @@ func SummaryLines(rs *claims.Results, width int) []string {
 		}
 		return s[:width-3] + "..."
 	}
+	// Column widths from the content, so that long claim names and setup
+	// IDs keep the columns aligned.
+	wShort, wSetup := 0, len("=> overall")
+	for _, cv := range cvs {
+		wShort = max(wShort, len(short[cv.Claim]))
+		for _, so := range cv.Setups {
+			wSetup = max(wSetup, len(so.Setup))
+		}
+	}
 	var out []string
 	for _, cv := range cvs {
-		head := fmt.Sprintf("%-3s %-16s", cv.Claim, short[cv.Claim])
+		head := fmt.Sprintf("%-3s %-*s", cv.Claim, wShort, short[cv.Claim])
 		for _, so := range cv.Setups {
-			line := fmt.Sprintf("%s %-26s %-14s", head, so.Setup, so.Outcome)
+			line := fmt.Sprintf("%s %-*s %-13s", head, wSetup, so.Setup, so.Outcome)
 			if so.Deciding != "" {
-				line += " failing: " + so.Deciding
+				// The check's label ("b" of "b: same ratio, ...") and its
+				// value: the full name is in the report.
+				label, _, _ := strings.Cut(so.Deciding, ":")
+				line += " failing " + label
 				if v := values[[3]string{cv.Claim, so.Setup, so.Deciding}]; v != "" && v != "n/a" {
 					line += " = " + v
 				}
@@ -172,7 +184,7 @@ func SummaryLines(rs *claims.Results, width int) []string {
 			out = append(out, fit(strings.TrimRight(line, " ")))
 		}
 		if len(cv.Setups) > 1 {
-			out = append(out, fit(fmt.Sprintf("%s %-26s %s", head, "=> overall", cv.Outcome)))
+			out = append(out, fit(fmt.Sprintf("%s %-*s %s", head, wSetup, "=> overall", cv.Outcome)))
 		}
 	}
 	return out

@@ -110,7 +110,7 @@ func TestVerifyFailingClaimExits1(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, stderr)
 	}
-	if !strings.Contains(stdout, "does not hold") || !strings.Contains(stdout, "failing: x") || !strings.Contains(stderr, "t1 does not hold") {
+	if !strings.Contains(stdout, "does not hold") || !strings.Contains(stdout, "failing x =") || !strings.Contains(stderr, "t1 does not hold") {
 		t.Errorf("failing claim not reported:\nstdout %s\nstderr %s", stdout, stderr)
 	}
 }
@@ -132,7 +132,7 @@ func TestVerifyJSONAndSeeds(t *testing.T) {
 func TestVerifyUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	for name, args := range map[string][]string{
-		"unknown claim": {"--claims", "c9"},
+		"unknown claim": {"--claims", "c99"},
 		"bad scale":     {"--scale", "huge"},
 		"one seed":      {"--seeds", "1"},
 		"negative seed": {"--seeds", "-2"},
