@@ -20,6 +20,8 @@ func init() {
 		reluBackward: reluBackward256,
 		addBias:      addBias256,
 		sumRows:      sumRows256,
+		i2cRows:      im2colRows256,
+		adRows:       addRows256,
 	}, 10, func() bool { return HasAVX2FMA() && cpuid.CPU.Supports(cpuid.POPCNT) })
 }
 

@@ -1510,3 +1510,189 @@ sumRows256_store15:
 sumRows256_done4:
 	VZEROUPPER
 	RET
+
+// func im2colRows256(rows int, ow int, lo int, n int, src *float32, ss int, dst *float32, zero int)
+// Requires: AVX
+TEXT ·im2colRows256(SB), NOSPLIT, $0-64
+	MOVQ   rows+0(FP), AX
+	MOVQ   ss+40(FP), CX
+	MOVQ   src+32(FP), DX
+	MOVQ   dst+48(FP), BX
+	MOVQ   ow+8(FP), SI
+	MOVQ   lo+16(FP), DI
+	MOVQ   zero+56(FP), R8
+	SHLQ   $0x02, CX
+	SHLQ   $0x02, SI
+	SHLQ   $0x02, DI
+	VXORPS Y8, Y8, Y8
+	TESTQ  AX, AX
+	JZ     im2colRows256_done3
+
+im2colRows256_row1:
+	TESTQ R8, R8
+	JZ    im2colRows256_copy2
+	MOVQ  SI, R9
+	SHRQ  $0x02, R9
+	MOVQ  BX, R10
+	CMPQ  R9, $0x00000020
+	JL    im2colRows256_loop15
+
+im2colRows256_loop44:
+	VMOVUPS Y8, (R10)
+	VMOVUPS Y8, 32(R10)
+	VMOVUPS Y8, 64(R10)
+	VMOVUPS Y8, 96(R10)
+	ADDQ    $0x00000080, R10
+	SUBQ    $0x00000020, R9
+	CMPQ    R9, $0x00000020
+	JGE     im2colRows256_loop44
+
+im2colRows256_loop15:
+	CMPQ    R9, $0x08
+	JL      im2colRows256_tail6
+	VMOVUPS Y8, (R10)
+	ADDQ    $0x00000020, R10
+	SUBQ    $0x08, R9
+	JMP     im2colRows256_loop15
+
+im2colRows256_tail6:
+	TESTQ      R9, R9
+	JZ         im2colRows256_done7
+	LEAQ       laneMask<>+0(SB), R11
+	MOVQ       $0x00000008, R12
+	SUBQ       R9, R12
+	LEAQ       (R11)(R12*4), R11
+	VMOVUPS    (R11), Y15
+	VMASKMOVPS Y8, Y15, (R10)
+
+im2colRows256_done7:
+im2colRows256_copy2:
+	MOVQ n+24(FP), R9
+	MOVQ DX, R10
+	LEAQ (BX)(DI*1), R11
+	CMPQ R9, $0x00000020
+	JL   im2colRows256_loop19
+
+im2colRows256_loop48:
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, (R11)
+	VMOVUPS 32(R10), Y1
+	VMOVUPS Y1, 32(R11)
+	VMOVUPS 64(R10), Y2
+	VMOVUPS Y2, 64(R11)
+	VMOVUPS 96(R10), Y3
+	VMOVUPS Y3, 96(R11)
+	ADDQ    $0x00000080, R10
+	ADDQ    $0x00000080, R11
+	SUBQ    $0x00000020, R9
+	CMPQ    R9, $0x00000020
+	JGE     im2colRows256_loop48
+
+im2colRows256_loop19:
+	CMPQ    R9, $0x08
+	JL      im2colRows256_tail10
+	VMOVUPS (R10), Y0
+	VMOVUPS Y0, (R11)
+	ADDQ    $0x00000020, R10
+	ADDQ    $0x00000020, R11
+	SUBQ    $0x08, R9
+	JMP     im2colRows256_loop19
+
+im2colRows256_tail10:
+	TESTQ      R9, R9
+	JZ         im2colRows256_done11
+	LEAQ       laneMask<>+0(SB), R12
+	MOVQ       $0x00000008, R13
+	SUBQ       R9, R13
+	LEAQ       (R12)(R13*4), R12
+	VMOVUPS    (R12), Y15
+	VMASKMOVPS (R10), Y15, Y0
+	VMASKMOVPS Y0, Y15, (R11)
+
+im2colRows256_done11:
+	ADDQ CX, DX
+	ADDQ SI, BX
+	DECQ AX
+	JNZ  im2colRows256_row1
+
+im2colRows256_done3:
+	VZEROUPPER
+	RET
+
+// func addRows256(rows int, n int, src *float32, ss int, dst *float32, ds int)
+// Requires: AVX
+TEXT ·addRows256(SB), NOSPLIT, $0-48
+	MOVQ  rows+0(FP), AX
+	MOVQ  ss+24(FP), CX
+	MOVQ  src+16(FP), DX
+	MOVQ  dst+32(FP), BX
+	MOVQ  ds+40(FP), SI
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, SI
+	TESTQ AX, AX
+	JZ    addRows256_done2
+
+addRows256_row1:
+	MOVQ n+8(FP), DI
+	MOVQ DX, R8
+	MOVQ BX, R9
+	CMPQ DI, $0x00000020
+	JL   addRows256_loop14
+
+addRows256_loop43:
+	VMOVUPS (R8), Y0
+	VMOVUPS (R9), Y4
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, (R9)
+	VMOVUPS 32(R8), Y1
+	VMOVUPS 32(R9), Y5
+	VADDPS  Y1, Y5, Y5
+	VMOVUPS Y5, 32(R9)
+	VMOVUPS 64(R8), Y2
+	VMOVUPS 64(R9), Y6
+	VADDPS  Y2, Y6, Y6
+	VMOVUPS Y6, 64(R9)
+	VMOVUPS 96(R8), Y3
+	VMOVUPS 96(R9), Y7
+	VADDPS  Y3, Y7, Y7
+	VMOVUPS Y7, 96(R9)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000080, R9
+	SUBQ    $0x00000020, DI
+	CMPQ    DI, $0x00000020
+	JGE     addRows256_loop43
+
+addRows256_loop14:
+	CMPQ    DI, $0x08
+	JL      addRows256_tail5
+	VMOVUPS (R8), Y0
+	VMOVUPS (R9), Y4
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, (R9)
+	ADDQ    $0x00000020, R8
+	ADDQ    $0x00000020, R9
+	SUBQ    $0x08, DI
+	JMP     addRows256_loop14
+
+addRows256_tail5:
+	TESTQ      DI, DI
+	JZ         addRows256_done6
+	LEAQ       laneMask<>+0(SB), R10
+	MOVQ       $0x00000008, R11
+	SUBQ       DI, R11
+	LEAQ       (R10)(R11*4), R10
+	VMOVUPS    (R10), Y15
+	VMASKMOVPS (R8), Y15, Y0
+	VMASKMOVPS (R9), Y15, Y4
+	VADDPS     Y0, Y4, Y4
+	VMASKMOVPS Y4, Y15, (R9)
+
+addRows256_done6:
+	ADDQ CX, DX
+	ADDQ SI, BX
+	DECQ AX
+	JNZ  addRows256_row1
+
+addRows256_done2:
+	VZEROUPPER
+	RET

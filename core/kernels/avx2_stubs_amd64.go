@@ -42,3 +42,10 @@ func addBias256(m int, n int, bias *float32, c *float32, ldc int)
 
 // sumRows256 computes out[j] = beta*out[j] + sum_i a[i*lda+j] for j < n, rows in order.
 func sumRows256(m int, n int, a *float32, lda int, beta float32, out *float32, flags int)
+
+// im2colRows256 copies rows rows of n floats, src advancing by ss floats and dst by ow,
+// to dst[lo:lo+n] of each row, after zeroing dst[0:ow] of the row when zero != 0.
+func im2colRows256(rows int, ow int, lo int, n int, src *float32, ss int, dst *float32, zero int)
+
+// addRows256 computes dst[r*ds+q] += src[r*ss+q] for r < rows, q < n.
+func addRows256(rows int, n int, src *float32, ss int, dst *float32, ds int)

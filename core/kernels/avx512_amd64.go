@@ -20,6 +20,8 @@ func init() {
 		reluBackward: reluBackward512,
 		addBias:      addBias512,
 		sumRows:      sumRows512,
+		i2cRows:      im2colRows512,
+		adRows:       addRows512,
 	}, 20, func() bool { return HasAVX512() && cpuid.CPU.Supports(cpuid.BMI2) })
 }
 

@@ -3029,3 +3029,183 @@ sumRows512_store15:
 sumRows512_done4:
 	VZEROUPPER
 	RET
+
+// func im2colRows512(rows int, ow int, lo int, n int, src *float32, ss int, dst *float32, zero int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·im2colRows512(SB), NOSPLIT, $0-64
+	MOVQ   rows+0(FP), AX
+	MOVQ   ss+40(FP), CX
+	MOVQ   src+32(FP), DX
+	MOVQ   dst+48(FP), BX
+	MOVQ   ow+8(FP), SI
+	MOVQ   lo+16(FP), DI
+	MOVQ   zero+56(FP), R8
+	SHLQ   $0x02, CX
+	SHLQ   $0x02, SI
+	SHLQ   $0x02, DI
+	VPXORD Z8, Z8, Z8
+	TESTQ  AX, AX
+	JZ     im2colRows512_done3
+
+im2colRows512_row1:
+	TESTQ R8, R8
+	JZ    im2colRows512_copy2
+	MOVQ  SI, R9
+	SHRQ  $0x02, R9
+	MOVQ  BX, R10
+	CMPQ  R9, $0x00000040
+	JL    im2colRows512_loop15
+
+im2colRows512_loop44:
+	VMOVUPS Z8, (R10)
+	VMOVUPS Z8, 64(R10)
+	VMOVUPS Z8, 128(R10)
+	VMOVUPS Z8, 192(R10)
+	ADDQ    $0x00000100, R10
+	SUBQ    $0x00000040, R9
+	CMPQ    R9, $0x00000040
+	JGE     im2colRows512_loop44
+
+im2colRows512_loop15:
+	CMPQ    R9, $0x10
+	JL      im2colRows512_tail6
+	VMOVUPS Z8, (R10)
+	ADDQ    $0x00000040, R10
+	SUBQ    $0x10, R9
+	JMP     im2colRows512_loop15
+
+im2colRows512_tail6:
+	TESTQ   R9, R9
+	JZ      im2colRows512_done7
+	MOVL    $0x0000ffff, R11
+	BZHIL   R9, R11, R11
+	KMOVW   R11, K1
+	VMOVUPS Z8, K1, (R10)
+
+im2colRows512_done7:
+im2colRows512_copy2:
+	MOVQ n+24(FP), R9
+	MOVQ DX, R10
+	LEAQ (BX)(DI*1), R11
+	CMPQ R9, $0x00000040
+	JL   im2colRows512_loop19
+
+im2colRows512_loop48:
+	VMOVUPS (R10), Z0
+	VMOVUPS Z0, (R11)
+	VMOVUPS 64(R10), Z1
+	VMOVUPS Z1, 64(R11)
+	VMOVUPS 128(R10), Z2
+	VMOVUPS Z2, 128(R11)
+	VMOVUPS 192(R10), Z3
+	VMOVUPS Z3, 192(R11)
+	ADDQ    $0x00000100, R10
+	ADDQ    $0x00000100, R11
+	SUBQ    $0x00000040, R9
+	CMPQ    R9, $0x00000040
+	JGE     im2colRows512_loop48
+
+im2colRows512_loop19:
+	CMPQ    R9, $0x10
+	JL      im2colRows512_tail10
+	VMOVUPS (R10), Z0
+	VMOVUPS Z0, (R11)
+	ADDQ    $0x00000040, R10
+	ADDQ    $0x00000040, R11
+	SUBQ    $0x10, R9
+	JMP     im2colRows512_loop19
+
+im2colRows512_tail10:
+	TESTQ     R9, R9
+	JZ        im2colRows512_done11
+	MOVL      $0x0000ffff, R12
+	BZHIL     R9, R12, R12
+	KMOVW     R12, K1
+	VMOVUPS.Z (R10), K1, Z0
+	VMOVUPS   Z0, K1, (R11)
+
+im2colRows512_done11:
+	ADDQ CX, DX
+	ADDQ SI, BX
+	DECQ AX
+	JNZ  im2colRows512_row1
+
+im2colRows512_done3:
+	VZEROUPPER
+	RET
+
+// func addRows512(rows int, n int, src *float32, ss int, dst *float32, ds int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·addRows512(SB), NOSPLIT, $0-48
+	MOVQ  rows+0(FP), AX
+	MOVQ  ss+24(FP), CX
+	MOVQ  src+16(FP), DX
+	MOVQ  dst+32(FP), BX
+	MOVQ  ds+40(FP), SI
+	SHLQ  $0x02, CX
+	SHLQ  $0x02, SI
+	TESTQ AX, AX
+	JZ    addRows512_done2
+
+addRows512_row1:
+	MOVQ n+8(FP), DI
+	MOVQ DX, R8
+	MOVQ BX, R9
+	CMPQ DI, $0x00000040
+	JL   addRows512_loop14
+
+addRows512_loop43:
+	VMOVUPS (R8), Z0
+	VMOVUPS (R9), Z4
+	VADDPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R9)
+	VMOVUPS 64(R8), Z1
+	VMOVUPS 64(R9), Z5
+	VADDPS  Z1, Z5, Z5
+	VMOVUPS Z5, 64(R9)
+	VMOVUPS 128(R8), Z2
+	VMOVUPS 128(R9), Z6
+	VADDPS  Z2, Z6, Z6
+	VMOVUPS Z6, 128(R9)
+	VMOVUPS 192(R8), Z3
+	VMOVUPS 192(R9), Z7
+	VADDPS  Z3, Z7, Z7
+	VMOVUPS Z7, 192(R9)
+	ADDQ    $0x00000100, R8
+	ADDQ    $0x00000100, R9
+	SUBQ    $0x00000040, DI
+	CMPQ    DI, $0x00000040
+	JGE     addRows512_loop43
+
+addRows512_loop14:
+	CMPQ    DI, $0x10
+	JL      addRows512_tail5
+	VMOVUPS (R8), Z0
+	VMOVUPS (R9), Z4
+	VADDPS  Z0, Z4, Z4
+	VMOVUPS Z4, (R9)
+	ADDQ    $0x00000040, R8
+	ADDQ    $0x00000040, R9
+	SUBQ    $0x10, DI
+	JMP     addRows512_loop14
+
+addRows512_tail5:
+	TESTQ     DI, DI
+	JZ        addRows512_done6
+	MOVL      $0x0000ffff, R10
+	BZHIL     DI, R10, R10
+	KMOVW     R10, K1
+	VMOVUPS.Z (R8), K1, Z0
+	VMOVUPS.Z (R9), K1, Z4
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, (R9)
+
+addRows512_done6:
+	ADDQ CX, DX
+	ADDQ SI, BX
+	DECQ AX
+	JNZ  addRows512_row1
+
+addRows512_done2:
+	VZEROUPPER
+	RET

@@ -24,6 +24,9 @@ type simd struct {
 	reluBackward func(n int, x, dy, dx *float32)
 	addBias      func(m, n int, bias, c *float32, ldc int)
 	sumRows      func(m, n int, a *float32, lda int, beta float32, out *float32, flags int)
+	// Row movers of Im2col and Col2im (see rowMover).
+	i2cRows func(rows, ow, lo, n int, src *float32, ss int, dst *float32, zero int)
+	adRows  func(rows, n int, src *float32, ss int, dst *float32, ds int)
 }
 
 // Elementwise kernels are memory-bound, and on the Zen 5 development
@@ -195,4 +198,31 @@ func (s *simd) SumRows(m, n int, a []float32, lda int, beta float32, out []float
 	par.For(n, strip, func(j0, j1 int) {
 		s.sumRows(m, j1-j0, &a[j0], lda, beta, &out[j0], flags)
 	})
+}
+
+// im2colRows and addRows are the rowMover methods: Im2col and Col2im
+// compute their arguments, so a failed check here is a bug in this package.
+func (s *simd) im2colRows(rows, ow, lo, n int, src []float32, ss int, dst []float32, zero bool) {
+	if rows <= 0 || n <= 0 {
+		generic{}.im2colRows(rows, ow, lo, n, src, ss, dst, zero)
+		return
+	}
+	if lo < 0 || lo+n > ow || len(src) < (rows-1)*ss+n || len(dst) < rows*ow {
+		panic("kernels: im2colRows out of range")
+	}
+	z := 0
+	if zero {
+		z = 1
+	}
+	s.i2cRows(rows, ow, lo, n, &src[0], ss, &dst[0], z)
+}
+
+func (s *simd) addRows(rows, n int, src []float32, ss int, dst []float32, ds int) {
+	if rows <= 0 || n <= 0 {
+		return
+	}
+	if n > ss || n > ds || len(src) < (rows-1)*ss+n || len(dst) < (rows-1)*ds+n {
+		panic("kernels: addRows out of range")
+	}
+	s.adRows(rows, n, &src[0], ss, &dst[0], ds)
 }

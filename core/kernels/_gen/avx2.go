@@ -18,6 +18,8 @@ func genAVX2() {
 		packTrans256(w)
 	}
 	elem256()
+	im2colRows(256)
+	addRows(256)
 }
 
 func ymm(i int) reg.VecPhysical {

@@ -12,4 +12,6 @@ func genAVX512() {
 		packTrans512(w)
 	}
 	elem512()
+	im2colRows(512)
+	addRows(512)
 }
