@@ -83,27 +83,29 @@ func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float
 	for e0 := 0; e0 < n; e0 += gr {
 		gn := min(gr, n-e0)
 		ld := gn * p
-		perExample(gn, co*p+k*p, func(j int) {
-			ge := g[(e0+j)*os : (e0+j+1)*os]
-			for c := 0; c < co; c++ {
-				copy(gbuf[c*ld+j*p:][:p], ge[c*p:(c+1)*p])
-			}
-			if dw != nil {
-				kernels.Im2col(geo, x[(e0+j)*is:(e0+j+1)*is], col[j*p:], ld)
-			}
-		})
+		gb := gbuf
+		if gn == 1 {
+			// One example's signal is already channel-major.
+			gb = g[e0*os : (e0+1)*os]
+		} else {
+			perExample(gn, co*p, func(j int) {
+				ge := g[(e0+j)*os : (e0+j+1)*os]
+				for c := 0; c < co; c++ {
+					copy(gbuf[c*ld+j*p:][:p], ge[c*p:(c+1)*p])
+				}
+			})
+		}
 		if dw != nil {
+			im2colGroup(geo, x[e0*is:], is, gn, col, ld)
 			bt := wbeta
 			if e0 > 0 {
 				bt = 1
 			}
-			kernels.Gemm(false, true, co, k, ld, 1, gbuf, ld, col, ld, bt, dw[:co*k], k)
+			kernels.Gemm(false, true, co, k, ld, 1, gb, ld, col, ld, bt, dw[:co*k], k)
 		}
 		if dst != nil {
-			kernels.Gemm(true, false, k, ld, co, 1, w, k, gbuf, ld, 0, dcol, ld)
-			perExample(gn, k*p, func(j int) {
-				kernels.Col2im(geo, dcol[j*p:], ld, dbeta, dst[(e0+j)*is:(e0+j+1)*is])
-			})
+			kernels.Gemm(true, false, k, ld, co, 1, w, k, gb, ld, 0, dcol, ld)
+			col2imGroup(geo, dcol, ld, gn, dbeta, dst[e0*is:], is)
 		}
 	}
 }

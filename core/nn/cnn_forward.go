@@ -100,10 +100,11 @@ func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
 		x, y := b.act[nd.src], b.act[i+1][:n*nd.out.size()]
 		switch nd.kind {
 		case nodeConv:
-			convForward(nd, m.params[nd.w:], x, y, n, s.col, s.ybuf, 0)
+			var bias []float32
 			if nd.b >= 0 {
-				addChannelBias(n, nd.out, m.params[nd.b:], y)
+				bias = m.params[nd.b:]
 			}
+			convForward(nd, m.params[nd.w:], x, y, n, s.col, s.ybuf, bias, 0)
 		case nodeDense:
 			kernels.Gemm(false, true, n, nd.out.c, nd.in.size(), 1, x, nd.in.size(),
 				m.params[nd.w:nd.b], nd.in.size(), 0, y, nd.out.c)
@@ -128,35 +129,97 @@ func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
 }
 
 // convForward sets (beta 0) or adds to (beta 1) y the convolution of the n
-// examples of x with the weight w (no bias): per group of examples (see
-// convGroup), their im2col matrices side by side, one GEMM, and the
-// channel-major result copied back to each example's NCHW rows.
-func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf []float32, beta float32) {
+// examples of x with the weight w, plus bias (per output channel) when bias
+// is set and beta is 0 (with beta 1 the caller adds it): per group of
+// examples (see convGroup), their im2col matrices side by side, one GEMM,
+// and the channel-major result copied back to each example's NCHW rows. A
+// group of one example is already in NCHW order: the GEMM writes y
+// directly (beta 0).
+func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf, bias []float32, beta float32) {
 	g := nd.geom
 	k, p, co := g.Rows(), g.Cols(), nd.out.c
 	is, os := nd.in.size(), nd.out.size()
 	gr := convGroup(g, n)
+	if beta != 0 {
+		bias = nil
+	}
 	for e0 := 0; e0 < n; e0 += gr {
 		gn := min(gr, n-e0)
 		ld := gn * p
-		perExample(gn, k*p, func(j int) {
-			kernels.Im2col(g, x[(e0+j)*is:(e0+j+1)*is], col[j*p:], ld)
-		})
+		im2colGroup(g, x[e0*is:], is, gn, col, ld)
+		if gn == 1 && beta == 0 {
+			ye := y[e0*os : (e0+1)*os]
+			kernels.Gemm(false, false, co, ld, k, 1, w, k, col, ld, 0, ye, ld)
+			if bias != nil {
+				addChannelBias(1, nd.out, bias, ye)
+			}
+			continue
+		}
 		kernels.Gemm(false, false, co, ld, k, 1, w, k, col, ld, 0, ybuf, ld)
 		perExample(gn, co*p, func(j int) {
 			ye := y[(e0+j)*os : (e0+j+1)*os]
 			for c := 0; c < co; c++ {
 				src, dst := ybuf[c*ld+j*p:][:p], ye[c*p:(c+1)*p]
-				if beta == 0 {
-					copy(dst, src)
-				} else {
+				switch {
+				case beta != 0:
 					for i, v := range src {
 						dst[i] += v
 					}
+				case bias != nil:
+					// The same rounding as copying, then adding the bias.
+					b := bias[c]
+					for i, v := range src {
+						dst[i] = v + b
+					}
+				default:
+					copy(dst, src)
 				}
 			}
 		})
 	}
+}
+
+// convChannels is the number of input channels per task of im2colGroup and
+// col2imGroup: the column rows of that many channels of one example hold
+// about perExampleGrain floats.
+func convChannels(g kernels.ConvGeom) int {
+	return max(1, min(g.C, perExampleGrain/max(1, g.KH*g.KW*g.Cols())))
+}
+
+// im2colGroup writes the column matrices of gn examples (x holds them, is
+// floats apart) side by side into col (leading dimension ld), in parallel
+// over examples and over chunks of input channels: the tasks write disjoint
+// rows and columns, so the result is the same for any split.
+func im2colGroup(g kernels.ConvGeom, x []float32, is, gn int, col []float32, ld int) {
+	p, chw, rows := g.Cols(), g.H*g.W, g.KH*g.KW
+	cs := convChannels(g)
+	chunks := (g.C + cs - 1) / cs
+	par.For(gn*chunks, perExampleGrain/max(1, cs*rows*p), func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			e, c0 := t/chunks, t%chunks*cs
+			gc := g
+			gc.C = min(cs, g.C-c0)
+			kernels.Im2col(gc, x[e*is+c0*chw:][:gc.C*chw], col[c0*rows*ld+e*p:], ld)
+		}
+	})
+}
+
+// col2imGroup folds the column matrices of gn examples (side by side in
+// dcol, leading dimension ld) onto their input gradients in dst (is floats
+// apart), overwriting (beta 0) or adding, in parallel as im2colGroup: each
+// pixel's sum is made by one Col2im call in its one order.
+func col2imGroup(g kernels.ConvGeom, dcol []float32, ld, gn int, beta float32, dst []float32, is int) {
+	p, chw, rows := g.Cols(), g.H*g.W, g.KH*g.KW
+	cs := convChannels(g)
+	chunks := (g.C + cs - 1) / cs
+	par.For(gn*chunks, perExampleGrain/max(1, cs*rows*p), func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			e, c0 := t/chunks, t%chunks*cs
+			gc := g
+			gc.C = min(cs, g.C-c0)
+			kernels.Col2im(gc, dcol[c0*rows*ld+e*p:], ld, beta, dst[e*is+c0*chw:][:gc.C*chw])
+		}
+	})
 }
 
 // perExampleGrain is about how many floats one task of perExample moves:
@@ -284,12 +347,39 @@ func poolArg(img []float32, w, k, oy, ox int) int {
 	return best
 }
 
+// pool2 returns which of the four values of a 2x2 window (in row-major
+// order) poolArg would pick, and that value: the first largest, or the
+// first NaN.
+func pool2(a, b, c, d float32) (int, float32) {
+	i, m := 0, a
+	if b > m || (b != b && m == m) {
+		i, m = 1, b
+	}
+	if c > m || (c != c && m == m) {
+		i, m = 2, c
+	}
+	if d > m || (d != d && m == m) {
+		i, m = 3, d
+	}
+	return i, m
+}
+
 func maxPoolForward(nd *cnode, x, y []float32, n int) {
 	in, out := nd.in, nd.out
 	perExample(n, in.size(), func(e int) {
 		for c := 0; c < in.c; c++ {
 			img := x[(e*in.c+c)*in.h*in.w:][:in.h*in.w]
 			o := y[(e*out.c+c)*out.h*out.w:][:out.h*out.w]
+			if nd.pool == 2 {
+				for oy := 0; oy < out.h; oy++ {
+					r0, r1 := img[2*oy*in.w:][:2*out.w], img[(2*oy+1)*in.w:][:2*out.w]
+					orow := o[oy*out.w : (oy+1)*out.w]
+					for ox := range orow {
+						_, orow[ox] = pool2(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
+					}
+				}
+				continue
+			}
 			for oy := 0; oy < out.h; oy++ {
 				for ox := 0; ox < out.w; ox++ {
 					o[oy*out.w+ox] = img[poolArg(img, in.w, nd.pool, oy, ox)]
@@ -312,6 +402,26 @@ func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float
 			img := x[off:][:in.h*in.w]
 			d := dst[off:][:in.h*in.w]
 			o := g[(e*out.c+c)*out.h*out.w:][:out.h*out.w]
+			if nd.pool == 2 {
+				for oy := 0; oy < out.h; oy++ {
+					r0, r1 := img[2*oy*in.w:][:2*out.w], img[(2*oy+1)*in.w:][:2*out.w]
+					d0, d1 := d[2*oy*in.w:][:2*out.w], d[(2*oy+1)*in.w:][:2*out.w]
+					for ox, v := range o[oy*out.w : (oy+1)*out.w] {
+						i, _ := pool2(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
+						switch i {
+						case 0:
+							d0[2*ox] += v
+						case 1:
+							d0[2*ox+1] += v
+						case 2:
+							d1[2*ox] += v
+						default:
+							d1[2*ox+1] += v
+						}
+					}
+				}
+				continue
+			}
 			for oy := 0; oy < out.h; oy++ {
 				for ox := 0; ox < out.w; ox++ {
 					d[poolArg(img, in.w, nd.pool, oy, ox)] += o[oy*out.w+ox]

@@ -112,10 +112,10 @@ func (m *Model) cnnTangent(tw *cnnTangentWork, n int, v, out []float32, accumula
 		case nodeConv:
 			tb := float32(0)
 			if nd.src > 0 {
-				convForward(nd, m.params[nd.w:], rx, rz, n, tw.col, tw.ybuf, 0)
+				convForward(nd, m.params[nd.w:], rx, rz, n, tw.col, tw.ybuf, nil, 0)
 				tb = 1
 			}
-			convForward(nd, v[nd.w:], x, rz, n, tw.col, tw.ybuf, tb)
+			convForward(nd, v[nd.w:], x, rz, n, tw.col, tw.ybuf, nil, tb)
 			if nd.b >= 0 {
 				addChannelBias(n, nd.out, v[nd.b:], rz)
 			}
