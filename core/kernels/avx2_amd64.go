@@ -21,7 +21,8 @@ func init() {
 		addBias:      addBias256,
 		sumRows:      sumRows256,
 		i2cRows:      im2colRows256,
-		adRows:       addRows256,
+		c2iChan:      col2imChan256,
+		c2iLanes:     8,
 	}, 10, func() bool { return HasAVX2FMA() && cpuid.CPU.Supports(cpuid.POPCNT) })
 }
 

@@ -22,6 +22,16 @@ DATA laneMask<>+56(SB)/4, $0x00000000
 DATA laneMask<>+60(SB)/4, $0x00000000
 GLOBL laneMask<>(SB), RODATA|NOPTR, $64
 
+DATA laneIota<>+0(SB)/4, $0x00000000
+DATA laneIota<>+4(SB)/4, $0x00000001
+DATA laneIota<>+8(SB)/4, $0x00000002
+DATA laneIota<>+12(SB)/4, $0x00000003
+DATA laneIota<>+16(SB)/4, $0x00000004
+DATA laneIota<>+20(SB)/4, $0x00000005
+DATA laneIota<>+24(SB)/4, $0x00000006
+DATA laneIota<>+28(SB)/4, $0x00000007
+GLOBL laneIota<>(SB), RODATA|NOPTR, $32
+
 // func gemmKernel256x6x16(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint64, flags int)
 // Requires: AVX, FMA3
 TEXT ·gemmKernel256x6x16(SB), NOSPLIT, $0-72
@@ -1619,80 +1629,83 @@ im2colRows256_done3:
 	VZEROUPPER
 	RET
 
-// func addRows256(rows int, n int, src *float32, ss int, dst *float32, ds int)
-// Requires: AVX
-TEXT ·addRows256(SB), NOSPLIT, $0-48
-	MOVQ  rows+0(FP), AX
-	MOVQ  ss+24(FP), CX
-	MOVQ  src+16(FP), DX
-	MOVQ  dst+32(FP), BX
-	MOVQ  ds+40(FP), SI
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, SI
-	TESTQ AX, AX
-	JZ    addRows256_done2
+// func col2imChan256(h int, w int, kh int, kw int, ph int, oh int, ow int, src *float32, ld int, dst *float32, taps *int64)
+// Requires: AVX, AVX2, CMOV
+TEXT ·col2imChan256(SB), NOSPLIT, $0-88
+	VMOVDQU laneIota<>+0(SB), Y14
+	XORQ    AX, AX
+	MOVQ    dst+72(FP), CX
+	CMPQ    AX, h+0(FP)
+	JGE     col2imChan256_done7
 
-addRows256_row1:
-	MOVQ n+8(FP), DI
-	MOVQ DX, R8
-	MOVQ BX, R9
-	CMPQ DI, $0x00000020
-	JL   addRows256_loop14
+col2imChan256_row1:
+	XORQ DX, DX
+	MOVQ taps+80(FP), BX
 
-addRows256_loop43:
-	VMOVUPS (R8), Y0
-	VMOVUPS (R9), Y4
-	VADDPS  Y0, Y4, Y4
-	VMOVUPS Y4, (R9)
-	VMOVUPS 32(R8), Y1
-	VMOVUPS 32(R9), Y5
-	VADDPS  Y1, Y5, Y5
-	VMOVUPS Y5, 32(R9)
-	VMOVUPS 64(R8), Y2
-	VMOVUPS 64(R9), Y6
-	VADDPS  Y2, Y6, Y6
-	VMOVUPS Y6, 64(R9)
-	VMOVUPS 96(R8), Y3
-	VMOVUPS 96(R9), Y7
-	VADDPS  Y3, Y7, Y7
-	VMOVUPS Y7, 96(R9)
-	ADDQ    $0x00000080, R8
-	ADDQ    $0x00000080, R9
-	SUBQ    $0x00000020, DI
-	CMPQ    DI, $0x00000020
-	JGE     addRows256_loop43
+col2imChan256_chunk2:
+	MOVQ         w+8(FP), SI
+	SUBQ         DX, SI
+	MOVQ         $0x00000008, DI
+	CMPQ         SI, DI
+	CMOVQGT      DI, SI
+	LEAQ         (CX)(DX*4), DI
+	VMOVQ        SI, X15
+	VPBROADCASTD X15, Y2
+	VPCMPGTD     Y14, Y2, Y2
+	VMASKMOVPS   (DI), Y2, Y0
+	XORQ         SI, SI
 
-addRows256_loop14:
-	CMPQ    DI, $0x08
-	JL      addRows256_tail5
-	VMOVUPS (R8), Y0
-	VMOVUPS (R9), Y4
-	VADDPS  Y0, Y4, Y4
-	VMOVUPS Y4, (R9)
-	ADDQ    $0x00000020, R8
-	ADDQ    $0x00000020, R9
-	SUBQ    $0x08, DI
-	JMP     addRows256_loop14
+col2imChan256_i3:
+	MOVQ  AX, R8
+	ADDQ  ph+32(FP), R8
+	SUBQ  SI, R8
+	JL    col2imChan256_store6
+	CMPQ  R8, oh+40(FP)
+	JGE   col2imChan256_inext4
+	MOVQ  SI, R9
+	IMULQ kw+24(FP), R9
+	IMULQ ld+64(FP), R9
+	IMULQ ow+48(FP), R8
+	ADDQ  R8, R9
+	SHLQ  $0x02, R9
+	ADDQ  src+56(FP), R9
+	XORQ  R8, R8
+	MOVQ  BX, R10
+	MOVQ  ld+64(FP), R11
+	SHLQ  $0x02, R11
 
-addRows256_tail5:
-	TESTQ      DI, DI
-	JZ         addRows256_done6
-	LEAQ       laneMask<>+0(SB), R10
-	MOVQ       $0x00000008, R11
-	SUBQ       DI, R11
-	LEAQ       (R10)(R11*4), R10
-	VMOVUPS    (R10), Y15
-	VMASKMOVPS (R8), Y15, Y0
-	VMASKMOVPS (R9), Y15, Y4
-	VADDPS     Y0, Y4, Y4
-	VMASKMOVPS Y4, Y15, (R9)
+col2imChan256_j5:
+	MOVQ       32(R10), R12
+	VMOVUPS    (R10), Y3
+	VMASKMOVPS (R9)(R12*1), Y3, Y1
+	VADDPS     Y1, Y0, Y1
+	VBLENDVPS  Y3, Y1, Y0, Y0
+	ADDQ       R11, R9
+	ADDQ       $0x30, R10
+	INCQ       R8
+	CMPQ       R8, kw+24(FP)
+	JL         col2imChan256_j5
 
-addRows256_done6:
-	ADDQ CX, DX
-	ADDQ SI, BX
-	DECQ AX
-	JNZ  addRows256_row1
+col2imChan256_inext4:
+	INCQ SI
+	CMPQ SI, kh+16(FP)
+	JL   col2imChan256_i3
 
-addRows256_done2:
+col2imChan256_store6:
+	VMASKMOVPS Y0, Y2, (DI)
+	ADDQ       $0x00000008, DX
+	MOVQ       kw+24(FP), SI
+	IMUL3Q     $0x30, SI, SI
+	ADDQ       SI, BX
+	CMPQ       DX, w+8(FP)
+	JL         col2imChan256_chunk2
+	MOVQ       w+8(FP), DX
+	SHLQ       $0x02, DX
+	ADDQ       DX, CX
+	INCQ       AX
+	CMPQ       AX, h+0(FP)
+	JL         col2imChan256_row1
+
+col2imChan256_done7:
 	VZEROUPPER
 	RET

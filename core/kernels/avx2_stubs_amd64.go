@@ -47,5 +47,7 @@ func sumRows256(m int, n int, a *float32, lda int, beta float32, out *float32, f
 // to dst[lo:lo+n] of each row, after zeroing dst[0:ow] of the row when zero != 0.
 func im2colRows256(rows int, ow int, lo int, n int, src *float32, ss int, dst *float32, zero int)
 
-// addRows256 computes dst[r*ds+q] += src[r*ss+q] for r < rows, q < n.
-func addRows256(rows int, n int, src *float32, ss int, dst *float32, ds int)
+// col2imChan256 adds the column rows src (kh*kw rows of oh x ow, ld apart) of one channel
+// onto its h x w image dst, strides 1, padding ph, in Col2im's order; taps[chunk*kw+j]
+// is tap j's lane mask and byte offset for the chunk of pixels chunk*lanes...
+func col2imChan256(h int, w int, kh int, kw int, ph int, oh int, ow int, src *float32, ld int, dst *float32, taps *int64)

@@ -21,7 +21,8 @@ func init() {
 		addBias:      addBias512,
 		sumRows:      sumRows512,
 		i2cRows:      im2colRows512,
-		adRows:       addRows512,
+		c2iChan:      col2imChan512,
+		c2iLanes:     16,
 	}, 20, func() bool { return HasAVX512() && cpuid.CPU.Supports(cpuid.BMI2) })
 }
 

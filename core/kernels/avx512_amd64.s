@@ -3134,78 +3134,81 @@ im2colRows512_done3:
 	VZEROUPPER
 	RET
 
-// func addRows512(rows int, n int, src *float32, ss int, dst *float32, ds int)
-// Requires: AVX, AVX512F, BMI2
-TEXT ·addRows512(SB), NOSPLIT, $0-48
-	MOVQ  rows+0(FP), AX
-	MOVQ  ss+24(FP), CX
-	MOVQ  src+16(FP), DX
-	MOVQ  dst+32(FP), BX
-	MOVQ  ds+40(FP), SI
-	SHLQ  $0x02, CX
-	SHLQ  $0x02, SI
-	TESTQ AX, AX
-	JZ    addRows512_done2
+// func col2imChan512(h int, w int, kh int, kw int, ph int, oh int, ow int, src *float32, ld int, dst *float32, taps *int64)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·col2imChan512(SB), NOSPLIT, $0-88
+	XORQ AX, AX
+	MOVQ dst+72(FP), CX
+	CMPQ AX, h+0(FP)
+	JGE  col2imChan512_done7
 
-addRows512_row1:
-	MOVQ n+8(FP), DI
-	MOVQ DX, R8
-	MOVQ BX, R9
-	CMPQ DI, $0x00000040
-	JL   addRows512_loop14
+col2imChan512_row1:
+	XORQ DX, DX
+	MOVQ taps+80(FP), BX
 
-addRows512_loop43:
-	VMOVUPS (R8), Z0
-	VMOVUPS (R9), Z4
-	VADDPS  Z0, Z4, Z4
-	VMOVUPS Z4, (R9)
-	VMOVUPS 64(R8), Z1
-	VMOVUPS 64(R9), Z5
-	VADDPS  Z1, Z5, Z5
-	VMOVUPS Z5, 64(R9)
-	VMOVUPS 128(R8), Z2
-	VMOVUPS 128(R9), Z6
-	VADDPS  Z2, Z6, Z6
-	VMOVUPS Z6, 128(R9)
-	VMOVUPS 192(R8), Z3
-	VMOVUPS 192(R9), Z7
-	VADDPS  Z3, Z7, Z7
-	VMOVUPS Z7, 192(R9)
-	ADDQ    $0x00000100, R8
-	ADDQ    $0x00000100, R9
-	SUBQ    $0x00000040, DI
-	CMPQ    DI, $0x00000040
-	JGE     addRows512_loop43
+col2imChan512_chunk2:
+	MOVQ      w+8(FP), SI
+	SUBQ      DX, SI
+	MOVQ      $0x00000010, DI
+	CMPQ      SI, DI
+	CMOVQGT   DI, SI
+	LEAQ      (CX)(DX*4), DI
+	MOVL      $0x0000ffff, R8
+	BZHIL     SI, R8, R8
+	KMOVW     R8, K2
+	VMOVUPS.Z (DI), K2, Z0
+	XORQ      SI, SI
 
-addRows512_loop14:
-	CMPQ    DI, $0x10
-	JL      addRows512_tail5
-	VMOVUPS (R8), Z0
-	VMOVUPS (R9), Z4
-	VADDPS  Z0, Z4, Z4
-	VMOVUPS Z4, (R9)
-	ADDQ    $0x00000040, R8
-	ADDQ    $0x00000040, R9
-	SUBQ    $0x10, DI
-	JMP     addRows512_loop14
+col2imChan512_i3:
+	MOVQ  AX, R8
+	ADDQ  ph+32(FP), R8
+	SUBQ  SI, R8
+	JL    col2imChan512_store6
+	CMPQ  R8, oh+40(FP)
+	JGE   col2imChan512_inext4
+	MOVQ  SI, R9
+	IMULQ kw+24(FP), R9
+	IMULQ ld+64(FP), R9
+	IMULQ ow+48(FP), R8
+	ADDQ  R8, R9
+	SHLQ  $0x02, R9
+	ADDQ  src+56(FP), R9
+	XORQ  R8, R8
+	MOVQ  BX, R10
+	MOVQ  ld+64(FP), R11
+	SHLQ  $0x02, R11
 
-addRows512_tail5:
-	TESTQ     DI, DI
-	JZ        addRows512_done6
-	MOVL      $0x0000ffff, R10
-	BZHIL     DI, R10, R10
-	KMOVW     R10, K1
-	VMOVUPS.Z (R8), K1, Z0
-	VMOVUPS.Z (R9), K1, Z4
-	VADDPS    Z0, Z4, Z4
-	VMOVUPS   Z4, K1, (R9)
+col2imChan512_j5:
+	MOVQ      32(R10), R12
+	KMOVW     40(R10), K3
+	VMOVUPS.Z (R9)(R12*1), K3, Z1
+	VADDPS    Z1, Z0, K3, Z0
+	ADDQ      R11, R9
+	ADDQ      $0x30, R10
+	INCQ      R8
+	CMPQ      R8, kw+24(FP)
+	JL        col2imChan512_j5
 
-addRows512_done6:
-	ADDQ CX, DX
-	ADDQ SI, BX
-	DECQ AX
-	JNZ  addRows512_row1
+col2imChan512_inext4:
+	INCQ SI
+	CMPQ SI, kh+16(FP)
+	JL   col2imChan512_i3
 
-addRows512_done2:
+col2imChan512_store6:
+	VMOVUPS Z0, K2, (DI)
+	ADDQ    $0x00000010, DX
+	MOVQ    kw+24(FP), SI
+	IMUL3Q  $0x30, SI, SI
+	ADDQ    SI, BX
+	CMPQ    DX, w+8(FP)
+	JL      col2imChan512_chunk2
+	MOVQ    w+8(FP), DX
+	SHLQ    $0x02, DX
+	ADDQ    DX, CX
+	INCQ    AX
+	CMPQ    AX, h+0(FP)
+	JL      col2imChan512_row1
+
+col2imChan512_done7:
 	VZEROUPPER
 	RET

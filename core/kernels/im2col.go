@@ -132,36 +132,47 @@ func Col2im(g ConvGeom, col []float32, ld int, beta float32, x []float32) {
 	default:
 		panic(fmt.Sprintf("kernels.Col2im: beta = %v, want 0 or 1", beta))
 	}
-	mv := movers()
+	if g.SH == 1 && g.SW == 1 {
+		movers().col2im(g, col, ld, x)
+		return
+	}
+	for c := 0; c < g.C; c++ {
+		col2imChanGo(g, col[c*g.KH*g.KW*ld:], ld, x[c*g.H*g.W:(c+1)*g.H*g.W])
+	}
+}
+
+// col2imChanGo is Col2im of one channel: rows holds its KH*KW column rows.
+func col2imChanGo(g ConvGeom, rows []float32, ld int, img []float32) {
 	oh, ow := g.OutH(), g.OutW()
 	p := oh * ow
-	for c := 0; c < g.C; c++ {
-		img := x[c*g.H*g.W : (c+1)*g.H*g.W]
-		for i := 0; i < g.KH; i++ {
-			oy0, oy1 := g.validRows(i)
-			if oy1 == oy0 {
-				continue
-			}
-			for j := 0; j < g.KW; j++ {
-				row := col[((c*g.KH+i)*g.KW+j)*ld:][:p]
-				if g.SW == 1 {
-					lo := min(ow, max(0, g.PW-j))
-					hi := min(ow, g.W+g.PW-j)
-					if hi > lo {
-						y0 := oy0*g.SH - g.PH + i
-						mv.addRows(oy1-oy0, hi-lo, row[oy0*ow+lo:], ow, img[y0*g.W+lo-g.PW+j:], g.SH*g.W)
-					}
+	for i := 0; i < g.KH; i++ {
+		oy0, oy1 := g.validRows(i)
+		for j := 0; j < g.KW; j++ {
+			row := rows[(i*g.KW+j)*ld:][:p]
+			if g.SW == 1 {
+				lo := min(ow, max(0, g.PW-j))
+				hi := min(ow, g.W+g.PW-j)
+				if hi <= lo {
 					continue
 				}
 				for oy := oy0; oy < oy1; oy++ {
 					y := oy*g.SH - g.PH + i
-					dst := img[y*g.W : (y+1)*g.W]
-					src := row[oy*ow : (oy+1)*ow]
-					for ox, v := range src {
-						xx := ox*g.SW - g.PW + j
-						if xx >= 0 && xx < g.W {
-							dst[xx] += v
-						}
+					s := row[oy*ow+lo : oy*ow+hi]
+					d := img[y*g.W+lo-g.PW+j:][:len(s)] // same length: no bounds checks
+					for q, v := range s {
+						d[q] += v
+					}
+				}
+				continue
+			}
+			for oy := oy0; oy < oy1; oy++ {
+				y := oy*g.SH - g.PH + i
+				dst := img[y*g.W : (y+1)*g.W]
+				src := row[oy*ow : (oy+1)*ow]
+				for ox, v := range src {
+					xx := ox*g.SW - g.PW + j
+					if xx >= 0 && xx < g.W {
+						dst[xx] += v
 					}
 				}
 			}
@@ -169,15 +180,15 @@ func Col2im(g ConvGeom, col []float32, ld int, beta float32, x []float32) {
 	}
 }
 
-// rowMover moves the rows of one kernel tap for Im2col and Col2im.
+// rowMover moves the rows of Im2col and Col2im for column strides of 1.
 // im2colRows copies, for r < rows, src[r*ss : r*ss+n] to dst[r*ow+lo :
-// r*ow+lo+n], first zeroing dst[r*ow : (r+1)*ow] when zero is set; addRows
-// computes dst[r*ds+q] += src[r*ss+q] for r < rows, q < n (dst rows
-// disjoint). Implementations must give generic's bits: copies, and one
-// float32 add per element.
+// r*ow+lo+n], first zeroing dst[r*ow : (r+1)*ow] when zero is set (the
+// rows of one kernel tap). col2im is Col2im (after beta) for strides of 1.
+// Implementations must give generic's bits: copies, and one float32 add
+// per entry, for each pixel in the order of the kernel rows, then taps.
 type rowMover interface {
 	im2colRows(rows, ow, lo, n int, src []float32, ss int, dst []float32, zero bool)
-	addRows(rows, n int, src []float32, ss int, dst []float32, ds int)
+	col2im(g ConvGeom, col []float32, ld int, x []float32)
 }
 
 // movers returns the active implementation's row movers, generic's when it
@@ -207,12 +218,8 @@ func (generic) im2colRows(rows, ow, lo, n int, src []float32, ss int, dst []floa
 	}
 }
 
-func (generic) addRows(rows, n int, src []float32, ss int, dst []float32, ds int) {
-	for r := 0; r < rows; r++ {
-		s := src[r*ss : r*ss+n]
-		d := dst[r*ds:][:len(s)] // same length: no bounds checks
-		for q, v := range s {
-			d[q] += v
-		}
+func (generic) col2im(g ConvGeom, col []float32, ld int, x []float32) {
+	for c := 0; c < g.C; c++ {
+		col2imChanGo(g, col[c*g.KH*g.KW*ld:], ld, x[c*g.H*g.W:(c+1)*g.H*g.W])
 	}
 }

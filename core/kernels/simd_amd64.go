@@ -2,7 +2,11 @@
 
 package kernels
 
-import "github.com/sgdclaims/sgdclaims/internal/par"
+import (
+	"sync"
+
+	"github.com/sgdclaims/sgdclaims/internal/par"
+)
 
 // simd is an Impl built from one ISA's assembly kernels (avx512 or avx2).
 // The Go methods check arguments (the assembly does no bounds checks), split
@@ -25,8 +29,9 @@ type simd struct {
 	addBias      func(m, n int, bias, c *float32, ldc int)
 	sumRows      func(m, n int, a *float32, lda int, beta float32, out *float32, flags int)
 	// Row movers of Im2col and Col2im (see rowMover).
-	i2cRows func(rows, ow, lo, n int, src *float32, ss int, dst *float32, zero int)
-	adRows  func(rows, n int, src *float32, ss int, dst *float32, ds int)
+	i2cRows  func(rows, ow, lo, n int, src *float32, ss int, dst *float32, zero int)
+	c2iChan  func(h, w, kh, kw, ph, oh, ow int, src *float32, ld int, dst *float32, taps *int64)
+	c2iLanes int // vector width of c2iChan, in floats
 }
 
 // Elementwise kernels are memory-bound, and on the Zen 5 development
@@ -200,7 +205,7 @@ func (s *simd) SumRows(m, n int, a []float32, lda int, beta float32, out []float
 	})
 }
 
-// im2colRows and addRows are the rowMover methods: Im2col and Col2im
+// im2colRows and col2im are the rowMover methods: Im2col and Col2im
 // compute their arguments, so a failed check here is a bug in this package.
 func (s *simd) im2colRows(rows, ow, lo, n int, src []float32, ss int, dst []float32, zero bool) {
 	if rows <= 0 || n <= 0 {
@@ -217,12 +222,52 @@ func (s *simd) im2colRows(rows, ow, lo, n int, src []float32, ss int, dst []floa
 	s.i2cRows(rows, ow, lo, n, &src[0], ss, &dst[0], z)
 }
 
-func (s *simd) addRows(rows, n int, src []float32, ss int, dst []float32, ds int) {
-	if rows <= 0 || n <= 0 {
-		return
+// col2imTaps holds the tap tables of col2im (see c2iTap).
+var col2imTaps = sync.Pool{New: func() any { return new([]int64) }}
+
+// col2im runs Col2im for strides of 1 channel by channel through c2iChan,
+// with a table, for every chunk of c2iLanes pixels of an image row and
+// every tap j, of six int64: the AVX2 lane mask (eight int32 lanes, all
+// ones where tap j reaches the pixel), the byte offset of the chunk's first
+// pixel in the tap's column row, and the AVX-512 lane mask.
+func (s *simd) col2im(g ConvGeom, col []float32, ld int, x []float32) {
+	oh, ow := g.OutH(), g.OutW()
+	if g.SH != 1 || g.SW != 1 || ld < oh*ow || len(col) < (g.Rows()-1)*ld+oh*ow || len(x) < g.C*g.H*g.W {
+		panic("kernels: col2im out of range")
 	}
-	if n > ss || n > ds || len(src) < (rows-1)*ss+n || len(dst) < (rows-1)*ds+n {
-		panic("kernels: addRows out of range")
+	lanes := s.c2iLanes
+	chunks := (g.W + lanes - 1) / lanes
+	tp := col2imTaps.Get().(*[]int64)
+	defer col2imTaps.Put(tp)
+	if cap(*tp) < chunks*g.KW*6 {
+		*tp = make([]int64, chunks*g.KW*6)
 	}
-	s.adRows(rows, n, &src[0], ss, &dst[0], ds)
+	tab := (*tp)[:chunks*g.KW*6]
+	for ci := 0; ci < chunks; ci++ {
+		x0 := ci * lanes
+		for j := 0; j < g.KW; j++ {
+			e := tab[(ci*g.KW+j)*6:][:6]
+			a := max(0, j-g.PW-x0)
+			b := max(a, min(lanes, g.W-x0, j-g.PW+ow-x0))
+			var km int64
+			for l := 0; l < 8; l += 2 {
+				var lo, hi int64
+				if l >= a && l < b {
+					lo = 0xffffffff
+				}
+				if l+1 >= a && l+1 < b {
+					hi = 0xffffffff
+				}
+				e[l/2] = lo | hi<<32
+			}
+			for l := a; l < b; l++ {
+				km |= 1 << l
+			}
+			e[4], e[5] = int64(4*(x0+g.PW-j)), km
+		}
+	}
+	chw, rows := g.H*g.W, g.KH*g.KW*ld
+	for c := 0; c < g.C; c++ {
+		s.c2iChan(g.H, g.W, g.KH, g.KW, g.PH, oh, ow, &col[c*rows], ld, &x[c*chw], &tab[0])
+	}
 }

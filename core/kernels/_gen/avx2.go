@@ -12,6 +12,7 @@ import (
 // go through a small buffer in Go.
 func genAVX2() {
 	laneMaskTable()
+	laneIotaTable()
 	gemmKernel256(6, 2, 4)
 	for _, w := range []int{6, 16} {
 		packCopy256(w)
@@ -19,7 +20,7 @@ func genAVX2() {
 	}
 	elem256()
 	im2colRows(256)
-	addRows(256)
+	col2imChan(256)
 }
 
 func ymm(i int) reg.VecPhysical {

@@ -13,5 +13,5 @@ func genAVX512() {
 	}
 	elem512()
 	im2colRows(512)
-	addRows(512)
+	col2imChan(512)
 }
