@@ -23,6 +23,8 @@ func init() {
 		i2cRows:      im2colRows512,
 		c2iChan:      col2imChan512,
 		c2iLanes:     16,
+		pool2Fwd:     maxPool2Fwd512,
+		pool2Bwd:     maxPool2Bwd512,
 	}, 20, func() bool { return HasAVX512() && cpuid.CPU.Supports(cpuid.BMI2) })
 }
 

@@ -57,3 +57,11 @@ func im2colRows512(rows int, ow int, lo int, n int, src *float32, ss int, dst *f
 // onto its h x w image dst, strides 1, padding ph, in Col2im's order; taps[chunk*kw+j]
 // is tap j's lane mask and byte offset for the chunk of pixels chunk*lanes...
 func col2imChan512(h int, w int, kh int, kw int, ph int, oh int, ow int, src *float32, ld int, dst *float32, taps *int64)
+
+// maxPool2Fwd512 sets y[r*ow+k] to the max of the 2x2 window of x (row stride w) at (2r, 2k),
+// for r < oh, k < ow, as poolArg picks it.
+func maxPool2Fwd512(oh int, ow int, x *float32, w int, y *float32)
+
+// maxPool2Bwd512 sets, for r < oh, k < ow, the 2x2 window at (2r, 2k) of dst (row stride w)
+// to gy[r*ow+k] at the position poolArg picks in x and 0 elsewhere.
+func maxPool2Bwd512(oh int, ow int, x *float32, w int, gy *float32, dst *float32)

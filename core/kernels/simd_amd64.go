@@ -32,6 +32,9 @@ type simd struct {
 	i2cRows  func(rows, ow, lo, n int, src *float32, ss int, dst *float32, zero int)
 	c2iChan  func(h, w, kh, kw, ph, oh, ow int, src *float32, ld int, dst *float32, taps *int64)
 	c2iLanes int // vector width of c2iChan, in floats
+	// 2x2 max pooling (nil: generic's Go)
+	pool2Fwd func(oh, ow int, x *float32, w int, y *float32)
+	pool2Bwd func(oh, ow int, x *float32, w int, g *float32, dst *float32)
 }
 
 // Elementwise kernels are memory-bound, and on the Zen 5 development
@@ -270,4 +273,15 @@ func (s *simd) col2im(g ConvGeom, col []float32, ld int, x []float32) {
 	for c := 0; c < g.C; c++ {
 		s.c2iChan(g.H, g.W, g.KH, g.KW, g.PH, oh, ow, &col[c*rows], ld, &x[c*chw], &tab[0])
 	}
+}
+
+func (s *simd) hasPool2() bool { return s.pool2Fwd != nil }
+
+// maxPool2 and maxPool2Backward: MaxPool2 has checked the lengths.
+func (s *simd) maxPool2(oh, ow int, x []float32, w int, y []float32) {
+	s.pool2Fwd(oh, ow, &x[0], w, &y[0])
+}
+
+func (s *simd) maxPool2Backward(oh, ow int, x []float32, w int, g, dst []float32) {
+	s.pool2Bwd(oh, ow, &x[0], w, &g[0], &dst[0])
 }

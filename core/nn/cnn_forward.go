@@ -257,20 +257,44 @@ func addChannelBias(n int, s cshape, bias, y []float32) {
 // all pixels of channel c of g, in float64, in index order.
 func channelSums(n int, s cshape, g []float32, beta float32, out []float32) {
 	hw := s.h * s.w
-	// Split by channel: each channel's sum keeps its one order.
-	par.For(s.c, perExampleGrain/max(n*hw, 1), func(lo, hi int) {
-		for c := lo; c < hi; c++ {
+	put := func(c int, t float64) {
+		if beta == 0 {
+			out[c] = float32(t)
+		} else {
+			out[c] += float32(t)
+		}
+	}
+	// Split by channel: each channel's sum keeps its one order. A float64
+	// add chain is latency-bound, so four channels' chains run side by side.
+	par.For(s.c, max(4, perExampleGrain/max(n*hw, 1)), func(lo, hi int) {
+		c := lo
+		for ; c+4 <= hi; c += 4 {
+			var t0, t1, t2, t3 float64
+			for e := 0; e < n; e++ {
+				r0 := g[(e*s.c+c)*hw:][:hw]
+				r1 := g[(e*s.c+c+1)*hw:][:len(r0)]
+				r2 := g[(e*s.c+c+2)*hw:][:len(r0)]
+				r3 := g[(e*s.c+c+3)*hw:][:len(r0)]
+				for i, v := range r0 {
+					t0 += float64(v)
+					t1 += float64(r1[i])
+					t2 += float64(r2[i])
+					t3 += float64(r3[i])
+				}
+			}
+			put(c, t0)
+			put(c+1, t1)
+			put(c+2, t2)
+			put(c+3, t3)
+		}
+		for ; c < hi; c++ {
 			var t float64
 			for e := 0; e < n; e++ {
 				for _, v := range g[(e*s.c+c)*hw:][:hw] {
 					t += float64(v)
 				}
 			}
-			if beta == 0 {
-				out[c] = float32(t)
-			} else {
-				out[c] += float32(t)
-			}
+			put(c, t)
 		}
 	})
 }
@@ -347,23 +371,6 @@ func poolArg(img []float32, w, k, oy, ox int) int {
 	return best
 }
 
-// pool2 returns which of the four values of a 2x2 window (in row-major
-// order) poolArg would pick, and that value: the first largest, or the
-// first NaN.
-func pool2(a, b, c, d float32) (int, float32) {
-	i, m := 0, a
-	if b > m || (b != b && m == m) {
-		i, m = 1, b
-	}
-	if c > m || (c != c && m == m) {
-		i, m = 2, c
-	}
-	if d > m || (d != d && m == m) {
-		i, m = 3, d
-	}
-	return i, m
-}
-
 func maxPoolForward(nd *cnode, x, y []float32, n int) {
 	in, out := nd.in, nd.out
 	perExample(n, in.size(), func(e int) {
@@ -371,13 +378,7 @@ func maxPoolForward(nd *cnode, x, y []float32, n int) {
 			img := x[(e*in.c+c)*in.h*in.w:][:in.h*in.w]
 			o := y[(e*out.c+c)*out.h*out.w:][:out.h*out.w]
 			if nd.pool == 2 {
-				for oy := 0; oy < out.h; oy++ {
-					r0, r1 := img[2*oy*in.w:][:2*out.w], img[(2*oy+1)*in.w:][:2*out.w]
-					orow := o[oy*out.w : (oy+1)*out.w]
-					for ox := range orow {
-						_, orow[ox] = pool2(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
-					}
-				}
+				kernels.MaxPool2(in.h, in.w, img, o)
 				continue
 			}
 			for oy := 0; oy < out.h; oy++ {
@@ -393,8 +394,10 @@ func maxPoolForward(nd *cnode, x, y []float32, n int) {
 // maxima of x, overwriting (beta 0) or adding to dst.
 func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float32) {
 	in, out := nd.in, nd.out
+	// MaxPool2Backward sets every pixel of an even-sized channel.
+	covered := nd.pool == 2 && in.h%2 == 0 && in.w%2 == 0
 	perExample(n, in.size(), func(e int) {
-		if beta == 0 {
+		if beta == 0 && !covered {
 			clear(dst[e*in.size() : (e+1)*in.size()])
 		}
 		for c := 0; c < in.c; c++ {
@@ -402,12 +405,16 @@ func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float
 			img := x[off:][:in.h*in.w]
 			d := dst[off:][:in.h*in.w]
 			o := g[(e*out.c+c)*out.h*out.w:][:out.h*out.w]
+			if nd.pool == 2 && beta == 0 {
+				kernels.MaxPool2Backward(in.h, in.w, img, o, d)
+				continue
+			}
 			if nd.pool == 2 {
 				for oy := 0; oy < out.h; oy++ {
 					r0, r1 := img[2*oy*in.w:][:2*out.w], img[(2*oy+1)*in.w:][:2*out.w]
 					d0, d1 := d[2*oy*in.w:][:2*out.w], d[(2*oy+1)*in.w:][:2*out.w]
 					for ox, v := range o[oy*out.w : (oy+1)*out.w] {
-						i, _ := pool2(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
+						i, _ := kernels.Pool2Winner(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
 						switch i {
 						case 0:
 							d0[2*ox] += v

@@ -14,4 +14,7 @@ func genAVX512() {
 	elem512()
 	im2colRows(512)
 	col2imChan(512)
+	poolTables()
+	maxPool2(false)
+	maxPool2(true)
 }
