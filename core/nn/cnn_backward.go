@@ -17,7 +17,12 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 	for i := len(c.nodes) - 1; i >= 0; i-- {
 		nd := &c.nodes[i]
 		g := b.grad[i+1][:n*nd.out.size()]
-		if nd.relu {
+		// A convolution masks its signal group by group while it is in
+		// cache (the same values: the mask is elementwise).
+		var mask []float32
+		if nd.kind == nodeConv && nd.relu && !(nd.drop && dropScale != 1) {
+			mask = b.act[i+1]
+		} else if nd.relu {
 			kernels.ReluBackward(len(g), b.act[i+1], g, g)
 			if nd.drop && dropScale != 1 {
 				kernels.Scale(len(g), dropScale, g)
@@ -30,11 +35,11 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 			var dw []float32
 			if grad != nil {
 				dw = grad[nd.w:]
-				if nd.b >= 0 {
-					channelSums(n, nd.out, g, beta, grad[nd.b:])
-				}
 			}
-			convBackward(nd, m.params[nd.w:], x, g, n, dw, beta, dst, nd.srcBeta, s.col, s.dcol, s.ybuf)
+			convBackward(nd, m.params[nd.w:], x, g, n, dw, beta, dst, nd.srcBeta, s.col, s.dcol, s.ybuf, mask)
+			if grad != nil && nd.b >= 0 {
+				channelSums(n, nd.out, g, beta, grad[nd.b:]) // g is masked now
+			}
 		case nodeDense:
 			in, out := nd.in.size(), nd.out.c
 			if grad != nil {
@@ -70,10 +75,14 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 // (wbeta 0) or adds to dw the weight gradient sum_e g_e col(x_e)^T when dw
 // is set, and sets (dbeta 0) or adds to dst the input gradient
 // col2im(w^T g_e) when dst is set; by groups of examples as convForward,
-// with g gathered channel-major into gbuf.
+// with g gathered channel-major into gbuf. With mask set, g is first passed
+// through ReluBackward with the ReLU output mask, in place, group by group.
 func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float32,
-	dst []float32, dbeta float32, col, dcol, gbuf []float32) {
+	dst []float32, dbeta float32, col, dcol, gbuf, mask []float32) {
 	if dw == nil && dst == nil {
+		if mask != nil {
+			kernels.ReluBackward(len(g), mask, g, g)
+		}
 		return
 	}
 	geo := nd.geom
@@ -83,6 +92,10 @@ func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float
 	for e0 := 0; e0 < n; e0 += gr {
 		gn := min(gr, n-e0)
 		ld := gn * p
+		if mask != nil {
+			ge := g[e0*os : (e0+gn)*os]
+			kernels.ReluBackward(len(ge), mask[e0*os:], ge, ge)
+		}
 		gb := gbuf
 		if gn == 1 {
 			// One example's signal is already channel-major.

@@ -98,13 +98,17 @@ func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
 	for i := range m.a.cnn.nodes {
 		nd := &m.a.cnn.nodes[i]
 		x, y := b.act[nd.src], b.act[i+1][:n*nd.out.size()]
+		fused := false
 		switch nd.kind {
 		case nodeConv:
 			var bias []float32
 			if nd.b >= 0 {
 				bias = m.params[nd.b:]
 			}
-			convForward(nd, m.params[nd.w:], x, y, n, s.col, s.ybuf, bias, 0)
+			// The ReLU is applied example by example while the output is
+			// in cache, unless dropout follows it.
+			fused = nd.relu && !(nd.drop && drop != nil)
+			convForward(nd, m.params[nd.w:], x, y, n, s.col, s.ybuf, bias, 0, fused)
 		case nodeDense:
 			kernels.Gemm(false, true, n, nd.out.c, nd.in.size(), 1, x, nd.in.size(),
 				m.params[nd.w:nd.b], nd.in.size(), 0, y, nd.out.c)
@@ -119,7 +123,7 @@ func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
 			copy(y, x[:len(y)])
 			kernels.Axpy(len(y), 1, b.act[nd.skip], y)
 		}
-		if nd.relu {
+		if nd.relu && !fused {
 			kernels.Relu(len(y), y, y)
 			if nd.drop && drop != nil {
 				drop.apply(y)
@@ -134,14 +138,15 @@ func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
 // examples (see convGroup), their im2col matrices side by side, one GEMM,
 // and the channel-major result copied back to each example's NCHW rows. A
 // group of one example is already in NCHW order: the GEMM writes y
-// directly (beta 0).
-func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf, bias []float32, beta float32) {
+// directly (beta 0). With relu (and beta 0) each example's output is then
+// passed through a ReLU in place.
+func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf, bias []float32, beta float32, relu bool) {
 	g := nd.geom
 	k, p, co := g.Rows(), g.Cols(), nd.out.c
 	is, os := nd.in.size(), nd.out.size()
 	gr := convGroup(g, n)
 	if beta != 0 {
-		bias = nil
+		bias, relu = nil, false
 	}
 	for e0 := 0; e0 < n; e0 += gr {
 		gn := min(gr, n-e0)
@@ -152,6 +157,9 @@ func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf, bias []float32,
 			kernels.Gemm(false, false, co, ld, k, 1, w, k, col, ld, 0, ye, ld)
 			if bias != nil {
 				addChannelBias(1, nd.out, bias, ye)
+			}
+			if relu {
+				kernels.Relu(len(ye), ye, ye)
 			}
 			continue
 		}
@@ -174,6 +182,9 @@ func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf, bias []float32,
 				default:
 					copy(dst, src)
 				}
+			}
+			if relu {
+				kernels.Relu(len(ye), ye, ye)
 			}
 		})
 	}
