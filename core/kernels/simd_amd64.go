@@ -66,6 +66,11 @@ func (s *simd) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32
 	s.gemm.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
+func (s *simd) gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	s.gemm.gemmProcs(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
 func (s *simd) Axpy(n int, alpha float32, x, y []float32) {
 	checkDims("Axpy", n)
 	checkVector("Axpy", "x", n, x)

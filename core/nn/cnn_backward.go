@@ -36,7 +36,7 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 			if grad != nil {
 				dw = grad[nd.w:]
 			}
-			convBackward(nd, m.params[nd.w:], x, g, n, dw, beta, dst, nd.srcBeta, s.col, s.dcol, s.ybuf, mask)
+			convBackwardPar(nd, m.params[nd.w:], x, g, n, dw, beta, dst, nd.srcBeta, s.works(c), mask)
 			if grad != nil && nd.b >= 0 {
 				channelSums(n, nd.out, g, beta, grad[nd.b:]) // g is masked now
 			}
@@ -120,6 +120,83 @@ func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float
 			kernels.Gemm(true, false, k, ld, co, 1, w, k, gb, ld, 0, dcol, ld)
 			col2imGroup(geo, dcol, ld, gn, dbeta, dst[e0*is:], is)
 		}
+	}
+}
+
+// convBackwardPar is convBackward with the groups' ReLU masks and input
+// gradients (dcol GEMM and col2im) run in parallel, each group on one
+// goroutine, when there are several; the weight gradient, a sum over the
+// groups in order, then runs group by group as in convBackward. Every value
+// is computed as convBackward computes it, so the result is the same for
+// any GOMAXPROCS.
+func convBackwardPar(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float32,
+	dst []float32, dbeta float32, works []convWork, mask []float32) {
+	geo := nd.geom
+	k, p, co := geo.Rows(), geo.Cols(), nd.out.c
+	is, os := nd.in.size(), nd.out.size()
+	gr := convGroup(geo, n)
+	groups := (n + gr - 1) / gr
+	if groups < 2 || len(works) < 2 || (dw == nil && dst == nil) {
+		convBackward(nd, w, x, g, n, dw, wbeta, dst, dbeta, works[0].col, works[0].dcol, works[0].ybuf, mask)
+		return
+	}
+	// gather returns group e0's signal channel-major, in buf unless it is
+	// one example (already channel-major).
+	gather := func(e0, gn int, buf []float32) []float32 {
+		if gn == 1 {
+			return g[e0*os : (e0+1)*os]
+		}
+		ld := gn * p
+		for j := 0; j < gn; j++ {
+			ge := g[(e0+j)*os : (e0+j+1)*os]
+			for c := 0; c < co; c++ {
+				copy(buf[c*ld+j*p:][:p], ge[c*p:(c+1)*p])
+			}
+		}
+		return buf
+	}
+	par.Tasks(groups, len(works), func(wk, gi int) {
+		cw := &works[wk]
+		e0 := gi * gr
+		gn := min(gr, n-e0)
+		ld := gn * p
+		if mask != nil {
+			ge := g[e0*os : (e0+gn)*os]
+			kernels.ReluBackward(len(ge), mask[e0*os:], ge, ge)
+		}
+		if dst == nil {
+			return
+		}
+		gb := gather(e0, gn, cw.ybuf)
+		kernels.GemmSerial(true, false, k, ld, co, 1, w, k, gb, ld, 0, cw.dcol, ld)
+		for j := 0; j < gn; j++ {
+			kernels.Col2im(geo, cw.dcol[j*p:], ld, dbeta, dst[(e0+j)*is:(e0+j+1)*is])
+		}
+	})
+	if dw == nil {
+		return
+	}
+	for e0 := 0; e0 < n; e0 += gr {
+		gn := min(gr, n-e0)
+		ld := gn * p
+		var gb []float32
+		if gn == 1 {
+			gb = gather(e0, 1, nil)
+		} else {
+			gb = works[0].ybuf
+			perExample(gn, co*p, func(j int) {
+				ge := g[(e0+j)*os : (e0+j+1)*os]
+				for c := 0; c < co; c++ {
+					copy(gb[c*ld+j*p:][:p], ge[c*p:(c+1)*p])
+				}
+			})
+		}
+		im2colGroup(geo, x[e0*is:], is, gn, works[0].col, ld)
+		bt := wbeta
+		if e0 > 0 {
+			bt = 1
+		}
+		kernels.Gemm(false, true, co, k, ld, 1, gb, ld, works[0].col, ld, bt, dw[:co*k], k)
 	}
 }
 

@@ -16,6 +16,7 @@ type cnnState struct {
 	train bool      // the pass under way is in training mode (BN batch statistics)
 
 	col, dcol     []float32   // im2col scratch of one group of examples
+	cw            []convWork  // per-goroutine scratch of groups run in parallel
 	ybuf          []float32   // a convolution's output (or signal) for one group, channel-major
 	bnMean, bnInv [][]float32 // per BN node: the mean and 1/std the pass normalised with
 	tw            []*cnnTangentWork
@@ -108,7 +109,7 @@ func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
 			// The ReLU is applied example by example while the output is
 			// in cache, unless dropout follows it.
 			fused = nd.relu && !(nd.drop && drop != nil)
-			convForward(nd, m.params[nd.w:], x, y, n, s.col, s.ybuf, bias, 0, fused)
+			convForwardPar(nd, m.params[nd.w:], x, y, n, s.works(m.a.cnn), bias, fused)
 		case nodeDense:
 			kernels.Gemm(false, true, n, nd.out.c, nd.in.size(), 1, x, nd.in.size(),
 				m.params[nd.w:nd.b], nd.in.size(), 0, y, nd.out.c)
@@ -165,29 +166,96 @@ func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf, bias []float32,
 		}
 		kernels.Gemm(false, false, co, ld, k, 1, w, k, col, ld, 0, ybuf, ld)
 		perExample(gn, co*p, func(j int) {
-			ye := y[(e0+j)*os : (e0+j+1)*os]
-			for c := 0; c < co; c++ {
-				src, dst := ybuf[c*ld+j*p:][:p], ye[c*p:(c+1)*p]
-				switch {
-				case beta != 0:
-					for i, v := range src {
-						dst[i] += v
-					}
-				case bias != nil:
-					// The same rounding as copying, then adding the bias.
-					b := bias[c]
-					for i, v := range src {
-						dst[i] = v + b
-					}
-				default:
-					copy(dst, src)
-				}
+			convCopyBack(co, p, ybuf[j*p:], ld, y[(e0+j)*os:(e0+j+1)*os], bias, beta, relu)
+		})
+	}
+}
+
+// convCopyBack sets (beta 0, plus bias when set, then a ReLU with relu) or
+// adds to (beta 1) one example's NCHW output ye its co channels of p pixels
+// from the channel-major group result src (leading dimension ld).
+func convCopyBack(co, p int, src []float32, ld int, ye, bias []float32, beta float32, relu bool) {
+	for c := 0; c < co; c++ {
+		s, dst := src[c*ld:][:p], ye[c*p:(c+1)*p]
+		switch {
+		case beta != 0:
+			for i, v := range s {
+				dst[i] += v
+			}
+		case bias != nil:
+			// The same rounding as copying, then adding the bias.
+			b := bias[c]
+			for i, v := range s {
+				dst[i] = v + b
+			}
+		default:
+			copy(dst, s)
+		}
+	}
+	if relu {
+		kernels.Relu(len(ye), ye, ye)
+	}
+}
+
+// convWork is one goroutine's scratch for the convolution groups it runs.
+type convWork struct{ col, dcol, ybuf []float32 }
+
+// works returns scratch for par.Procs() goroutines.
+func (s *cnnState) works(c *cnnArch) []convWork {
+	p := par.Procs()
+	for len(s.cw) < p {
+		s.cw = append(s.cw, convWork{})
+	}
+	for i := range s.cw[:p] {
+		w := &s.cw[i]
+		if len(w.col) < c.maxCol {
+			w.col, w.dcol = make([]float32, c.maxCol), make([]float32, c.maxCol)
+		}
+		if len(w.ybuf) < c.maxOut {
+			w.ybuf = make([]float32, c.maxOut)
+		}
+	}
+	return s.cw[:p]
+}
+
+// convForwardPar is convForward (beta 0) with its groups of examples run in
+// parallel, each on one goroutine (its im2col, GemmSerial and copy-back),
+// when there are several: every group's output is computed as convForward
+// computes it, so the result is the same for any GOMAXPROCS.
+func convForwardPar(nd *cnode, w, x, y []float32, n int, works []convWork, bias []float32, relu bool) {
+	g := nd.geom
+	k, p, co := g.Rows(), g.Cols(), nd.out.c
+	is, os := nd.in.size(), nd.out.size()
+	gr := convGroup(g, n)
+	groups := (n + gr - 1) / gr
+	if groups < 2 || len(works) < 2 {
+		convForward(nd, w, x, y, n, works[0].col, works[0].ybuf, bias, 0, relu)
+		return
+	}
+	par.Tasks(groups, len(works), func(wk, gi int) {
+		cw := &works[wk]
+		e0 := gi * gr
+		gn := min(gr, n-e0)
+		ld := gn * p
+		for j := 0; j < gn; j++ {
+			kernels.Im2col(g, x[(e0+j)*is:(e0+j+1)*is], cw.col[j*p:], ld)
+		}
+		if gn == 1 {
+			ye := y[e0*os : (e0+1)*os]
+			kernels.GemmSerial(false, false, co, ld, k, 1, w, k, cw.col, ld, 0, ye, ld)
+			if bias != nil {
+				addChannelBias(1, nd.out, bias, ye)
 			}
 			if relu {
 				kernels.Relu(len(ye), ye, ye)
 			}
-		})
-	}
+			return
+		}
+		kernels.GemmSerial(false, false, co, ld, k, 1, w, k, cw.col, ld, 0, cw.ybuf, ld)
+		for j := 0; j < gn; j++ {
+			convCopyBack(co, p, cw.ybuf[j*p:], ld, y[(e0+j)*os:(e0+j+1)*os], bias, 0, relu)
+		}
+	})
 }
 
 // convChannels is the number of input channels per task of im2colGroup and
