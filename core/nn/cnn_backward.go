@@ -211,15 +211,47 @@ func (m *Model) bnBackward(nd *cnode, x, g []float32, n int, grad []float32, bet
 	cnt := float64(n * hw)
 	// By channel: each channel's sums keep their one order, and the
 	// channels' gradient entries and input-gradient rows are disjoint.
-	par.For(c, perExampleGrain/max(2*n*hw, 1), func(lo, hi int) {
+	par.For(c, max(4, perExampleGrain/max(2*n*hw, 1)), func(lo, hi int) {
+		// The sums of four channels at a time (float64 add chains are
+		// latency-bound), each in its one order; then channel by channel.
+		var sgs, sgxs [4]float64
+		blk := -4 // first channel of the block in sgs, sgxs
 		for ch := lo; ch < hi; ch++ {
 			var sg, sgx float64
 			mu, iv := mean[ch], inv[ch]
-			for e := 0; e < n; e++ {
-				xr, gr := x[(e*c+ch)*hw:][:hw], g[(e*c+ch)*hw:][:hw]
-				for i, v := range gr {
-					sg += float64(v)
-					sgx += float64(v) * float64((xr[i]-mu)*iv)
+			if ch < blk+4 {
+				sg, sgx = sgs[ch-blk], sgxs[ch-blk]
+			} else if ch+4 <= hi {
+				blk = ch
+				var a0, a1, a2, a3, b0, b1, b2, b3 float64
+				mu1, mu2, mu3 := mean[ch+1], mean[ch+2], mean[ch+3]
+				iv1, iv2, iv3 := inv[ch+1], inv[ch+2], inv[ch+3]
+				for e := 0; e < n; e++ {
+					o := (e*c + ch) * hw
+					g0 := g[o:][:hw]
+					g1, g2, g3 := g[o+hw:][:len(g0)], g[o+2*hw:][:len(g0)], g[o+3*hw:][:len(g0)]
+					x0 := x[o:][:len(g0)]
+					x1, x2, x3 := x[o+hw:][:len(g0)], x[o+2*hw:][:len(g0)], x[o+3*hw:][:len(g0)]
+					for i, v := range g0 {
+						a0 += float64(v)
+						b0 += float64(v) * float64((x0[i]-mu)*iv)
+						a1 += float64(g1[i])
+						b1 += float64(g1[i]) * float64((x1[i]-mu1)*iv1)
+						a2 += float64(g2[i])
+						b2 += float64(g2[i]) * float64((x2[i]-mu2)*iv2)
+						a3 += float64(g3[i])
+						b3 += float64(g3[i]) * float64((x3[i]-mu3)*iv3)
+					}
+				}
+				sgs, sgxs = [4]float64{a0, a1, a2, a3}, [4]float64{b0, b1, b2, b3}
+				sg, sgx = a0, b0
+			} else {
+				for e := 0; e < n; e++ {
+					xr, gr := x[(e*c+ch)*hw:][:hw], g[(e*c+ch)*hw:][:hw]
+					for i, v := range gr {
+						sg += float64(v)
+						sgx += float64(v) * float64((xr[i]-mu)*iv)
+					}
 				}
 			}
 			if grad != nil {

@@ -387,13 +387,61 @@ func (m *Model) bnForward(nd *cnode, x, y []float32, n int, s *cnnState) {
 	mean, inv := s.bnMean[nd.bn], s.bnInv[nd.bn]
 	rm, rv := s.state[nd.stat:nd.stat+c], s.state[nd.stat+c:nd.stat+2*c]
 	cnt := float64(n * hw)
-	// By channel: each channel's sums keep their one order.
-	par.For(c, perExampleGrain/max(n*hw, 1), func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			if !s.train {
+	// finish sets channel ch's normalisation from its sum and sum of
+	// squared deviations and updates its running statistics.
+	finish := func(ch int, sum, ss float64) {
+		mu := sum / cnt
+		vr := ss / cnt
+		mean[ch], inv[ch] = float32(mu), float32(1/math.Sqrt(vr+bnEps))
+		unb := vr
+		if cnt > 1 {
+			unb = ss / (cnt - 1)
+		}
+		rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mu)
+		rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*unb)
+	}
+	// By channel: each channel's sums keep their one order. A float64 add
+	// chain is latency-bound, so four channels' chains run side by side.
+	par.For(c, max(4, perExampleGrain/max(n*hw, 1)), func(lo, hi int) {
+		ch := lo
+		if !s.train {
+			for ; ch < hi; ch++ {
 				mean[ch], inv[ch] = rm[ch], float32(1/math.Sqrt(float64(rv[ch])+bnEps))
-				continue
 			}
+			return
+		}
+		for ; ch+4 <= hi; ch += 4 {
+			var s0, s1, s2, s3 float64
+			for e := 0; e < n; e++ {
+				r0 := x[(e*c+ch)*hw:][:hw]
+				r1, r2, r3 := x[(e*c+ch+1)*hw:][:len(r0)], x[(e*c+ch+2)*hw:][:len(r0)], x[(e*c+ch+3)*hw:][:len(r0)]
+				for i, v := range r0 {
+					s0 += float64(v)
+					s1 += float64(r1[i])
+					s2 += float64(r2[i])
+					s3 += float64(r3[i])
+				}
+			}
+			m0, m1, m2, m3 := s0/cnt, s1/cnt, s2/cnt, s3/cnt
+			var q0, q1, q2, q3 float64
+			for e := 0; e < n; e++ {
+				r0 := x[(e*c+ch)*hw:][:hw]
+				r1, r2, r3 := x[(e*c+ch+1)*hw:][:len(r0)], x[(e*c+ch+2)*hw:][:len(r0)], x[(e*c+ch+3)*hw:][:len(r0)]
+				for i, v := range r0 {
+					d0, d1 := float64(v)-m0, float64(r1[i])-m1
+					d2, d3 := float64(r2[i])-m2, float64(r3[i])-m3
+					q0 += d0 * d0
+					q1 += d1 * d1
+					q2 += d2 * d2
+					q3 += d3 * d3
+				}
+			}
+			finish(ch, s0, q0)
+			finish(ch+1, s1, q1)
+			finish(ch+2, s2, q2)
+			finish(ch+3, s3, q3)
+		}
+		for ; ch < hi; ch++ {
 			var sum float64
 			for e := 0; e < n; e++ {
 				for _, v := range x[(e*c+ch)*hw:][:hw] {
@@ -408,14 +456,7 @@ func (m *Model) bnForward(nd *cnode, x, y []float32, n int, s *cnnState) {
 					ss += d * d
 				}
 			}
-			vr := ss / cnt
-			mean[ch], inv[ch] = float32(mu), float32(1/math.Sqrt(vr+bnEps))
-			unb := vr
-			if cnt > 1 {
-				unb = ss / (cnt - 1)
-			}
-			rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mu)
-			rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*unb)
+			finish(ch, sum, ss)
 		}
 	})
 	if s.train {
