@@ -20,7 +20,7 @@ func init() {
 		reluBackward: reluBackward256,
 		addBias:      addBias256,
 		sumRows:      sumRows256,
-		i2cRows:      im2colRows256,
+		i2cChan:      im2colChan256,
 		c2iChan:      col2imChan256,
 		c2iLanes:     8,
 	}, 10, func() bool { return HasAVX2FMA() && cpuid.CPU.Supports(cpuid.POPCNT) })

@@ -1521,114 +1521,6 @@ sumRows256_done4:
 	VZEROUPPER
 	RET
 
-// func im2colRows256(rows int, ow int, lo int, n int, src *float32, ss int, dst *float32, zero int)
-// Requires: AVX
-TEXT ·im2colRows256(SB), NOSPLIT, $0-64
-	MOVQ   rows+0(FP), AX
-	MOVQ   ss+40(FP), CX
-	MOVQ   src+32(FP), DX
-	MOVQ   dst+48(FP), BX
-	MOVQ   ow+8(FP), SI
-	MOVQ   lo+16(FP), DI
-	MOVQ   zero+56(FP), R8
-	SHLQ   $0x02, CX
-	SHLQ   $0x02, SI
-	SHLQ   $0x02, DI
-	VXORPS Y8, Y8, Y8
-	TESTQ  AX, AX
-	JZ     im2colRows256_done3
-
-im2colRows256_row1:
-	TESTQ R8, R8
-	JZ    im2colRows256_copy2
-	MOVQ  SI, R9
-	SHRQ  $0x02, R9
-	MOVQ  BX, R10
-	CMPQ  R9, $0x00000020
-	JL    im2colRows256_loop15
-
-im2colRows256_loop44:
-	VMOVUPS Y8, (R10)
-	VMOVUPS Y8, 32(R10)
-	VMOVUPS Y8, 64(R10)
-	VMOVUPS Y8, 96(R10)
-	ADDQ    $0x00000080, R10
-	SUBQ    $0x00000020, R9
-	CMPQ    R9, $0x00000020
-	JGE     im2colRows256_loop44
-
-im2colRows256_loop15:
-	CMPQ    R9, $0x08
-	JL      im2colRows256_tail6
-	VMOVUPS Y8, (R10)
-	ADDQ    $0x00000020, R10
-	SUBQ    $0x08, R9
-	JMP     im2colRows256_loop15
-
-im2colRows256_tail6:
-	TESTQ      R9, R9
-	JZ         im2colRows256_done7
-	LEAQ       laneMask<>+0(SB), R11
-	MOVQ       $0x00000008, R12
-	SUBQ       R9, R12
-	LEAQ       (R11)(R12*4), R11
-	VMOVUPS    (R11), Y15
-	VMASKMOVPS Y8, Y15, (R10)
-
-im2colRows256_done7:
-im2colRows256_copy2:
-	MOVQ n+24(FP), R9
-	MOVQ DX, R10
-	LEAQ (BX)(DI*1), R11
-	CMPQ R9, $0x00000020
-	JL   im2colRows256_loop19
-
-im2colRows256_loop48:
-	VMOVUPS (R10), Y0
-	VMOVUPS Y0, (R11)
-	VMOVUPS 32(R10), Y1
-	VMOVUPS Y1, 32(R11)
-	VMOVUPS 64(R10), Y2
-	VMOVUPS Y2, 64(R11)
-	VMOVUPS 96(R10), Y3
-	VMOVUPS Y3, 96(R11)
-	ADDQ    $0x00000080, R10
-	ADDQ    $0x00000080, R11
-	SUBQ    $0x00000020, R9
-	CMPQ    R9, $0x00000020
-	JGE     im2colRows256_loop48
-
-im2colRows256_loop19:
-	CMPQ    R9, $0x08
-	JL      im2colRows256_tail10
-	VMOVUPS (R10), Y0
-	VMOVUPS Y0, (R11)
-	ADDQ    $0x00000020, R10
-	ADDQ    $0x00000020, R11
-	SUBQ    $0x08, R9
-	JMP     im2colRows256_loop19
-
-im2colRows256_tail10:
-	TESTQ      R9, R9
-	JZ         im2colRows256_done11
-	LEAQ       laneMask<>+0(SB), R12
-	MOVQ       $0x00000008, R13
-	SUBQ       R9, R13
-	LEAQ       (R12)(R13*4), R12
-	VMOVUPS    (R12), Y15
-	VMASKMOVPS (R10), Y15, Y0
-	VMASKMOVPS Y0, Y15, (R11)
-
-im2colRows256_done11:
-	ADDQ CX, DX
-	ADDQ SI, BX
-	DECQ AX
-	JNZ  im2colRows256_row1
-
-im2colRows256_done3:
-	VZEROUPPER
-	RET
-
 // func col2imChan256(h int, w int, kh int, kw int, ph int, oh int, ow int, src *float32, ld int, dst *float32, taps *int64)
 // Requires: AVX, AVX2, CMOV
 TEXT ·col2imChan256(SB), NOSPLIT, $0-88
@@ -1707,5 +1599,89 @@ col2imChan256_store6:
 	JL         col2imChan256_row1
 
 col2imChan256_done7:
+	VZEROUPPER
+	RET
+
+// func im2colChan256(h int, w int, kh int, kw int, ph int, oh int, ow int, chunks int, src *float32, dst *float32, ld int, taps *int64)
+// Requires: AVX
+TEXT ·im2colChan256(SB), NOSPLIT, $0-96
+	VXORPS Y1, Y1, Y1
+	XORQ   AX, AX
+	CMPQ   AX, kh+16(FP)
+	JGE    im2colChan256_done8
+
+im2colChan256_i1:
+	XORQ CX, CX
+
+im2colChan256_j2:
+	MOVQ   AX, DX
+	IMULQ  kw+24(FP), DX
+	ADDQ   CX, DX
+	IMULQ  ld+80(FP), DX
+	SHLQ   $0x02, DX
+	ADDQ   dst+72(FP), DX
+	MOVQ   CX, BX
+	IMULQ  chunks+56(FP), BX
+	IMUL3Q $0x58, BX, BX
+	ADDQ   taps+88(FP), BX
+	MOVQ   AX, SI
+	SUBQ   ph+32(FP), SI
+	MOVQ   SI, DI
+	IMULQ  w+8(FP), DI
+	SHLQ   $0x02, DI
+	ADDQ   src+64(FP), DI
+	XORQ   R8, R8
+
+im2colChan256_oy3:
+	MOVQ DX, R9
+	MOVQ BX, R10
+	XORQ R11, R11
+	CMPQ SI, $0x00
+	JL   im2colChan256_zero4
+	CMPQ SI, h+0(FP)
+	JGE  im2colChan256_zero4
+
+im2colChan256_chunk5:
+	MOVQ       32(R10), R12
+	VMOVUPS    (R10), Y2
+	VMOVUPS    48(R10), Y3
+	VMASKMOVPS (DI)(R12*1), Y2, Y0
+	VMASKMOVPS Y0, Y3, (R9)
+	ADDQ       $0x58, R10
+	ADDQ       $0x20, R9
+	INCQ       R11
+	CMPQ       R11, chunks+56(FP)
+	JL         im2colChan256_chunk5
+	JMP        im2colChan256_rowdone7
+
+im2colChan256_zero4:
+im2colChan256_zchunk6:
+	VMOVUPS    48(R10), Y3
+	VMASKMOVPS Y1, Y3, (R9)
+	ADDQ       $0x58, R10
+	ADDQ       $0x20, R9
+	INCQ       R11
+	CMPQ       R11, chunks+56(FP)
+	JL         im2colChan256_zchunk6
+
+im2colChan256_rowdone7:
+	MOVQ ow+48(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, DX
+	MOVQ w+8(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, DI
+	INCQ SI
+	INCQ R8
+	CMPQ R8, oh+40(FP)
+	JL   im2colChan256_oy3
+	INCQ CX
+	CMPQ CX, kw+24(FP)
+	JL   im2colChan256_j2
+	INCQ AX
+	CMPQ AX, kh+16(FP)
+	JL   im2colChan256_i1
+
+im2colChan256_done8:
 	VZEROUPPER
 	RET

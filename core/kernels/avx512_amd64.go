@@ -20,7 +20,7 @@ func init() {
 		reluBackward: reluBackward512,
 		addBias:      addBias512,
 		sumRows:      sumRows512,
-		i2cRows:      im2colRows512,
+		i2cChan:      im2colChan512,
 		c2iChan:      col2imChan512,
 		c2iLanes:     16,
 		pool2Fwd:     maxPool2Fwd512,

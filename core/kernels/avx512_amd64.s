@@ -3030,110 +3030,6 @@ sumRows512_done4:
 	VZEROUPPER
 	RET
 
-// func im2colRows512(rows int, ow int, lo int, n int, src *float32, ss int, dst *float32, zero int)
-// Requires: AVX, AVX512F, BMI2
-TEXT ·im2colRows512(SB), NOSPLIT, $0-64
-	MOVQ   rows+0(FP), AX
-	MOVQ   ss+40(FP), CX
-	MOVQ   src+32(FP), DX
-	MOVQ   dst+48(FP), BX
-	MOVQ   ow+8(FP), SI
-	MOVQ   lo+16(FP), DI
-	MOVQ   zero+56(FP), R8
-	SHLQ   $0x02, CX
-	SHLQ   $0x02, SI
-	SHLQ   $0x02, DI
-	VPXORD Z8, Z8, Z8
-	TESTQ  AX, AX
-	JZ     im2colRows512_done3
-
-im2colRows512_row1:
-	TESTQ R8, R8
-	JZ    im2colRows512_copy2
-	MOVQ  SI, R9
-	SHRQ  $0x02, R9
-	MOVQ  BX, R10
-	CMPQ  R9, $0x00000040
-	JL    im2colRows512_loop15
-
-im2colRows512_loop44:
-	VMOVUPS Z8, (R10)
-	VMOVUPS Z8, 64(R10)
-	VMOVUPS Z8, 128(R10)
-	VMOVUPS Z8, 192(R10)
-	ADDQ    $0x00000100, R10
-	SUBQ    $0x00000040, R9
-	CMPQ    R9, $0x00000040
-	JGE     im2colRows512_loop44
-
-im2colRows512_loop15:
-	CMPQ    R9, $0x10
-	JL      im2colRows512_tail6
-	VMOVUPS Z8, (R10)
-	ADDQ    $0x00000040, R10
-	SUBQ    $0x10, R9
-	JMP     im2colRows512_loop15
-
-im2colRows512_tail6:
-	TESTQ   R9, R9
-	JZ      im2colRows512_done7
-	MOVL    $0x0000ffff, R11
-	BZHIL   R9, R11, R11
-	KMOVW   R11, K1
-	VMOVUPS Z8, K1, (R10)
-
-im2colRows512_done7:
-im2colRows512_copy2:
-	MOVQ n+24(FP), R9
-	MOVQ DX, R10
-	LEAQ (BX)(DI*1), R11
-	CMPQ R9, $0x00000040
-	JL   im2colRows512_loop19
-
-im2colRows512_loop48:
-	VMOVUPS (R10), Z0
-	VMOVUPS Z0, (R11)
-	VMOVUPS 64(R10), Z1
-	VMOVUPS Z1, 64(R11)
-	VMOVUPS 128(R10), Z2
-	VMOVUPS Z2, 128(R11)
-	VMOVUPS 192(R10), Z3
-	VMOVUPS Z3, 192(R11)
-	ADDQ    $0x00000100, R10
-	ADDQ    $0x00000100, R11
-	SUBQ    $0x00000040, R9
-	CMPQ    R9, $0x00000040
-	JGE     im2colRows512_loop48
-
-im2colRows512_loop19:
-	CMPQ    R9, $0x10
-	JL      im2colRows512_tail10
-	VMOVUPS (R10), Z0
-	VMOVUPS Z0, (R11)
-	ADDQ    $0x00000040, R10
-	ADDQ    $0x00000040, R11
-	SUBQ    $0x10, R9
-	JMP     im2colRows512_loop19
-
-im2colRows512_tail10:
-	TESTQ     R9, R9
-	JZ        im2colRows512_done11
-	MOVL      $0x0000ffff, R12
-	BZHIL     R9, R12, R12
-	KMOVW     R12, K1
-	VMOVUPS.Z (R10), K1, Z0
-	VMOVUPS   Z0, K1, (R11)
-
-im2colRows512_done11:
-	ADDQ CX, DX
-	ADDQ SI, BX
-	DECQ AX
-	JNZ  im2colRows512_row1
-
-im2colRows512_done3:
-	VZEROUPPER
-	RET
-
 // func col2imChan512(h int, w int, kh int, kw int, ph int, oh int, ow int, src *float32, ld int, dst *float32, taps *int64)
 // Requires: AVX, AVX512F, BMI2, CMOV
 TEXT ·col2imChan512(SB), NOSPLIT, $0-88
@@ -3210,6 +3106,90 @@ col2imChan512_store6:
 	JL      col2imChan512_row1
 
 col2imChan512_done7:
+	VZEROUPPER
+	RET
+
+// func im2colChan512(h int, w int, kh int, kw int, ph int, oh int, ow int, chunks int, src *float32, dst *float32, ld int, taps *int64)
+// Requires: AVX, AVX512F
+TEXT ·im2colChan512(SB), NOSPLIT, $0-96
+	VPXORD Z1, Z1, Z1
+	XORQ   AX, AX
+	CMPQ   AX, kh+16(FP)
+	JGE    im2colChan512_done8
+
+im2colChan512_i1:
+	XORQ CX, CX
+
+im2colChan512_j2:
+	MOVQ   AX, DX
+	IMULQ  kw+24(FP), DX
+	ADDQ   CX, DX
+	IMULQ  ld+80(FP), DX
+	SHLQ   $0x02, DX
+	ADDQ   dst+72(FP), DX
+	MOVQ   CX, BX
+	IMULQ  chunks+56(FP), BX
+	IMUL3Q $0x58, BX, BX
+	ADDQ   taps+88(FP), BX
+	MOVQ   AX, SI
+	SUBQ   ph+32(FP), SI
+	MOVQ   SI, DI
+	IMULQ  w+8(FP), DI
+	SHLQ   $0x02, DI
+	ADDQ   src+64(FP), DI
+	XORQ   R8, R8
+
+im2colChan512_oy3:
+	MOVQ DX, R9
+	MOVQ BX, R10
+	XORQ R11, R11
+	CMPQ SI, $0x00
+	JL   im2colChan512_zero4
+	CMPQ SI, h+0(FP)
+	JGE  im2colChan512_zero4
+
+im2colChan512_chunk5:
+	MOVQ      32(R10), R12
+	KMOVW     40(R10), K1
+	KMOVW     80(R10), K2
+	VMOVUPS.Z (DI)(R12*1), K1, Z0
+	VMOVUPS   Z0, K2, (R9)
+	ADDQ      $0x58, R10
+	ADDQ      $0x40, R9
+	INCQ      R11
+	CMPQ      R11, chunks+56(FP)
+	JL        im2colChan512_chunk5
+	JMP       im2colChan512_rowdone7
+
+im2colChan512_zero4:
+im2colChan512_zchunk6:
+	KMOVW   80(R10), K2
+	VMOVUPS Z1, K2, (R9)
+	ADDQ    $0x58, R10
+	ADDQ    $0x40, R9
+	INCQ    R11
+	CMPQ    R11, chunks+56(FP)
+	JL      im2colChan512_zchunk6
+
+im2colChan512_rowdone7:
+	MOVQ ow+48(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, DX
+	MOVQ w+8(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, DI
+	INCQ SI
+	INCQ R8
+	CMPQ R8, oh+40(FP)
+	JL   im2colChan512_oy3
+	INCQ CX
+	CMPQ CX, kw+24(FP)
+	JL   im2colChan512_j2
+	INCQ AX
+	CMPQ AX, kh+16(FP)
+	JL   im2colChan512_i1
+
+im2colChan512_done8:
 	VZEROUPPER
 	RET
 

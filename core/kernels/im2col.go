@@ -56,7 +56,15 @@ func (g ConvGeom) check(what string, x, col, ld int) {
 // loops in generic, the same values in the same order in every one.
 func Im2col(g ConvGeom, x, col []float32, ld int) {
 	g.check("Im2col", len(x), len(col), ld)
-	mv := movers()
+	if g.SH == 1 && g.SW == 1 {
+		movers().im2col(g, x, col, ld)
+		return
+	}
+	im2colGo(g, x, col, ld)
+}
+
+// im2colGo is Im2col in Go, tap by tap.
+func im2colGo(g ConvGeom, x, col []float32, ld int) {
 	oh, ow := g.OutH(), g.OutW()
 	p := oh * ow
 	for c := 0; c < g.C; c++ {
@@ -81,7 +89,7 @@ func Im2col(g ConvGeom, x, col []float32, ld int) {
 						continue
 					}
 					y0 := oy0*g.SH - g.PH + i
-					mv.im2colRows(oy1-oy0, ow, lo, hi-lo, img[y0*g.W+lo-g.PW+j:], g.SH*g.W, dst, lo > 0 || hi < ow)
+					im2colRows(oy1-oy0, ow, lo, hi-lo, img[y0*g.W+lo-g.PW+j:], g.SH*g.W, dst, lo > 0 || hi < ow)
 					continue
 				}
 				for oy := oy0; oy < oy1; oy++ {
@@ -180,14 +188,12 @@ func col2imChanGo(g ConvGeom, rows []float32, ld int, img []float32) {
 	}
 }
 
-// rowMover moves the rows of Im2col and Col2im for column strides of 1.
-// im2colRows copies, for r < rows, src[r*ss : r*ss+n] to dst[r*ow+lo :
-// r*ow+lo+n], first zeroing dst[r*ow : (r+1)*ow] when zero is set (the
-// rows of one kernel tap). col2im is Col2im (after beta) for strides of 1.
-// Implementations must give generic's bits: copies, and one float32 add
-// per entry, for each pixel in the order of the kernel rows, then taps.
+// rowMover runs Im2col and Col2im for strides of 1 (after Col2im's beta).
+// Implementations must give generic's bits: copies and zeros, and one
+// float32 add per column entry, for each pixel in the order of the kernel
+// rows, then taps.
 type rowMover interface {
-	im2colRows(rows, ow, lo, n int, src []float32, ss int, dst []float32, zero bool)
+	im2col(g ConvGeom, x, col []float32, ld int)
 	col2im(g ConvGeom, col []float32, ld int, x []float32)
 }
 
@@ -200,7 +206,12 @@ func movers() rowMover {
 	return generic{}
 }
 
-func (generic) im2colRows(rows, ow, lo, n int, src []float32, ss int, dst []float32, zero bool) {
+func (generic) im2col(g ConvGeom, x, col []float32, ld int) { im2colGo(g, x, col, ld) }
+
+// im2colRows copies, for r < rows, src[r*ss : r*ss+n] to dst[r*ow+lo :
+// r*ow+lo+n], first zeroing dst[r*ow : (r+1)*ow] when zero is set (the
+// rows of one kernel tap).
+func im2colRows(rows, ow, lo, n int, src []float32, ss int, dst []float32, zero bool) {
 	for r := 0; r < rows; r++ {
 		d := dst[r*ow : (r+1)*ow]
 		if zero {

@@ -28,10 +28,10 @@ type simd struct {
 	reluBackward func(n int, x, dy, dx *float32)
 	addBias      func(m, n int, bias, c *float32, ldc int)
 	sumRows      func(m, n int, a *float32, lda int, beta float32, out *float32, flags int)
-	// Row movers of Im2col and Col2im (see rowMover).
-	i2cRows  func(rows, ow, lo, n int, src *float32, ss int, dst *float32, zero int)
+	// Im2col and Col2im of one channel for strides of 1 (see rowMover).
+	i2cChan  func(h, w, kh, kw, ph, oh, ow, chunks int, src, dst *float32, ld int, taps *int64)
 	c2iChan  func(h, w, kh, kw, ph, oh, ow int, src *float32, ld int, dst *float32, taps *int64)
-	c2iLanes int // vector width of c2iChan, in floats
+	c2iLanes int // vector width of i2cChan and c2iChan, in floats
 	// 2x2 max pooling (nil: generic's Go)
 	pool2Fwd func(oh, ow int, x *float32, w int, y *float32)
 	pool2Bwd func(oh, ow int, x *float32, w int, g *float32, dst *float32)
@@ -213,21 +213,54 @@ func (s *simd) SumRows(m, n int, a []float32, lda int, beta float32, out []float
 	})
 }
 
-// im2colRows and col2im are the rowMover methods: Im2col and Col2im
-// compute their arguments, so a failed check here is a bug in this package.
-func (s *simd) im2colRows(rows, ow, lo, n int, src []float32, ss int, dst []float32, zero bool) {
-	if rows <= 0 || n <= 0 {
-		generic{}.im2colRows(rows, ow, lo, n, src, ss, dst, zero)
-		return
+// im2col runs Im2col for strides of 1 channel by channel through i2cChan,
+// with a table, for every tap column j and chunk of i2cLanes output pixels,
+// of eleven int64: the AVX2 load mask (eight int32 lanes, all ones where
+// the pixel is inside the image row), the byte offset of the chunk's first
+// pixel in the image row, the AVX-512 load mask, then the AVX2 and AVX-512
+// store masks (the lanes below OutW).
+func (s *simd) im2col(g ConvGeom, x, col []float32, ld int) {
+	oh, ow := g.OutH(), g.OutW()
+	if g.SH != 1 || g.SW != 1 || ld < oh*ow || len(col) < (g.Rows()-1)*ld+oh*ow || len(x) < g.C*g.H*g.W {
+		panic("kernels: im2col out of range")
 	}
-	if lo < 0 || lo+n > ow || len(src) < (rows-1)*ss+n || len(dst) < rows*ow {
-		panic("kernels: im2colRows out of range")
+	lanes := s.c2iLanes
+	chunks := (ow + lanes - 1) / lanes
+	tp := col2imTaps.Get().(*[]int64)
+	defer col2imTaps.Put(tp)
+	if cap(*tp) < chunks*g.KW*11 {
+		*tp = make([]int64, chunks*g.KW*11)
 	}
-	z := 0
-	if zero {
-		z = 1
+	tab := (*tp)[:chunks*g.KW*11]
+	for j := 0; j < g.KW; j++ {
+		for ci := 0; ci < chunks; ci++ {
+			ox0 := ci * lanes
+			e := tab[(j*chunks+ci)*11:][:11]
+			sb := min(lanes, ow-ox0)
+			a := min(sb, max(0, g.PW-j-ox0))
+			b := max(a, min(sb, g.W+g.PW-j-ox0))
+			e[0], e[1], e[2], e[3], e[5] = laneMasks(a, b)
+			e[4] = int64(4 * (ox0 + j - g.PW))
+			e[6], e[7], e[8], e[9], e[10] = laneMasks(0, sb)
+		}
 	}
-	s.i2cRows(rows, ow, lo, n, &src[0], ss, &dst[0], z)
+	chw, rows := g.H*g.W, g.KH*g.KW*ld
+	for c := 0; c < g.C; c++ {
+		s.i2cChan(g.H, g.W, g.KH, g.KW, g.PH, oh, ow, chunks, &x[c*chw], &col[c*rows], ld, &tab[0])
+	}
+}
+
+// laneMasks returns the lanes [a, b) as four int64 of eight int32 VMASKMOVPS
+// lane masks and as an AVX-512 mask.
+func laneMasks(a, b int) (v0, v1, v2, v3, k int64) {
+	var v [4]int64
+	for l := a; l < b; l++ {
+		if l < 8 {
+			v[l/2] |= 0xffffffff << (32 * (l % 2))
+		}
+		k |= 1 << l
+	}
+	return v[0], v[1], v[2], v[3], k
 }
 
 // col2imTaps holds the tap tables of col2im (see c2iTap).
@@ -258,19 +291,7 @@ func (s *simd) col2im(g ConvGeom, col []float32, ld int, x []float32) {
 			a := max(0, j-g.PW-x0)
 			b := max(a, min(lanes, g.W-x0, j-g.PW+ow-x0))
 			var km int64
-			for l := 0; l < 8; l += 2 {
-				var lo, hi int64
-				if l >= a && l < b {
-					lo = 0xffffffff
-				}
-				if l+1 >= a && l+1 < b {
-					hi = 0xffffffff
-				}
-				e[l/2] = lo | hi<<32
-			}
-			for l := a; l < b; l++ {
-				km |= 1 << l
-			}
+			e[0], e[1], e[2], e[3], km = laneMasks(a, b)
 			e[4], e[5] = int64(4*(x0+g.PW-j)), km
 		}
 	}

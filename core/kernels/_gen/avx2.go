@@ -19,8 +19,8 @@ func genAVX2() {
 		packTrans256(w)
 	}
 	elem256()
-	im2colRows(256)
 	col2imChan(256)
+	im2colChan(256)
 }
 
 func ymm(i int) reg.VecPhysical {

@@ -6,78 +6,13 @@ import (
 	"github.com/mmcloughlin/avo/reg"
 )
 
-// Row movers of Im2col and Col2im (see core/kernels/im2col.go). A stride-1
-// convolution's column matrix is made of short rows (an output row of a few
-// dozen pixels) copied from, or added back onto, rows of the image; these
-// kernels move all the rows of one kernel tap in one call, a vector at a
-// time with one masked vector per row, instead of a memmove call (or a
+// Im2col and Col2im of one channel for strides of 1 (see
+// core/kernels/im2col.go). A stride-1 convolution's column matrix is made
+// of short rows (an output row of a few dozen pixels) copied from, or added
+// back onto, rows of the image; these kernels do all the rows of a channel
+// in one call, a masked vector at a time, instead of a memmove call (or a
 // scalar loop of adds) per row. They only copy values or add one value to
 // another, so every implementation gives the same bits.
-
-// im2colRows emits im2colRows<bits>: for each of rows rows, dst[0:ow] = 0
-// when zero != 0, then dst[lo:lo+n] = src[0:n]; src advances by ss floats
-// and dst by ow floats per row.
-func im2colRows(bits int) {
-	name := map[int]string{512: "im2colRows512", 256: "im2colRows256"}[bits]
-	function(name, "func(rows, ow, lo, n int, src *float32, ss int, dst *float32, zero int)",
-		name+" copies rows rows of n floats, src advancing by ss floats and dst by ow,",
-		"to dst[lo:lo+n] of each row, after zeroing dst[0:ow] of the row when zero != 0.")
-	l := &labels{fn: name}
-	rows, ss, src, dst := load("rows"), load("ss"), load("src"), load("dst")
-	owb, lob, zero := load("ow"), load("lo"), load("zero")
-	c.SHLQ(operand.U8(2), ss)
-	c.SHLQ(operand.U8(2), owb)
-	c.SHLQ(operand.U8(2), lob)
-	var zr reg.VecPhysical
-	if bits == 512 {
-		zr = reg.Z8
-		c.VPXORD(zr, zr, zr)
-	} else {
-		zr = ymm(8)
-		c.VXORPS(zr, zr, zr)
-	}
-	rowLoop, copyRow, done := l.new("row"), l.new("copy"), l.new("done")
-	c.TESTQ(rows, rows)
-	c.JZ(operand.LabelRef(done))
-	c.Label(rowLoop)
-	c.TESTQ(zero, zero)
-	c.JZ(operand.LabelRef(copyRow))
-	{
-		n, p := c.GP64(), c.GP64()
-		c.MOVQ(owb, n)
-		c.SHRQ(operand.U8(2), n)
-		c.MOVQ(dst, p)
-		if bits == 512 {
-			stream512(l, n, []reg.Register{p}, func(u int, m bool) { vstore(zr, p, u, m) })
-		} else {
-			stream256(l, n, []reg.Register{p}, func(u int, m bool) { ystore(zr, p, u, m) })
-		}
-	}
-	c.Label(copyRow)
-	{
-		n, s, d := c.GP64(), c.GP64(), c.GP64()
-		c.Load(c.Param("n"), n)
-		c.MOVQ(src, s)
-		c.LEAQ(memi(dst, lob, 1, 0), d)
-		if bits == 512 {
-			stream512(l, n, []reg.Register{s, d}, func(u int, m bool) {
-				vload(s, u, m, zmm(u))
-				vstore(zmm(u), d, u, m)
-			})
-		} else {
-			stream256(l, n, []reg.Register{s, d}, func(u int, m bool) {
-				yload(s, u, m, ymm(u))
-				ystore(ymm(u), d, u, m)
-			})
-		}
-	}
-	c.ADDQ(ss, src)
-	c.ADDQ(owb, dst)
-	c.DECQ(rows)
-	c.JNZ(operand.LabelRef(rowLoop))
-	c.Label(done)
-	ret()
-}
 
 // col2imChan emits col2imChan<bits>, Col2im of one channel for strides of
 // 1: for every image row y and pixel x < w, the pixel is loaded once, the
@@ -247,4 +182,130 @@ func rangeMask256(iota reg.VecPhysical, lo, hi reg.Register, mask, t reg.VecPhys
 	c.VPBROADCASTD(reg.X15, t)
 	c.VPCMPGTD(iota, t, t)  // lo > lane
 	c.VPANDN(mask, t, mask) // mask &^ (lo > lane)
+}
+
+// im2colChan emits im2colChan<bits>, Im2col of one channel for strides of
+// 1: for every kernel tap (i, j) and output row oy, the column row's pixels
+// are one masked load per vector from the image row y = oy+i-ph (zero
+// outside the image: the masked-off lanes read as 0) and one masked store,
+// or zero stores where y is outside the image. taps[j*chunks+ci] (11 int64
+// each) holds, for tap column j and the chunk ci of lanes output pixels:
+// the AVX2 load mask (eight int32 lanes), the byte offset of the chunk's
+// first pixel in the image row, the AVX-512 load mask, the AVX2 store mask
+// (lanes below ow) and the AVX-512 store mask.
+func im2colChan(bits int) {
+	name := map[int]string{512: "im2colChan512", 256: "im2colChan256"}[bits]
+	lanes := bits / 32
+	function(name, "func(h, w, kh, kw, ph, oh, ow, chunks int, src *float32, dst *float32, ld int, taps *int64)",
+		name+" writes the kh*kw column rows (oh x ow, ld apart) of one h x w channel src",
+		"to dst, strides 1, padding ph (rows; the columns' padding is in taps), as Im2col.")
+	l := &labels{fn: name}
+	iLoop, jLoop, oyLoop, zeroRow, chunkLoop, zchunk, rowDone, done := l.new("i"), l.new("j"), l.new("oy"),
+		l.new("zero"), l.new("chunk"), l.new("zchunk"), l.new("rowdone"), l.new("done")
+	v, zr := vec(bits, 0), vec(bits, 1)
+	if bits == 512 {
+		c.VPXORD(zr, zr, zr)
+	} else {
+		c.VXORPS(zr, zr, zr)
+	}
+	i := c.GP64()
+	c.XORQ(i, i)
+	c.CMPQ(i, param("kh"))
+	c.JGE(operand.LabelRef(done))
+	c.Label(iLoop)
+	j := c.GP64()
+	c.XORQ(j, j)
+	c.Label(jLoop)
+	// Per tap: dRow = dst + 4*(i*kw + j)*ld (its column row), tpJ = taps +
+	// 88*j*chunks (its chunks), y = i - ph and sRow = src + 4*y*w for oy = 0.
+	dRow, tpJ, y, sRow := c.GP64(), c.GP64(), c.GP64(), c.GP64()
+	c.MOVQ(i, dRow)
+	c.IMULQ(param("kw"), dRow)
+	c.ADDQ(j, dRow)
+	c.IMULQ(param("ld"), dRow)
+	c.SHLQ(operand.U8(2), dRow)
+	c.ADDQ(param("dst"), dRow)
+	c.MOVQ(j, tpJ)
+	c.IMULQ(param("chunks"), tpJ)
+	c.IMUL3Q(operand.U8(88), tpJ, tpJ)
+	c.ADDQ(param("taps"), tpJ)
+	c.MOVQ(i, y)
+	c.SUBQ(param("ph"), y)
+	c.MOVQ(y, sRow)
+	c.IMULQ(param("w"), sRow)
+	c.SHLQ(operand.U8(2), sRow)
+	c.ADDQ(param("src"), sRow)
+	oy := c.GP64()
+	c.XORQ(oy, oy)
+	c.Label(oyLoop)
+	{
+		d, tp, ci := c.GP64(), c.GP64(), c.GP64()
+		c.MOVQ(dRow, d)
+		c.MOVQ(tpJ, tp)
+		c.XORQ(ci, ci)
+		c.CMPQ(y, operand.U8(0))
+		c.JL(operand.LabelRef(zeroRow))
+		c.CMPQ(y, param("h"))
+		c.JGE(operand.LabelRef(zeroRow))
+		c.Label(chunkLoop)
+		{
+			off := c.GP64()
+			c.MOVQ(mem(tp, 32), off)
+			if bits == 512 {
+				c.KMOVW(mem(tp, 40), reg.K1)
+				c.KMOVW(mem(tp, 80), reg.K2)
+				c.VMOVUPS_Z(memi(sRow, off, 1, 0), reg.K1, v)
+				c.VMOVUPS(v, reg.K2, mem(d, 0))
+			} else {
+				lm, sm := ymm(2), ymm(3)
+				c.VMOVUPS(mem(tp, 0), lm)
+				c.VMOVUPS(mem(tp, 48), sm)
+				c.VMASKMOVPS(memi(sRow, off, 1, 0), lm, v)
+				c.VMASKMOVPS(v, sm, mem(d, 0))
+			}
+			c.ADDQ(operand.U8(88), tp)
+			c.ADDQ(operand.U8(4*lanes), d)
+			c.INCQ(ci)
+			c.CMPQ(ci, param("chunks"))
+			c.JL(operand.LabelRef(chunkLoop))
+		}
+		c.JMP(operand.LabelRef(rowDone))
+		c.Label(zeroRow)
+		c.Label(zchunk)
+		if bits == 512 {
+			c.KMOVW(mem(tp, 80), reg.K2)
+			c.VMOVUPS(zr, reg.K2, mem(d, 0))
+		} else {
+			sm := ymm(3)
+			c.VMOVUPS(mem(tp, 48), sm)
+			c.VMASKMOVPS(zr, sm, mem(d, 0))
+		}
+		c.ADDQ(operand.U8(88), tp)
+		c.ADDQ(operand.U8(4*lanes), d)
+		c.INCQ(ci)
+		c.CMPQ(ci, param("chunks"))
+		c.JL(operand.LabelRef(zchunk))
+	}
+	c.Label(rowDone)
+	{
+		t := c.GP64()
+		c.Load(c.Param("ow"), t)
+		c.SHLQ(operand.U8(2), t)
+		c.ADDQ(t, dRow)
+		c.Load(c.Param("w"), t)
+		c.SHLQ(operand.U8(2), t)
+		c.ADDQ(t, sRow)
+		c.INCQ(y)
+	}
+	c.INCQ(oy)
+	c.CMPQ(oy, param("oh"))
+	c.JL(operand.LabelRef(oyLoop))
+	c.INCQ(j)
+	c.CMPQ(j, param("kw"))
+	c.JL(operand.LabelRef(jLoop))
+	c.INCQ(i)
+	c.CMPQ(i, param("kh"))
+	c.JL(operand.LabelRef(iLoop))
+	c.Label(done)
+	ret()
 }
