@@ -1685,3 +1685,203 @@ im2colChan256_rowdone7:
 im2colChan256_done8:
 	VZEROUPPER
 	RET
+
+// func maxPool2Fwd256(oh int, ow int, x *float32, w int, y *float32)
+// Requires: AVX, AVX2, CMOV
+TEXT ·maxPool2Fwd256(SB), NOSPLIT, $0-40
+	MOVQ  oh+0(FP), AX
+	MOVQ  x+16(FP), CX
+	MOVQ  w+24(FP), DX
+	MOVQ  y+32(FP), BX
+	SHLQ  $0x02, DX
+	TESTQ AX, AX
+	JZ    maxPool2Fwd256_done3
+
+maxPool2Fwd256_row1:
+	XORQ SI, SI
+
+maxPool2Fwd256_chunk2:
+	MOVQ       ow+8(FP), DI
+	SUBQ       SI, DI
+	MOVQ       $0x00000008, R8
+	CMPQ       DI, R8
+	CMOVQGT    R8, DI
+	LEAQ       (DI)(DI*1), R9
+	MOVQ       R9, R10
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	SUBQ       R9, R10
+	LEAQ       (CX)(SI*8), R8
+	LEAQ       (R8)(DX*1), R11
+	LEAQ       laneMask<>+0(SB), R12
+	MOVQ       $0x00000008, R13
+	SUBQ       R9, R13
+	LEAQ       (R12)(R13*4), R12
+	VMOVUPS    (R12), Y12
+	LEAQ       laneMask<>+0(SB), R9
+	MOVQ       $0x00000008, R12
+	SUBQ       R10, R12
+	LEAQ       (R9)(R12*4), R9
+	VMOVUPS    (R9), Y13
+	VMASKMOVPS (R8), Y12, Y4
+	VMASKMOVPS (R11), Y12, Y6
+	VMASKMOVPS 32(R8), Y13, Y5
+	VMASKMOVPS 32(R11), Y13, Y7
+	VSHUFPS    $0x88, Y5, Y4, Y0
+	VPERMPD    $0xd8, Y0, Y0
+	VSHUFPS    $0xdd, Y5, Y4, Y1
+	VPERMPD    $0xd8, Y1, Y1
+	VSHUFPS    $0x88, Y7, Y6, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	VSHUFPS    $0xdd, Y7, Y6, Y3
+	VPERMPD    $0xd8, Y3, Y3
+	VMOVAPS    Y0, Y8
+	VCMPPS     $0x1e, Y8, Y1, Y9
+	VCMPPS     $0x03, Y1, Y1, Y14
+	VCMPPS     $0x03, Y8, Y8, Y15
+	VANDNPS    Y14, Y15, Y14
+	VORPS      Y14, Y9, Y9
+	VBLENDVPS  Y9, Y1, Y8, Y8
+	VCMPPS     $0x1e, Y8, Y2, Y10
+	VCMPPS     $0x03, Y2, Y2, Y14
+	VCMPPS     $0x03, Y8, Y8, Y15
+	VANDNPS    Y14, Y15, Y14
+	VORPS      Y14, Y10, Y10
+	VBLENDVPS  Y10, Y2, Y8, Y8
+	VCMPPS     $0x1e, Y8, Y3, Y11
+	VCMPPS     $0x03, Y3, Y3, Y14
+	VCMPPS     $0x03, Y8, Y8, Y15
+	VANDNPS    Y14, Y15, Y14
+	VORPS      Y14, Y11, Y11
+	VBLENDVPS  Y11, Y3, Y8, Y8
+	LEAQ       (BX)(SI*4), R8
+	LEAQ       laneMask<>+0(SB), R9
+	MOVQ       $0x00000008, R10
+	SUBQ       DI, R10
+	LEAQ       (R9)(R10*4), R9
+	VMOVUPS    (R9), Y15
+	VMASKMOVPS Y8, Y15, (R8)
+	ADDQ       $0x08, SI
+	CMPQ       SI, ow+8(FP)
+	JL         maxPool2Fwd256_chunk2
+	LEAQ       (CX)(DX*2), CX
+	MOVQ       ow+8(FP), SI
+	LEAQ       (BX)(SI*4), BX
+	DECQ       AX
+	JNZ        maxPool2Fwd256_row1
+
+maxPool2Fwd256_done3:
+	VZEROUPPER
+	RET
+
+// func maxPool2Bwd256(oh int, ow int, x *float32, w int, gy *float32, dst *float32)
+// Requires: AVX, AVX2, CMOV
+TEXT ·maxPool2Bwd256(SB), NOSPLIT, $0-48
+	MOVQ  oh+0(FP), AX
+	MOVQ  x+16(FP), CX
+	MOVQ  w+24(FP), DX
+	MOVQ  gy+32(FP), BX
+	MOVQ  dst+40(FP), SI
+	SHLQ  $0x02, DX
+	TESTQ AX, AX
+	JZ    maxPool2Bwd256_done3
+
+maxPool2Bwd256_row1:
+	XORQ DI, DI
+
+maxPool2Bwd256_chunk2:
+	MOVQ       ow+8(FP), R8
+	SUBQ       DI, R8
+	MOVQ       $0x00000008, R9
+	CMPQ       R8, R9
+	CMOVQGT    R9, R8
+	LEAQ       (R8)(R8*1), R10
+	MOVQ       R10, R11
+	CMPQ       R10, R9
+	CMOVQGT    R9, R10
+	SUBQ       R10, R11
+	LEAQ       (CX)(DI*8), R9
+	LEAQ       (R9)(DX*1), R12
+	LEAQ       laneMask<>+0(SB), R13
+	MOVQ       $0x00000008, R14
+	SUBQ       R10, R14
+	LEAQ       (R13)(R14*4), R13
+	VMOVUPS    (R13), Y12
+	LEAQ       laneMask<>+0(SB), R10
+	MOVQ       $0x00000008, R13
+	SUBQ       R11, R13
+	LEAQ       (R10)(R13*4), R10
+	VMOVUPS    (R10), Y13
+	VMASKMOVPS (R9), Y12, Y4
+	VMASKMOVPS (R12), Y12, Y6
+	VMASKMOVPS 32(R9), Y13, Y5
+	VMASKMOVPS 32(R12), Y13, Y7
+	VSHUFPS    $0x88, Y5, Y4, Y0
+	VPERMPD    $0xd8, Y0, Y0
+	VSHUFPS    $0xdd, Y5, Y4, Y1
+	VPERMPD    $0xd8, Y1, Y1
+	VSHUFPS    $0x88, Y7, Y6, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	VSHUFPS    $0xdd, Y7, Y6, Y3
+	VPERMPD    $0xd8, Y3, Y3
+	VMOVAPS    Y0, Y8
+	VCMPPS     $0x1e, Y8, Y1, Y9
+	VCMPPS     $0x03, Y1, Y1, Y14
+	VCMPPS     $0x03, Y8, Y8, Y15
+	VANDNPS    Y14, Y15, Y14
+	VORPS      Y14, Y9, Y9
+	VBLENDVPS  Y9, Y1, Y8, Y8
+	VCMPPS     $0x1e, Y8, Y2, Y10
+	VCMPPS     $0x03, Y2, Y2, Y14
+	VCMPPS     $0x03, Y8, Y8, Y15
+	VANDNPS    Y14, Y15, Y14
+	VORPS      Y14, Y10, Y10
+	VBLENDVPS  Y10, Y2, Y8, Y8
+	VCMPPS     $0x1e, Y8, Y3, Y11
+	VCMPPS     $0x03, Y3, Y3, Y14
+	VCMPPS     $0x03, Y8, Y8, Y15
+	VANDNPS    Y14, Y15, Y14
+	VORPS      Y14, Y11, Y11
+	VBLENDVPS  Y11, Y3, Y8, Y8
+	LEAQ       (BX)(DI*4), R9
+	LEAQ       laneMask<>+0(SB), R10
+	MOVQ       $0x00000008, R11
+	SUBQ       R8, R11
+	LEAQ       (R10)(R11*4), R10
+	VMOVUPS    (R10), Y15
+	VMASKMOVPS (R9), Y15, Y14
+	VANDPS     Y14, Y11, Y3
+	VANDNPS    Y10, Y11, Y2
+	VANDPS     Y14, Y2, Y2
+	VORPS      Y10, Y11, Y8
+	VANDNPS    Y9, Y8, Y1
+	VANDPS     Y14, Y1, Y1
+	VORPS      Y9, Y8, Y8
+	VANDNPS    Y14, Y8, Y0
+	VUNPCKLPS  Y1, Y0, Y14
+	VUNPCKHPS  Y1, Y0, Y15
+	VPERM2F128 $0x20, Y15, Y14, Y4
+	VPERM2F128 $0x31, Y15, Y14, Y5
+	VUNPCKLPS  Y3, Y2, Y14
+	VUNPCKHPS  Y3, Y2, Y15
+	VPERM2F128 $0x20, Y15, Y14, Y6
+	VPERM2F128 $0x31, Y15, Y14, Y7
+	LEAQ       (SI)(DI*8), R8
+	LEAQ       (R8)(DX*1), R9
+	VMASKMOVPS Y4, Y12, (R8)
+	VMASKMOVPS Y6, Y12, (R9)
+	VMASKMOVPS Y5, Y13, 32(R8)
+	VMASKMOVPS Y7, Y13, 32(R9)
+	ADDQ       $0x08, DI
+	CMPQ       DI, ow+8(FP)
+	JL         maxPool2Bwd256_chunk2
+	LEAQ       (CX)(DX*2), CX
+	LEAQ       (SI)(DX*2), SI
+	MOVQ       ow+8(FP), DI
+	LEAQ       (BX)(DI*4), BX
+	DECQ       AX
+	JNZ        maxPool2Bwd256_row1
+
+maxPool2Bwd256_done3:
+	VZEROUPPER
+	RET

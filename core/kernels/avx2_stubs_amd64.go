@@ -51,3 +51,9 @@ func col2imChan256(h int, w int, kh int, kw int, ph int, oh int, ow int, src *fl
 // im2colChan256 writes the kh*kw column rows (oh x ow, ld apart) of one h x w channel src
 // to dst, strides 1, padding ph (rows; the columns' padding is in taps), as Im2col.
 func im2colChan256(h int, w int, kh int, kw int, ph int, oh int, ow int, chunks int, src *float32, dst *float32, ld int, taps *int64)
+
+// maxPool2Fwd256 is maxPool2Fwd512 with AVX2.
+func maxPool2Fwd256(oh int, ow int, x *float32, w int, y *float32)
+
+// maxPool2Bwd256 is maxPool2Bwd512 with AVX2.
+func maxPool2Bwd256(oh int, ow int, x *float32, w int, gy *float32, dst *float32)

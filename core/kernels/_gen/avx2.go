@@ -21,6 +21,8 @@ func genAVX2() {
 	elem256()
 	col2imChan(256)
 	im2colChan(256)
+	maxPool2AVX2(false)
+	maxPool2AVX2(true)
 }
 
 func ymm(i int) reg.VecPhysical {

@@ -187,3 +187,130 @@ func maxPool2(bwd bool) {
 	c.Label(done)
 	ret()
 }
+
+// maxPool2AVX2 emits maxPool2Fwd256 or maxPool2Bwd256: maxPool2 with
+// 8-wide vectors, VSHUFPS and VPERMPD to split the rows into the windows'
+// values, vector masks and VBLENDVPS for the replacement, and VMASKMOVPS
+// (lane masks from laneMask) for the partial chunks.
+func maxPool2AVX2(bwd bool) {
+	name := "maxPool2Fwd256"
+	sig := "func(oh, ow int, x *float32, w int, y *float32)"
+	doc := []string{name + " is maxPool2Fwd512 with AVX2."}
+	if bwd {
+		name = "maxPool2Bwd256"
+		sig = "func(oh, ow int, x *float32, w int, gy *float32, dst *float32)"
+		doc = []string{name + " is maxPool2Bwd512 with AVX2."}
+	}
+	function(name, sig, doc...)
+	l := &labels{fn: name}
+	oh, x, w := load("oh"), load("x"), load("w")
+	var out, dst reg.GPVirtual
+	if bwd {
+		out, dst = load("gy"), load("dst")
+	} else {
+		out = load("y")
+	}
+	c.SHLQ(operand.U8(2), w)
+	rowLoop, chunkLoop, done := l.new("row"), l.new("chunk"), l.new("done")
+	c.TESTQ(oh, oh)
+	c.JZ(operand.LabelRef(done))
+	c.Label(rowLoop)
+	k0 := c.GP64()
+	c.XORQ(k0, k0)
+	c.Label(chunkLoop)
+	// rem = min(8, ow - k0) outputs; na = min(8, 2*rem), nb = 2*rem - na.
+	rem, t, na, nb := c.GP64(), c.GP64(), c.GP64(), c.GP64()
+	c.Load(c.Param("ow"), rem)
+	c.SUBQ(k0, rem)
+	c.MOVQ(operand.U32(8), t)
+	c.CMPQ(rem, t)
+	c.CMOVQGT(t, rem)
+	c.LEAQ(memi(rem, rem, 1, 0), na)
+	c.MOVQ(na, nb)
+	c.CMPQ(na, t)
+	c.CMOVQGT(t, na)
+	c.SUBQ(na, nb)
+	p0, p1 := c.GP64(), c.GP64()
+	c.LEAQ(memi(x, k0, 8, 0), p0)
+	c.LEAQ(memi(p0, w, 1, 0), p1)
+	ma, mb := ymm(12), ymm(13)
+	c.VMOVUPS(mem(laneMaskAddr(na), 0), ma)
+	c.VMOVUPS(mem(laneMaskAddr(nb), 0), mb)
+	lo0, hi0, lo1, hi1 := ymm(4), ymm(5), ymm(6), ymm(7)
+	c.VMASKMOVPS(mem(p0, 0), ma, lo0)
+	c.VMASKMOVPS(mem(p1, 0), ma, lo1)
+	c.VMASKMOVPS(mem(p0, 32), mb, hi0)
+	c.VMASKMOVPS(mem(p1, 32), mb, hi1)
+	a, b, cc, d := ymm(0), ymm(1), ymm(2), ymm(3)
+	split := func(lo, hi, even, odd reg.VecPhysical) {
+		c.VSHUFPS(operand.U8(0x88), hi, lo, even)
+		c.VPERMPD(operand.U8(0xd8), even, even)
+		c.VSHUFPS(operand.U8(0xdd), hi, lo, odd)
+		c.VPERMPD(operand.U8(0xd8), odd, odd)
+	}
+	split(lo0, hi0, a, b)
+	split(lo1, hi1, cc, d)
+	m := ymm(8)
+	c.VMOVAPS(a, m)
+	replace := func(v, k reg.VecPhysical) {
+		t1, t2 := ymm(14), ymm(15)
+		c.VCMPPS(operand.U8(0x1e), m, v, k)  // v > m, ordered
+		c.VCMPPS(operand.U8(0x03), v, v, t1) // v is NaN
+		c.VCMPPS(operand.U8(0x03), m, m, t2) // m is NaN
+		c.VANDNPS(t1, t2, t1)                // v NaN, m not
+		c.VORPS(t1, k, k)
+		c.VBLENDVPS(k, v, m, m)
+	}
+	kb, kc, kd := ymm(9), ymm(10), ymm(11)
+	replace(b, kb)
+	replace(cc, kc)
+	replace(d, kd)
+	po := c.GP64()
+	c.LEAQ(memi(out, k0, 4, 0), po)
+	mr := ymm(15)
+	c.VMOVUPS(mem(laneMaskAddr(rem), 0), mr)
+	if !bwd {
+		c.VMASKMOVPS(m, mr, mem(po, 0))
+	} else {
+		gv, any := ymm(14), ymm(8)
+		c.VMASKMOVPS(mem(po, 0), mr, gv)
+		c.VANDPS(gv, kd, d)   // d wins where kd
+		c.VANDNPS(kc, kd, cc) // kc &^ kd
+		c.VANDPS(gv, cc, cc)  // c wins there
+		c.VORPS(kc, kd, any)  // kc | kd
+		c.VANDNPS(kb, any, b) // kb &^ (kc|kd)
+		c.VANDPS(gv, b, b)    // b wins there
+		c.VORPS(kb, any, any) // kb | kc | kd
+		c.VANDNPS(gv, any, a) // a wins elsewhere
+		il := func(p, q, lo, hi reg.VecPhysical) {
+			t1, t2 := ymm(14), ymm(15)
+			c.VUNPCKLPS(q, p, t1)
+			c.VUNPCKHPS(q, p, t2)
+			c.VPERM2F128(operand.U8(0x20), t2, t1, lo)
+			c.VPERM2F128(operand.U8(0x31), t2, t1, hi)
+		}
+		il(a, b, lo0, hi0)
+		il(cc, d, lo1, hi1)
+		q0, q1 := c.GP64(), c.GP64()
+		c.LEAQ(memi(dst, k0, 8, 0), q0)
+		c.LEAQ(memi(q0, w, 1, 0), q1)
+		c.VMASKMOVPS(lo0, ma, mem(q0, 0))
+		c.VMASKMOVPS(lo1, ma, mem(q1, 0))
+		c.VMASKMOVPS(hi0, mb, mem(q0, 32))
+		c.VMASKMOVPS(hi1, mb, mem(q1, 32))
+	}
+	c.ADDQ(operand.U8(8), k0)
+	c.CMPQ(k0, param("ow"))
+	c.JL(operand.LabelRef(chunkLoop))
+	c.LEAQ(memi(x, w, 2, 0), x)
+	if bwd {
+		c.LEAQ(memi(dst, w, 2, 0), dst)
+	}
+	ob := c.GP64()
+	c.Load(c.Param("ow"), ob)
+	c.LEAQ(memi(out, ob, 4, 0), out)
+	c.DECQ(oh)
+	c.JNZ(operand.LabelRef(rowLoop))
+	c.Label(done)
+	ret()
+}
