@@ -141,6 +141,7 @@ def main():
     ap.add_argument("--data", default=os.environ.get("SGDCLAIMS_DATA", "/usr/share/datasets/fashion-mnist"))
     ap.add_argument("--min-steps", type=int, default=0, help="override the per-benchmark minimum of timed steps")
     ap.add_argument("--skip-hvp", action="store_true")
+    ap.add_argument("--models", default="simplecnn,resnet20", help="training-step models to time")
     a = ap.parse_args()
     threads = [int(t) for t in a.threads.split(",")]
     lib, set_blas = blas()
@@ -157,6 +158,8 @@ def main():
         ("BenchmarkTrainStep/simplecnn/S=128", 128, lambda: train_step(simplecnn(1, 28, 10), fx, fy, 128), 3, 10),
         ("BenchmarkTrainStep/resnet20/S=128", 128, lambda: train_step(ResNet(3, 10, 3), cx, cy, 128), 2, 5),
     ]
+    models = a.models.split(",")
+    configs = [c for c in configs if c[0].split("/")[1] in models]
     if not a.skip_hvp:
         hm = simplecnn(1, 28, 10)
         hx, hy = fx[:1024], fy[:1024]

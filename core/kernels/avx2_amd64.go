@@ -20,6 +20,11 @@ func init() {
 		reluBackward: reluBackward256,
 		addBias:      addBias256,
 		sumRows:      sumRows256,
+		i2cChan:      im2colChan256,
+		c2iChan:      col2imChan256,
+		c2iLanes:     8,
+		pool2Fwd:     maxPool2Fwd256,
+		pool2Bwd:     maxPool2Bwd256,
 	}, 10, func() bool { return HasAVX2FMA() && cpuid.CPU.Supports(cpuid.POPCNT) })
 }
 

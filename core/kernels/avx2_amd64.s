@@ -22,6 +22,16 @@ DATA laneMask<>+56(SB)/4, $0x00000000
 DATA laneMask<>+60(SB)/4, $0x00000000
 GLOBL laneMask<>(SB), RODATA|NOPTR, $64
 
+DATA laneIota<>+0(SB)/4, $0x00000000
+DATA laneIota<>+4(SB)/4, $0x00000001
+DATA laneIota<>+8(SB)/4, $0x00000002
+DATA laneIota<>+12(SB)/4, $0x00000003
+DATA laneIota<>+16(SB)/4, $0x00000004
+DATA laneIota<>+20(SB)/4, $0x00000005
+DATA laneIota<>+24(SB)/4, $0x00000006
+DATA laneIota<>+28(SB)/4, $0x00000007
+GLOBL laneIota<>(SB), RODATA|NOPTR, $32
+
 // func gemmKernel256x6x16(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint64, flags int)
 // Requires: AVX, FMA3
 TEXT ·gemmKernel256x6x16(SB), NOSPLIT, $0-72
@@ -1508,5 +1518,370 @@ sumRows256_store15:
 	VMASKMOVPS Y0, Y15, (SI)
 
 sumRows256_done4:
+	VZEROUPPER
+	RET
+
+// func col2imChan256(h int, w int, kh int, kw int, ph int, oh int, ow int, src *float32, ld int, dst *float32, taps *int64)
+// Requires: AVX, AVX2, CMOV
+TEXT ·col2imChan256(SB), NOSPLIT, $0-88
+	VMOVDQU laneIota<>+0(SB), Y14
+	XORQ    AX, AX
+	MOVQ    dst+72(FP), CX
+	CMPQ    AX, h+0(FP)
+	JGE     col2imChan256_done7
+
+col2imChan256_row1:
+	XORQ DX, DX
+	MOVQ taps+80(FP), BX
+
+col2imChan256_chunk2:
+	MOVQ         w+8(FP), SI
+	SUBQ         DX, SI
+	MOVQ         $0x00000008, DI
+	CMPQ         SI, DI
+	CMOVQGT      DI, SI
+	LEAQ         (CX)(DX*4), DI
+	VMOVQ        SI, X15
+	VPBROADCASTD X15, Y2
+	VPCMPGTD     Y14, Y2, Y2
+	VMASKMOVPS   (DI), Y2, Y0
+	XORQ         SI, SI
+
+col2imChan256_i3:
+	MOVQ  AX, R8
+	ADDQ  ph+32(FP), R8
+	SUBQ  SI, R8
+	JL    col2imChan256_store6
+	CMPQ  R8, oh+40(FP)
+	JGE   col2imChan256_inext4
+	MOVQ  SI, R9
+	IMULQ kw+24(FP), R9
+	IMULQ ld+64(FP), R9
+	IMULQ ow+48(FP), R8
+	ADDQ  R8, R9
+	SHLQ  $0x02, R9
+	ADDQ  src+56(FP), R9
+	XORQ  R8, R8
+	MOVQ  BX, R10
+	MOVQ  ld+64(FP), R11
+	SHLQ  $0x02, R11
+
+col2imChan256_j5:
+	MOVQ       32(R10), R12
+	VMOVUPS    (R10), Y3
+	VMASKMOVPS (R9)(R12*1), Y3, Y1
+	VADDPS     Y1, Y0, Y1
+	VBLENDVPS  Y3, Y1, Y0, Y0
+	ADDQ       R11, R9
+	ADDQ       $0x30, R10
+	INCQ       R8
+	CMPQ       R8, kw+24(FP)
+	JL         col2imChan256_j5
+
+col2imChan256_inext4:
+	INCQ SI
+	CMPQ SI, kh+16(FP)
+	JL   col2imChan256_i3
+
+col2imChan256_store6:
+	VMASKMOVPS Y0, Y2, (DI)
+	ADDQ       $0x00000008, DX
+	MOVQ       kw+24(FP), SI
+	IMUL3Q     $0x30, SI, SI
+	ADDQ       SI, BX
+	CMPQ       DX, w+8(FP)
+	JL         col2imChan256_chunk2
+	MOVQ       w+8(FP), DX
+	SHLQ       $0x02, DX
+	ADDQ       DX, CX
+	INCQ       AX
+	CMPQ       AX, h+0(FP)
+	JL         col2imChan256_row1
+
+col2imChan256_done7:
+	VZEROUPPER
+	RET
+
+// func im2colChan256(h int, w int, kh int, kw int, ph int, oh int, ow int, chunks int, src *float32, dst *float32, ld int, taps *int64)
+// Requires: AVX
+TEXT ·im2colChan256(SB), NOSPLIT, $0-96
+	VXORPS Y1, Y1, Y1
+	XORQ   AX, AX
+	CMPQ   AX, kh+16(FP)
+	JGE    im2colChan256_done8
+
+im2colChan256_i1:
+	XORQ CX, CX
+
+im2colChan256_j2:
+	MOVQ   AX, DX
+	IMULQ  kw+24(FP), DX
+	ADDQ   CX, DX
+	IMULQ  ld+80(FP), DX
+	SHLQ   $0x02, DX
+	ADDQ   dst+72(FP), DX
+	MOVQ   CX, BX
+	IMULQ  chunks+56(FP), BX
+	IMUL3Q $0x58, BX, BX
+	ADDQ   taps+88(FP), BX
+	MOVQ   AX, SI
+	SUBQ   ph+32(FP), SI
+	MOVQ   SI, DI
+	IMULQ  w+8(FP), DI
+	SHLQ   $0x02, DI
+	ADDQ   src+64(FP), DI
+	XORQ   R8, R8
+
+im2colChan256_oy3:
+	MOVQ DX, R9
+	MOVQ BX, R10
+	XORQ R11, R11
+	CMPQ SI, $0x00
+	JL   im2colChan256_zero4
+	CMPQ SI, h+0(FP)
+	JGE  im2colChan256_zero4
+
+im2colChan256_chunk5:
+	MOVQ       32(R10), R12
+	VMOVUPS    (R10), Y2
+	VMOVUPS    48(R10), Y3
+	VMASKMOVPS (DI)(R12*1), Y2, Y0
+	VMASKMOVPS Y0, Y3, (R9)
+	ADDQ       $0x58, R10
+	ADDQ       $0x20, R9
+	INCQ       R11
+	CMPQ       R11, chunks+56(FP)
+	JL         im2colChan256_chunk5
+	JMP        im2colChan256_rowdone7
+
+im2colChan256_zero4:
+im2colChan256_zchunk6:
+	VMOVUPS    48(R10), Y3
+	VMASKMOVPS Y1, Y3, (R9)
+	ADDQ       $0x58, R10
+	ADDQ       $0x20, R9
+	INCQ       R11
+	CMPQ       R11, chunks+56(FP)
+	JL         im2colChan256_zchunk6
+
+im2colChan256_rowdone7:
+	MOVQ ow+48(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, DX
+	MOVQ w+8(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, DI
+	INCQ SI
+	INCQ R8
+	CMPQ R8, oh+40(FP)
+	JL   im2colChan256_oy3
+	INCQ CX
+	CMPQ CX, kw+24(FP)
+	JL   im2colChan256_j2
+	INCQ AX
+	CMPQ AX, kh+16(FP)
+	JL   im2colChan256_i1
+
+im2colChan256_done8:
+	VZEROUPPER
+	RET
+
+// func maxPool2Fwd256(oh int, ow int, x *float32, w int, y *float32)
+// Requires: AVX, AVX2, CMOV
+TEXT ·maxPool2Fwd256(SB), NOSPLIT, $0-40
+	MOVQ  oh+0(FP), AX
+	MOVQ  x+16(FP), CX
+	MOVQ  w+24(FP), DX
+	MOVQ  y+32(FP), BX
+	SHLQ  $0x02, DX
+	TESTQ AX, AX
+	JZ    maxPool2Fwd256_done3
+
+maxPool2Fwd256_row1:
+	XORQ SI, SI
+
+maxPool2Fwd256_chunk2:
+	MOVQ       ow+8(FP), DI
+	SUBQ       SI, DI
+	MOVQ       $0x00000008, R8
+	CMPQ       DI, R8
+	CMOVQGT    R8, DI
+	LEAQ       (DI)(DI*1), R9
+	MOVQ       R9, R10
+	CMPQ       R9, R8
+	CMOVQGT    R8, R9
+	SUBQ       R9, R10
+	LEAQ       (CX)(SI*8), R8
+	LEAQ       (R8)(DX*1), R11
+	LEAQ       laneMask<>+0(SB), R12
+	MOVQ       $0x00000008, R13
+	SUBQ       R9, R13
+	LEAQ       (R12)(R13*4), R12
+	VMOVUPS    (R12), Y12
+	LEAQ       laneMask<>+0(SB), R9
+	MOVQ       $0x00000008, R12
+	SUBQ       R10, R12
+	LEAQ       (R9)(R12*4), R9
+	VMOVUPS    (R9), Y13
+	VMASKMOVPS (R8), Y12, Y4
+	VMASKMOVPS (R11), Y12, Y6
+	VMASKMOVPS 32(R8), Y13, Y5
+	VMASKMOVPS 32(R11), Y13, Y7
+	VSHUFPS    $0x88, Y5, Y4, Y0
+	VPERMPD    $0xd8, Y0, Y0
+	VSHUFPS    $0xdd, Y5, Y4, Y1
+	VPERMPD    $0xd8, Y1, Y1
+	VSHUFPS    $0x88, Y7, Y6, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	VSHUFPS    $0xdd, Y7, Y6, Y3
+	VPERMPD    $0xd8, Y3, Y3
+	VMOVAPS    Y0, Y8
+	VCMPPS     $0x1e, Y8, Y1, Y9
+	VCMPPS     $0x03, Y1, Y1, Y14
+	VCMPPS     $0x03, Y8, Y8, Y15
+	VANDNPS    Y14, Y15, Y14
+	VORPS      Y14, Y9, Y9
+	VBLENDVPS  Y9, Y1, Y8, Y8
+	VCMPPS     $0x1e, Y8, Y2, Y10
+	VCMPPS     $0x03, Y2, Y2, Y14
+	VCMPPS     $0x03, Y8, Y8, Y15
+	VANDNPS    Y14, Y15, Y14
+	VORPS      Y14, Y10, Y10
+	VBLENDVPS  Y10, Y2, Y8, Y8
+	VCMPPS     $0x1e, Y8, Y3, Y11
+	VCMPPS     $0x03, Y3, Y3, Y14
+	VCMPPS     $0x03, Y8, Y8, Y15
+	VANDNPS    Y14, Y15, Y14
+	VORPS      Y14, Y11, Y11
+	VBLENDVPS  Y11, Y3, Y8, Y8
+	LEAQ       (BX)(SI*4), R8
+	LEAQ       laneMask<>+0(SB), R9
+	MOVQ       $0x00000008, R10
+	SUBQ       DI, R10
+	LEAQ       (R9)(R10*4), R9
+	VMOVUPS    (R9), Y15
+	VMASKMOVPS Y8, Y15, (R8)
+	ADDQ       $0x08, SI
+	CMPQ       SI, ow+8(FP)
+	JL         maxPool2Fwd256_chunk2
+	LEAQ       (CX)(DX*2), CX
+	MOVQ       ow+8(FP), SI
+	LEAQ       (BX)(SI*4), BX
+	DECQ       AX
+	JNZ        maxPool2Fwd256_row1
+
+maxPool2Fwd256_done3:
+	VZEROUPPER
+	RET
+
+// func maxPool2Bwd256(oh int, ow int, x *float32, w int, gy *float32, dst *float32)
+// Requires: AVX, AVX2, CMOV
+TEXT ·maxPool2Bwd256(SB), NOSPLIT, $0-48
+	MOVQ  oh+0(FP), AX
+	MOVQ  x+16(FP), CX
+	MOVQ  w+24(FP), DX
+	MOVQ  gy+32(FP), BX
+	MOVQ  dst+40(FP), SI
+	SHLQ  $0x02, DX
+	TESTQ AX, AX
+	JZ    maxPool2Bwd256_done3
+
+maxPool2Bwd256_row1:
+	XORQ DI, DI
+
+maxPool2Bwd256_chunk2:
+	MOVQ       ow+8(FP), R8
+	SUBQ       DI, R8
+	MOVQ       $0x00000008, R9
+	CMPQ       R8, R9
+	CMOVQGT    R9, R8
+	LEAQ       (R8)(R8*1), R10
+	MOVQ       R10, R11
+	CMPQ       R10, R9
+	CMOVQGT    R9, R10
+	SUBQ       R10, R11
+	LEAQ       (CX)(DI*8), R9
+	LEAQ       (R9)(DX*1), R12
+	LEAQ       laneMask<>+0(SB), R13
+	MOVQ       $0x00000008, R14
+	SUBQ       R10, R14
+	LEAQ       (R13)(R14*4), R13
+	VMOVUPS    (R13), Y12
+	LEAQ       laneMask<>+0(SB), R10
+	MOVQ       $0x00000008, R13
+	SUBQ       R11, R13
+	LEAQ       (R10)(R13*4), R10
+	VMOVUPS    (R10), Y13
+	VMASKMOVPS (R9), Y12, Y4
+	VMASKMOVPS (R12), Y12, Y6
+	VMASKMOVPS 32(R9), Y13, Y5
+	VMASKMOVPS 32(R12), Y13, Y7
+	VSHUFPS    $0x88, Y5, Y4, Y0
+	VPERMPD    $0xd8, Y0, Y0
+	VSHUFPS    $0xdd, Y5, Y4, Y1
+	VPERMPD    $0xd8, Y1, Y1
+	VSHUFPS    $0x88, Y7, Y6, Y2
+	VPERMPD    $0xd8, Y2, Y2
+	VSHUFPS    $0xdd, Y7, Y6, Y3
+	VPERMPD    $0xd8, Y3, Y3
+	VMOVAPS    Y0, Y8
+	VCMPPS     $0x1e, Y8, Y1, Y9
+	VCMPPS     $0x03, Y1, Y1, Y14
+	VCMPPS     $0x03, Y8, Y8, Y15
+	VANDNPS    Y14, Y15, Y14
+	VORPS      Y14, Y9, Y9
+	VBLENDVPS  Y9, Y1, Y8, Y8
+	VCMPPS     $0x1e, Y8, Y2, Y10
+	VCMPPS     $0x03, Y2, Y2, Y14
+	VCMPPS     $0x03, Y8, Y8, Y15
+	VANDNPS    Y14, Y15, Y14
+	VORPS      Y14, Y10, Y10
+	VBLENDVPS  Y10, Y2, Y8, Y8
+	VCMPPS     $0x1e, Y8, Y3, Y11
+	VCMPPS     $0x03, Y3, Y3, Y14
+	VCMPPS     $0x03, Y8, Y8, Y15
+	VANDNPS    Y14, Y15, Y14
+	VORPS      Y14, Y11, Y11
+	VBLENDVPS  Y11, Y3, Y8, Y8
+	LEAQ       (BX)(DI*4), R9
+	LEAQ       laneMask<>+0(SB), R10
+	MOVQ       $0x00000008, R11
+	SUBQ       R8, R11
+	LEAQ       (R10)(R11*4), R10
+	VMOVUPS    (R10), Y15
+	VMASKMOVPS (R9), Y15, Y14
+	VANDPS     Y14, Y11, Y3
+	VANDNPS    Y10, Y11, Y2
+	VANDPS     Y14, Y2, Y2
+	VORPS      Y10, Y11, Y8
+	VANDNPS    Y9, Y8, Y1
+	VANDPS     Y14, Y1, Y1
+	VORPS      Y9, Y8, Y8
+	VANDNPS    Y14, Y8, Y0
+	VUNPCKLPS  Y1, Y0, Y14
+	VUNPCKHPS  Y1, Y0, Y15
+	VPERM2F128 $0x20, Y15, Y14, Y4
+	VPERM2F128 $0x31, Y15, Y14, Y5
+	VUNPCKLPS  Y3, Y2, Y14
+	VUNPCKHPS  Y3, Y2, Y15
+	VPERM2F128 $0x20, Y15, Y14, Y6
+	VPERM2F128 $0x31, Y15, Y14, Y7
+	LEAQ       (SI)(DI*8), R8
+	LEAQ       (R8)(DX*1), R9
+	VMASKMOVPS Y4, Y12, (R8)
+	VMASKMOVPS Y6, Y12, (R9)
+	VMASKMOVPS Y5, Y13, 32(R8)
+	VMASKMOVPS Y7, Y13, 32(R9)
+	ADDQ       $0x08, DI
+	CMPQ       DI, ow+8(FP)
+	JL         maxPool2Bwd256_chunk2
+	LEAQ       (CX)(DX*2), CX
+	LEAQ       (SI)(DX*2), SI
+	MOVQ       ow+8(FP), DI
+	LEAQ       (BX)(DI*4), BX
+	DECQ       AX
+	JNZ        maxPool2Bwd256_row1
+
+maxPool2Bwd256_done3:
 	VZEROUPPER
 	RET

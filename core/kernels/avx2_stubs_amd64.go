@@ -42,3 +42,18 @@ func addBias256(m int, n int, bias *float32, c *float32, ldc int)
 
 // sumRows256 computes out[j] = beta*out[j] + sum_i a[i*lda+j] for j < n, rows in order.
 func sumRows256(m int, n int, a *float32, lda int, beta float32, out *float32, flags int)
+
+// col2imChan256 adds the column rows src (kh*kw rows of oh x ow, ld apart) of one channel
+// onto its h x w image dst, strides 1, padding ph, in Col2im's order; taps[chunk*kw+j]
+// is tap j's lane mask and byte offset for the chunk of pixels chunk*lanes...
+func col2imChan256(h int, w int, kh int, kw int, ph int, oh int, ow int, src *float32, ld int, dst *float32, taps *int64)
+
+// im2colChan256 writes the kh*kw column rows (oh x ow, ld apart) of one h x w channel src
+// to dst, strides 1, padding ph (rows; the columns' padding is in taps), as Im2col.
+func im2colChan256(h int, w int, kh int, kw int, ph int, oh int, ow int, chunks int, src *float32, dst *float32, ld int, taps *int64)
+
+// maxPool2Fwd256 is maxPool2Fwd512 with AVX2.
+func maxPool2Fwd256(oh int, ow int, x *float32, w int, y *float32)
+
+// maxPool2Bwd256 is maxPool2Bwd512 with AVX2.
+func maxPool2Bwd256(oh int, ow int, x *float32, w int, gy *float32, dst *float32)

@@ -20,6 +20,11 @@ func init() {
 		reluBackward: reluBackward512,
 		addBias:      addBias512,
 		sumRows:      sumRows512,
+		i2cChan:      im2colChan512,
+		c2iChan:      col2imChan512,
+		c2iLanes:     16,
+		pool2Fwd:     maxPool2Fwd512,
+		pool2Bwd:     maxPool2Bwd512,
 	}, 20, func() bool { return HasAVX512() && cpuid.CPU.Supports(cpuid.BMI2) })
 }
 

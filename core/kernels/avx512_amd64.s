@@ -3029,3 +3029,439 @@ sumRows512_store15:
 sumRows512_done4:
 	VZEROUPPER
 	RET
+
+// func col2imChan512(h int, w int, kh int, kw int, ph int, oh int, ow int, src *float32, ld int, dst *float32, taps *int64)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·col2imChan512(SB), NOSPLIT, $0-88
+	XORQ AX, AX
+	MOVQ dst+72(FP), CX
+	CMPQ AX, h+0(FP)
+	JGE  col2imChan512_done7
+
+col2imChan512_row1:
+	XORQ DX, DX
+	MOVQ taps+80(FP), BX
+
+col2imChan512_chunk2:
+	MOVQ      w+8(FP), SI
+	SUBQ      DX, SI
+	MOVQ      $0x00000010, DI
+	CMPQ      SI, DI
+	CMOVQGT   DI, SI
+	LEAQ      (CX)(DX*4), DI
+	MOVL      $0x0000ffff, R8
+	BZHIL     SI, R8, R8
+	KMOVW     R8, K2
+	VMOVUPS.Z (DI), K2, Z0
+	XORQ      SI, SI
+
+col2imChan512_i3:
+	MOVQ  AX, R8
+	ADDQ  ph+32(FP), R8
+	SUBQ  SI, R8
+	JL    col2imChan512_store6
+	CMPQ  R8, oh+40(FP)
+	JGE   col2imChan512_inext4
+	MOVQ  SI, R9
+	IMULQ kw+24(FP), R9
+	IMULQ ld+64(FP), R9
+	IMULQ ow+48(FP), R8
+	ADDQ  R8, R9
+	SHLQ  $0x02, R9
+	ADDQ  src+56(FP), R9
+	XORQ  R8, R8
+	MOVQ  BX, R10
+	MOVQ  ld+64(FP), R11
+	SHLQ  $0x02, R11
+
+col2imChan512_j5:
+	MOVQ      32(R10), R12
+	KMOVW     40(R10), K3
+	VMOVUPS.Z (R9)(R12*1), K3, Z1
+	VADDPS    Z1, Z0, K3, Z0
+	ADDQ      R11, R9
+	ADDQ      $0x30, R10
+	INCQ      R8
+	CMPQ      R8, kw+24(FP)
+	JL        col2imChan512_j5
+
+col2imChan512_inext4:
+	INCQ SI
+	CMPQ SI, kh+16(FP)
+	JL   col2imChan512_i3
+
+col2imChan512_store6:
+	VMOVUPS Z0, K2, (DI)
+	ADDQ    $0x00000010, DX
+	MOVQ    kw+24(FP), SI
+	IMUL3Q  $0x30, SI, SI
+	ADDQ    SI, BX
+	CMPQ    DX, w+8(FP)
+	JL      col2imChan512_chunk2
+	MOVQ    w+8(FP), DX
+	SHLQ    $0x02, DX
+	ADDQ    DX, CX
+	INCQ    AX
+	CMPQ    AX, h+0(FP)
+	JL      col2imChan512_row1
+
+col2imChan512_done7:
+	VZEROUPPER
+	RET
+
+// func im2colChan512(h int, w int, kh int, kw int, ph int, oh int, ow int, chunks int, src *float32, dst *float32, ld int, taps *int64)
+// Requires: AVX, AVX512F
+TEXT ·im2colChan512(SB), NOSPLIT, $0-96
+	VPXORD Z1, Z1, Z1
+	XORQ   AX, AX
+	CMPQ   AX, kh+16(FP)
+	JGE    im2colChan512_done8
+
+im2colChan512_i1:
+	XORQ CX, CX
+
+im2colChan512_j2:
+	MOVQ   AX, DX
+	IMULQ  kw+24(FP), DX
+	ADDQ   CX, DX
+	IMULQ  ld+80(FP), DX
+	SHLQ   $0x02, DX
+	ADDQ   dst+72(FP), DX
+	MOVQ   CX, BX
+	IMULQ  chunks+56(FP), BX
+	IMUL3Q $0x58, BX, BX
+	ADDQ   taps+88(FP), BX
+	MOVQ   AX, SI
+	SUBQ   ph+32(FP), SI
+	MOVQ   SI, DI
+	IMULQ  w+8(FP), DI
+	SHLQ   $0x02, DI
+	ADDQ   src+64(FP), DI
+	XORQ   R8, R8
+
+im2colChan512_oy3:
+	MOVQ DX, R9
+	MOVQ BX, R10
+	XORQ R11, R11
+	CMPQ SI, $0x00
+	JL   im2colChan512_zero4
+	CMPQ SI, h+0(FP)
+	JGE  im2colChan512_zero4
+
+im2colChan512_chunk5:
+	MOVQ      32(R10), R12
+	KMOVW     40(R10), K1
+	KMOVW     80(R10), K2
+	VMOVUPS.Z (DI)(R12*1), K1, Z0
+	VMOVUPS   Z0, K2, (R9)
+	ADDQ      $0x58, R10
+	ADDQ      $0x40, R9
+	INCQ      R11
+	CMPQ      R11, chunks+56(FP)
+	JL        im2colChan512_chunk5
+	JMP       im2colChan512_rowdone7
+
+im2colChan512_zero4:
+im2colChan512_zchunk6:
+	KMOVW   80(R10), K2
+	VMOVUPS Z1, K2, (R9)
+	ADDQ    $0x58, R10
+	ADDQ    $0x40, R9
+	INCQ    R11
+	CMPQ    R11, chunks+56(FP)
+	JL      im2colChan512_zchunk6
+
+im2colChan512_rowdone7:
+	MOVQ ow+48(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, DX
+	MOVQ w+8(FP), R9
+	SHLQ $0x02, R9
+	ADDQ R9, DI
+	INCQ SI
+	INCQ R8
+	CMPQ R8, oh+40(FP)
+	JL   im2colChan512_oy3
+	INCQ CX
+	CMPQ CX, kw+24(FP)
+	JL   im2colChan512_j2
+	INCQ AX
+	CMPQ AX, kh+16(FP)
+	JL   im2colChan512_i1
+
+im2colChan512_done8:
+	VZEROUPPER
+	RET
+
+DATA poolEven<>+0(SB)/4, $0x00000000
+DATA poolEven<>+4(SB)/4, $0x00000002
+DATA poolEven<>+8(SB)/4, $0x00000004
+DATA poolEven<>+12(SB)/4, $0x00000006
+DATA poolEven<>+16(SB)/4, $0x00000008
+DATA poolEven<>+20(SB)/4, $0x0000000a
+DATA poolEven<>+24(SB)/4, $0x0000000c
+DATA poolEven<>+28(SB)/4, $0x0000000e
+DATA poolEven<>+32(SB)/4, $0x00000010
+DATA poolEven<>+36(SB)/4, $0x00000012
+DATA poolEven<>+40(SB)/4, $0x00000014
+DATA poolEven<>+44(SB)/4, $0x00000016
+DATA poolEven<>+48(SB)/4, $0x00000018
+DATA poolEven<>+52(SB)/4, $0x0000001a
+DATA poolEven<>+56(SB)/4, $0x0000001c
+DATA poolEven<>+60(SB)/4, $0x0000001e
+GLOBL poolEven<>(SB), RODATA|NOPTR, $64
+
+DATA poolOdd<>+0(SB)/4, $0x00000001
+DATA poolOdd<>+4(SB)/4, $0x00000003
+DATA poolOdd<>+8(SB)/4, $0x00000005
+DATA poolOdd<>+12(SB)/4, $0x00000007
+DATA poolOdd<>+16(SB)/4, $0x00000009
+DATA poolOdd<>+20(SB)/4, $0x0000000b
+DATA poolOdd<>+24(SB)/4, $0x0000000d
+DATA poolOdd<>+28(SB)/4, $0x0000000f
+DATA poolOdd<>+32(SB)/4, $0x00000011
+DATA poolOdd<>+36(SB)/4, $0x00000013
+DATA poolOdd<>+40(SB)/4, $0x00000015
+DATA poolOdd<>+44(SB)/4, $0x00000017
+DATA poolOdd<>+48(SB)/4, $0x00000019
+DATA poolOdd<>+52(SB)/4, $0x0000001b
+DATA poolOdd<>+56(SB)/4, $0x0000001d
+DATA poolOdd<>+60(SB)/4, $0x0000001f
+GLOBL poolOdd<>(SB), RODATA|NOPTR, $64
+
+DATA poolLo<>+0(SB)/4, $0x00000000
+DATA poolLo<>+4(SB)/4, $0x00000010
+DATA poolLo<>+8(SB)/4, $0x00000001
+DATA poolLo<>+12(SB)/4, $0x00000011
+DATA poolLo<>+16(SB)/4, $0x00000002
+DATA poolLo<>+20(SB)/4, $0x00000012
+DATA poolLo<>+24(SB)/4, $0x00000003
+DATA poolLo<>+28(SB)/4, $0x00000013
+DATA poolLo<>+32(SB)/4, $0x00000004
+DATA poolLo<>+36(SB)/4, $0x00000014
+DATA poolLo<>+40(SB)/4, $0x00000005
+DATA poolLo<>+44(SB)/4, $0x00000015
+DATA poolLo<>+48(SB)/4, $0x00000006
+DATA poolLo<>+52(SB)/4, $0x00000016
+DATA poolLo<>+56(SB)/4, $0x00000007
+DATA poolLo<>+60(SB)/4, $0x00000017
+GLOBL poolLo<>(SB), RODATA|NOPTR, $64
+
+DATA poolHi<>+0(SB)/4, $0x00000008
+DATA poolHi<>+4(SB)/4, $0x00000018
+DATA poolHi<>+8(SB)/4, $0x00000009
+DATA poolHi<>+12(SB)/4, $0x00000019
+DATA poolHi<>+16(SB)/4, $0x0000000a
+DATA poolHi<>+20(SB)/4, $0x0000001a
+DATA poolHi<>+24(SB)/4, $0x0000000b
+DATA poolHi<>+28(SB)/4, $0x0000001b
+DATA poolHi<>+32(SB)/4, $0x0000000c
+DATA poolHi<>+36(SB)/4, $0x0000001c
+DATA poolHi<>+40(SB)/4, $0x0000000d
+DATA poolHi<>+44(SB)/4, $0x0000001d
+DATA poolHi<>+48(SB)/4, $0x0000000e
+DATA poolHi<>+52(SB)/4, $0x0000001e
+DATA poolHi<>+56(SB)/4, $0x0000000f
+DATA poolHi<>+60(SB)/4, $0x0000001f
+GLOBL poolHi<>(SB), RODATA|NOPTR, $64
+
+// func maxPool2Fwd512(oh int, ow int, x *float32, w int, y *float32)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·maxPool2Fwd512(SB), NOSPLIT, $0-40
+	MOVQ      oh+0(FP), AX
+	MOVQ      x+16(FP), CX
+	MOVQ      w+24(FP), DX
+	MOVQ      y+32(FP), BX
+	SHLQ      $0x02, DX
+	VMOVDQU32 poolEven<>+0(SB), Z20
+	VMOVDQU32 poolOdd<>+0(SB), Z21
+	TESTQ     AX, AX
+	JZ        maxPool2Fwd512_done4
+
+maxPool2Fwd512_row1:
+	XORQ SI, SI
+
+maxPool2Fwd512_chunk2:
+	MOVQ      ow+8(FP), DI
+	SUBQ      SI, DI
+	MOVQ      $0x00000010, R8
+	CMPQ      DI, R8
+	CMOVQGT   R8, DI
+	LEAQ      (DI)(DI*1), R9
+	MOVQ      R9, R10
+	CMPQ      R9, R8
+	CMOVQGT   R8, R9
+	SUBQ      R9, R10
+	LEAQ      (CX)(SI*8), R8
+	LEAQ      (R8)(DX*1), R11
+	MOVL      $0x0000ffff, R12
+	BZHIL     R9, R12, R12
+	KMOVW     R12, K1
+	VMOVUPS.Z (R8), K1, Z4
+	VMOVUPS.Z (R11), K1, Z6
+	MOVL      $0x0000ffff, R9
+	BZHIL     R10, R9, R9
+	KMOVW     R9, K1
+	VMOVUPS.Z 64(R8), K1, Z5
+	VMOVUPS.Z 64(R11), K1, Z7
+	VMOVAPS   Z4, Z0
+	VPERMT2PS Z5, Z20, Z0
+	VMOVAPS   Z4, Z1
+	VPERMT2PS Z5, Z21, Z1
+	VMOVAPS   Z6, Z2
+	VPERMT2PS Z7, Z20, Z2
+	VMOVAPS   Z6, Z3
+	VPERMT2PS Z7, Z21, Z3
+	VMOVAPS   Z0, Z8
+	VCMPPS    $0x1e, Z8, Z1, K2
+	VCMPPS    $0x03, Z1, Z1, K5
+	VCMPPS    $0x03, Z8, Z8, K6
+	KANDNW    K5, K6, K5
+	KORW      K5, K2, K2
+	VMOVAPS   Z1, K2, Z8
+	VCMPPS    $0x1e, Z8, Z2, K3
+	VCMPPS    $0x03, Z2, Z2, K5
+	VCMPPS    $0x03, Z8, Z8, K6
+	KANDNW    K5, K6, K5
+	KORW      K5, K3, K3
+	VMOVAPS   Z2, K3, Z8
+	VCMPPS    $0x1e, Z8, Z3, K4
+	VCMPPS    $0x03, Z3, Z3, K5
+	VCMPPS    $0x03, Z8, Z8, K6
+	KANDNW    K5, K6, K5
+	KORW      K5, K4, K4
+	VMOVAPS   Z3, K4, Z8
+	LEAQ      (BX)(SI*4), R8
+	MOVL      $0x0000ffff, R9
+	BZHIL     DI, R9, R9
+	KMOVW     R9, K1
+	VMOVUPS   Z8, K1, (R8)
+	ADDQ      $0x10, SI
+	CMPQ      SI, ow+8(FP)
+	JL        maxPool2Fwd512_chunk2
+	LEAQ      (CX)(DX*2), CX
+	MOVQ      ow+8(FP), SI
+	LEAQ      (BX)(SI*4), BX
+	DECQ      AX
+	JNZ       maxPool2Fwd512_row1
+
+maxPool2Fwd512_done4:
+	VZEROUPPER
+	RET
+
+// func maxPool2Bwd512(oh int, ow int, x *float32, w int, gy *float32, dst *float32)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·maxPool2Bwd512(SB), NOSPLIT, $0-48
+	MOVQ      oh+0(FP), AX
+	MOVQ      x+16(FP), CX
+	MOVQ      w+24(FP), DX
+	MOVQ      gy+32(FP), BX
+	MOVQ      dst+40(FP), SI
+	SHLQ      $0x02, DX
+	VMOVDQU32 poolEven<>+0(SB), Z20
+	VMOVDQU32 poolOdd<>+0(SB), Z21
+	VMOVDQU32 poolLo<>+0(SB), Z22
+	VMOVDQU32 poolHi<>+0(SB), Z23
+	TESTQ     AX, AX
+	JZ        maxPool2Bwd512_done4
+
+maxPool2Bwd512_row1:
+	XORQ DI, DI
+
+maxPool2Bwd512_chunk2:
+	MOVQ      ow+8(FP), R8
+	SUBQ      DI, R8
+	MOVQ      $0x00000010, R9
+	CMPQ      R8, R9
+	CMOVQGT   R9, R8
+	LEAQ      (R8)(R8*1), R10
+	MOVQ      R10, R11
+	CMPQ      R10, R9
+	CMOVQGT   R9, R10
+	SUBQ      R10, R11
+	LEAQ      (CX)(DI*8), R9
+	LEAQ      (R9)(DX*1), R12
+	MOVL      $0x0000ffff, R13
+	BZHIL     R10, R13, R13
+	KMOVW     R13, K1
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS.Z (R12), K1, Z6
+	MOVL      $0x0000ffff, R13
+	BZHIL     R11, R13, R13
+	KMOVW     R13, K1
+	VMOVUPS.Z 64(R9), K1, Z5
+	VMOVUPS.Z 64(R12), K1, Z7
+	VMOVAPS   Z4, Z0
+	VPERMT2PS Z5, Z20, Z0
+	VMOVAPS   Z4, Z1
+	VPERMT2PS Z5, Z21, Z1
+	VMOVAPS   Z6, Z2
+	VPERMT2PS Z7, Z20, Z2
+	VMOVAPS   Z6, Z3
+	VPERMT2PS Z7, Z21, Z3
+	VMOVAPS   Z0, Z8
+	VCMPPS    $0x1e, Z8, Z1, K2
+	VCMPPS    $0x03, Z1, Z1, K5
+	VCMPPS    $0x03, Z8, Z8, K6
+	KANDNW    K5, K6, K5
+	KORW      K5, K2, K2
+	VMOVAPS   Z1, K2, Z8
+	VCMPPS    $0x1e, Z8, Z2, K3
+	VCMPPS    $0x03, Z2, Z2, K5
+	VCMPPS    $0x03, Z8, Z8, K6
+	KANDNW    K5, K6, K5
+	KORW      K5, K3, K3
+	VMOVAPS   Z2, K3, Z8
+	VCMPPS    $0x1e, Z8, Z3, K4
+	VCMPPS    $0x03, Z3, Z3, K5
+	VCMPPS    $0x03, Z8, Z8, K6
+	KANDNW    K5, K6, K5
+	KORW      K5, K4, K4
+	VMOVAPS   Z3, K4, Z8
+	LEAQ      (BX)(DI*4), R9
+	MOVL      $0x0000ffff, R12
+	BZHIL     R8, R12, R12
+	KMOVW     R12, K1
+	VMOVUPS.Z (R9), K1, Z9
+	VMOVAPS.Z Z9, K4, Z3
+	KANDNW    K3, K4, K5
+	VMOVAPS.Z Z9, K5, Z2
+	KORW      K3, K4, K6
+	KANDNW    K2, K6, K5
+	VMOVAPS.Z Z9, K5, Z1
+	KORW      K2, K6, K6
+	KNOTW     K6, K6
+	VMOVAPS.Z Z9, K6, Z0
+	VMOVAPS   Z0, Z4
+	VPERMT2PS Z1, Z22, Z4
+	VMOVAPS   Z0, Z5
+	VPERMT2PS Z1, Z23, Z5
+	VMOVAPS   Z2, Z6
+	VPERMT2PS Z3, Z22, Z6
+	VMOVAPS   Z2, Z7
+	VPERMT2PS Z3, Z23, Z7
+	LEAQ      (SI)(DI*8), R8
+	LEAQ      (R8)(DX*1), R9
+	MOVL      $0x0000ffff, R12
+	BZHIL     R10, R12, R12
+	KMOVW     R12, K1
+	VMOVUPS   Z4, K1, (R8)
+	VMOVUPS   Z6, K1, (R9)
+	MOVL      $0x0000ffff, R10
+	BZHIL     R11, R10, R10
+	KMOVW     R10, K1
+	VMOVUPS   Z5, K1, 64(R8)
+	VMOVUPS   Z7, K1, 64(R9)
+	ADDQ      $0x10, DI
+	CMPQ      DI, ow+8(FP)
+	JL        maxPool2Bwd512_chunk2
+	LEAQ      (CX)(DX*2), CX
+	LEAQ      (SI)(DX*2), SI
+	MOVQ      ow+8(FP), DI
+	LEAQ      (BX)(DI*4), BX
+	DECQ      AX
+	JNZ       maxPool2Bwd512_row1
+
+maxPool2Bwd512_done4:
+	VZEROUPPER
+	RET

@@ -48,3 +48,20 @@ func addBias512(m int, n int, bias *float32, c *float32, ldc int)
 
 // sumRows512 computes out[j] = beta*out[j] + sum_i a[i*lda+j] for j < n, rows in order.
 func sumRows512(m int, n int, a *float32, lda int, beta float32, out *float32, flags int)
+
+// col2imChan512 adds the column rows src (kh*kw rows of oh x ow, ld apart) of one channel
+// onto its h x w image dst, strides 1, padding ph, in Col2im's order; taps[chunk*kw+j]
+// is tap j's lane mask and byte offset for the chunk of pixels chunk*lanes...
+func col2imChan512(h int, w int, kh int, kw int, ph int, oh int, ow int, src *float32, ld int, dst *float32, taps *int64)
+
+// im2colChan512 writes the kh*kw column rows (oh x ow, ld apart) of one h x w channel src
+// to dst, strides 1, padding ph (rows; the columns' padding is in taps), as Im2col.
+func im2colChan512(h int, w int, kh int, kw int, ph int, oh int, ow int, chunks int, src *float32, dst *float32, ld int, taps *int64)
+
+// maxPool2Fwd512 sets y[r*ow+k] to the max of the 2x2 window of x (row stride w) at (2r, 2k),
+// for r < oh, k < ow, as poolArg picks it.
+func maxPool2Fwd512(oh int, ow int, x *float32, w int, y *float32)
+
+// maxPool2Bwd512 sets, for r < oh, k < ow, the 2x2 window at (2r, 2k) of dst (row stride w)
+// to gy[r*ow+k] at the position poolArg picks in x and 0 elsewhere.
+func maxPool2Bwd512(oh int, ow int, x *float32, w int, gy *float32, dst *float32)

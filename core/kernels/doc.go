@@ -2,9 +2,14 @@
 // matrix multiplication (Gemm), the vector operations of optimisers and
 // curvature estimators (Axpy, Scale, Dot, Mul), and the pieces of dense
 // layers (AddBias, SumRows, Relu, ReluBackward, SoftmaxCrossEntropy).
-// Convolutions are Im2col (or Col2im for the adjoint) and a Gemm; Im2col and
-// Col2im are plain Go functions shared by every implementation, so
-// implementations differ in their GEMMs only.
+// Convolutions are Im2col (or Col2im for the adjoint) and a Gemm; max
+// pooling of 2x2 windows is MaxPool2 and MaxPool2Backward. Im2col, Col2im
+// and the pooling only move, pick or add values: for strides of 1 they run
+// the active implementation's vector kernels (avx2, avx512), and generic's
+// Go loops define their results, which every implementation reproduces bit
+// for bit, so implementations differ in their GEMMs only. GemmSerial is
+// Gemm on the calling goroutine, for callers that run independent products
+// in parallel themselves (the same bits).
 //
 // # Conventions
 //

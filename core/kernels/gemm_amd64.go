@@ -169,6 +169,14 @@ func alignedFloats(buf []float32, n int) []float32 {
 
 func (g *gemmArch) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	g.gemmProcs(par.Procs(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmProcs is gemm on up to procs goroutines (1: the calling one only).
+// procs decides who computes which tiles, never how, so the result is the
+// same for any procs.
+func (g *gemmArch) gemmProcs(procs int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	// The assembly does no bounds checks of its own.
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
@@ -201,7 +209,6 @@ func (g *gemmArch) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 		// Splitting the columns makes every task need all of op(A) (m*k
 		// floats), splitting the rows all of op(B) (k*n): share the smaller
 		// one, unless its side has too few tiles to go round.
-		procs := par.Procs()
 		mTiles, nTiles := (m+g.mr-1)/g.mr, (n+g.nr-1)/g.nr
 		p.splitCols = m < n
 		if p.splitCols && nTiles < procs && mTiles >= procs {
@@ -230,7 +237,6 @@ func (g *gemmArch) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 	}
 	tiles := (size + p.unit - 1) / p.unit
 	flops := 2 * float64(m) * float64(n) * float64(k)
-	procs := par.Procs()
 	if flops < gemmMinParallelFlops {
 		procs = 1
 	}

@@ -148,6 +148,18 @@ type genJob struct {
 
 func (generic) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	genGemm(par.Procs(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func (generic) gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	genGemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// genGemm is the generic Gemm on up to procs goroutines (1: the calling one
+// only); procs decides who computes which tiles, never how.
+func genGemm(procs int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
@@ -173,7 +185,7 @@ func (generic) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32
 
 	nkb := (j.kq + genKCQuads - 1) / genKCQuads
 	j.kcq = (j.kq + nkb - 1) / nkb
-	serial := int64(m)*int64(n)*int64(k) < genSerialWork
+	serial := int64(m)*int64(n)*int64(k) < genSerialWork || procs == 1
 	// Tiles of at most genTileRows x genTileCols, equal in size along each
 	// dimension (43 strips make two tiles of 22, not 32 and 11), so that
 	// goroutines finish together.
@@ -184,7 +196,7 @@ func (generic) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32
 	// tiles; split them finer so every goroutine gets work. Tile sizes
 	// only decide who computes an element, never how, so letting them
 	// depend on GOMAXPROCS keeps the result fixed.
-	for workers := par.Procs(); !serial && tiles < 2*workers && max(j.tileMS, j.tileNS) > 4; tiles = j.tiles() {
+	for workers := procs; !serial && tiles < 2*workers && max(j.tileMS, j.tileNS) > 4; tiles = j.tiles() {
 		if j.tileMS >= j.tileNS {
 			j.tileMS = (j.tileMS + 1) / 2
 		} else {
@@ -200,11 +212,13 @@ func (generic) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32
 	if serial {
 		packMin = j.ms + j.ns
 	}
-	workers := par.Procs()
+	workers := procs
 	if serial {
 		workers = 1
+		st.pack(0, j.ms+j.ns)
+	} else {
+		par.For(j.ms+j.ns, packMin, st.pack)
 	}
-	par.For(j.ms+j.ns, packMin, st.pack)
 	par.Tasks(tiles, workers, st.tile)
 }
 

@@ -202,6 +202,27 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	Active().Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// GemmSerial is Gemm computed on the calling goroutine alone, for callers
+// that run independent products in parallel themselves. Gemm's result does
+// not depend on how its work is split, so the two give the same bits.
+func GemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	impl := Active()
+	if s, ok := impl.(serialGemmer); ok {
+		s.gemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	impl.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// serialGemmer is implemented by the implementations that can confine a
+// Gemm to the calling goroutine.
+type serialGemmer interface {
+	gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+		b []float32, ldb int, beta float32, c []float32, ldc int)
+}
+
 func Axpy(n int, alpha float32, x, y []float32) { Active().Axpy(n, alpha, x, y) }
 func Scale(n int, alpha float32, x []float32)   { Active().Scale(n, alpha, x) }
 func Dot(n int, x, y []float32) float32         { return Active().Dot(n, x, y) }

@@ -2,7 +2,11 @@
 
 package kernels
 
-import "github.com/sgdclaims/sgdclaims/internal/par"
+import (
+	"sync"
+
+	"github.com/sgdclaims/sgdclaims/internal/par"
+)
 
 // simd is an Impl built from one ISA's assembly kernels (avx512 or avx2).
 // The Go methods check arguments (the assembly does no bounds checks), split
@@ -24,6 +28,13 @@ type simd struct {
 	reluBackward func(n int, x, dy, dx *float32)
 	addBias      func(m, n int, bias, c *float32, ldc int)
 	sumRows      func(m, n int, a *float32, lda int, beta float32, out *float32, flags int)
+	// Im2col and Col2im of one channel for strides of 1 (see rowMover).
+	i2cChan  func(h, w, kh, kw, ph, oh, ow, chunks int, src, dst *float32, ld int, taps *int64)
+	c2iChan  func(h, w, kh, kw, ph, oh, ow int, src *float32, ld int, dst *float32, taps *int64)
+	c2iLanes int // vector width of i2cChan and c2iChan, in floats
+	// 2x2 max pooling (nil: generic's Go)
+	pool2Fwd func(oh, ow int, x *float32, w int, y *float32)
+	pool2Bwd func(oh, ow int, x *float32, w int, g *float32, dst *float32)
 }
 
 // Elementwise kernels are memory-bound, and on the Zen 5 development
@@ -53,6 +64,11 @@ func (s *simd) Name() string { return s.name }
 func (s *simd) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	s.gemm.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func (s *simd) gemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	s.gemm.gemmProcs(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 func (s *simd) Axpy(n int, alpha float32, x, y []float32) {
@@ -195,4 +211,103 @@ func (s *simd) SumRows(m, n int, a []float32, lda int, beta float32, out []float
 	par.For(n, strip, func(j0, j1 int) {
 		s.sumRows(m, j1-j0, &a[j0], lda, beta, &out[j0], flags)
 	})
+}
+
+// im2col runs Im2col for strides of 1 channel by channel through i2cChan,
+// with a table, for every tap column j and chunk of i2cLanes output pixels,
+// of eleven int64: the AVX2 load mask (eight int32 lanes, all ones where
+// the pixel is inside the image row), the byte offset of the chunk's first
+// pixel in the image row, the AVX-512 load mask, then the AVX2 and AVX-512
+// store masks (the lanes below OutW).
+func (s *simd) im2col(g ConvGeom, x, col []float32, ld int) {
+	oh, ow := g.OutH(), g.OutW()
+	if g.SH != 1 || g.SW != 1 || ld < oh*ow || len(col) < (g.Rows()-1)*ld+oh*ow || len(x) < g.C*g.H*g.W {
+		panic("kernels: im2col out of range")
+	}
+	lanes := s.c2iLanes
+	chunks := (ow + lanes - 1) / lanes
+	tp := col2imTaps.Get().(*[]int64)
+	defer col2imTaps.Put(tp)
+	if cap(*tp) < chunks*g.KW*11 {
+		*tp = make([]int64, chunks*g.KW*11)
+	}
+	tab := (*tp)[:chunks*g.KW*11]
+	for j := 0; j < g.KW; j++ {
+		for ci := 0; ci < chunks; ci++ {
+			ox0 := ci * lanes
+			e := tab[(j*chunks+ci)*11:][:11]
+			sb := min(lanes, ow-ox0)
+			a := min(sb, max(0, g.PW-j-ox0))
+			b := max(a, min(sb, g.W+g.PW-j-ox0))
+			e[0], e[1], e[2], e[3], e[5] = laneMasks(a, b)
+			e[4] = int64(4 * (ox0 + j - g.PW))
+			e[6], e[7], e[8], e[9], e[10] = laneMasks(0, sb)
+		}
+	}
+	chw, rows := g.H*g.W, g.KH*g.KW*ld
+	for c := 0; c < g.C; c++ {
+		s.i2cChan(g.H, g.W, g.KH, g.KW, g.PH, oh, ow, chunks, &x[c*chw], &col[c*rows], ld, &tab[0])
+	}
+}
+
+// laneMasks returns the lanes [a, b) as four int64 of eight int32 VMASKMOVPS
+// lane masks and as an AVX-512 mask.
+func laneMasks(a, b int) (v0, v1, v2, v3, k int64) {
+	var v [4]int64
+	for l := a; l < b; l++ {
+		if l < 8 {
+			v[l/2] |= 0xffffffff << (32 * (l % 2))
+		}
+		k |= 1 << l
+	}
+	return v[0], v[1], v[2], v[3], k
+}
+
+// col2imTaps holds the tap tables of col2im (see c2iTap).
+var col2imTaps = sync.Pool{New: func() any { return new([]int64) }}
+
+// col2im runs Col2im for strides of 1 channel by channel through c2iChan,
+// with a table, for every chunk of c2iLanes pixels of an image row and
+// every tap j, of six int64: the AVX2 lane mask (eight int32 lanes, all
+// ones where tap j reaches the pixel), the byte offset of the chunk's first
+// pixel in the tap's column row, and the AVX-512 lane mask.
+func (s *simd) col2im(g ConvGeom, col []float32, ld int, x []float32) {
+	oh, ow := g.OutH(), g.OutW()
+	if g.SH != 1 || g.SW != 1 || ld < oh*ow || len(col) < (g.Rows()-1)*ld+oh*ow || len(x) < g.C*g.H*g.W {
+		panic("kernels: col2im out of range")
+	}
+	lanes := s.c2iLanes
+	chunks := (g.W + lanes - 1) / lanes
+	tp := col2imTaps.Get().(*[]int64)
+	defer col2imTaps.Put(tp)
+	if cap(*tp) < chunks*g.KW*6 {
+		*tp = make([]int64, chunks*g.KW*6)
+	}
+	tab := (*tp)[:chunks*g.KW*6]
+	for ci := 0; ci < chunks; ci++ {
+		x0 := ci * lanes
+		for j := 0; j < g.KW; j++ {
+			e := tab[(ci*g.KW+j)*6:][:6]
+			a := max(0, j-g.PW-x0)
+			b := max(a, min(lanes, g.W-x0, j-g.PW+ow-x0))
+			var km int64
+			e[0], e[1], e[2], e[3], km = laneMasks(a, b)
+			e[4], e[5] = int64(4*(x0+g.PW-j)), km
+		}
+	}
+	chw, rows := g.H*g.W, g.KH*g.KW*ld
+	for c := 0; c < g.C; c++ {
+		s.c2iChan(g.H, g.W, g.KH, g.KW, g.PH, oh, ow, &col[c*rows], ld, &x[c*chw], &tab[0])
+	}
+}
+
+func (s *simd) hasPool2() bool { return s.pool2Fwd != nil }
+
+// maxPool2 and maxPool2Backward: MaxPool2 has checked the lengths.
+func (s *simd) maxPool2(oh, ow int, x []float32, w int, y []float32) {
+	s.pool2Fwd(oh, ow, &x[0], w, &y[0])
+}
+
+func (s *simd) maxPool2Backward(oh, ow int, x []float32, w int, g, dst []float32) {
+	s.pool2Bwd(oh, ow, &x[0], w, &g[0], &dst[0])
 }

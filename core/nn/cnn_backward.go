@@ -17,7 +17,12 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 	for i := len(c.nodes) - 1; i >= 0; i-- {
 		nd := &c.nodes[i]
 		g := b.grad[i+1][:n*nd.out.size()]
-		if nd.relu {
+		// A convolution masks its signal group by group while it is in
+		// cache (the same values: the mask is elementwise).
+		var mask []float32
+		if nd.kind == nodeConv && nd.relu && !(nd.drop && dropScale != 1) {
+			mask = b.act[i+1]
+		} else if nd.relu {
 			kernels.ReluBackward(len(g), b.act[i+1], g, g)
 			if nd.drop && dropScale != 1 {
 				kernels.Scale(len(g), dropScale, g)
@@ -30,11 +35,11 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 			var dw []float32
 			if grad != nil {
 				dw = grad[nd.w:]
-				if nd.b >= 0 {
-					channelSums(n, nd.out, g, beta, grad[nd.b:])
-				}
 			}
-			convBackward(nd, m.params[nd.w:], x, g, n, dw, beta, dst, nd.srcBeta, s.col, s.dcol, s.ybuf)
+			convBackwardPar(nd, m.params[nd.w:], x, g, n, dw, beta, dst, nd.srcBeta, s.works(c), mask)
+			if grad != nil && nd.b >= 0 {
+				channelSums(n, nd.out, g, beta, grad[nd.b:]) // g is masked now
+			}
 		case nodeDense:
 			in, out := nd.in.size(), nd.out.c
 			if grad != nil {
@@ -70,10 +75,14 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 // (wbeta 0) or adds to dw the weight gradient sum_e g_e col(x_e)^T when dw
 // is set, and sets (dbeta 0) or adds to dst the input gradient
 // col2im(w^T g_e) when dst is set; by groups of examples as convForward,
-// with g gathered channel-major into gbuf.
+// with g gathered channel-major into gbuf. With mask set, g is first passed
+// through ReluBackward with the ReLU output mask, in place, group by group.
 func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float32,
-	dst []float32, dbeta float32, col, dcol, gbuf []float32) {
+	dst []float32, dbeta float32, col, dcol, gbuf, mask []float32) {
 	if dw == nil && dst == nil {
+		if mask != nil {
+			kernels.ReluBackward(len(g), mask, g, g)
+		}
 		return
 	}
 	geo := nd.geom
@@ -83,28 +92,111 @@ func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float
 	for e0 := 0; e0 < n; e0 += gr {
 		gn := min(gr, n-e0)
 		ld := gn * p
-		perExample(gn, co*p+k*p, func(j int) {
-			ge := g[(e0+j)*os : (e0+j+1)*os]
-			for c := 0; c < co; c++ {
-				copy(gbuf[c*ld+j*p:][:p], ge[c*p:(c+1)*p])
-			}
-			if dw != nil {
-				kernels.Im2col(geo, x[(e0+j)*is:(e0+j+1)*is], col[j*p:], ld)
-			}
-		})
+		if mask != nil {
+			ge := g[e0*os : (e0+gn)*os]
+			kernels.ReluBackward(len(ge), mask[e0*os:], ge, ge)
+		}
+		gb := gbuf
+		if gn == 1 {
+			// One example's signal is already channel-major.
+			gb = g[e0*os : (e0+1)*os]
+		} else {
+			perExample(gn, co*p, func(j int) {
+				ge := g[(e0+j)*os : (e0+j+1)*os]
+				for c := 0; c < co; c++ {
+					copy(gbuf[c*ld+j*p:][:p], ge[c*p:(c+1)*p])
+				}
+			})
+		}
 		if dw != nil {
+			im2colGroup(geo, x[e0*is:], is, gn, col, ld)
 			bt := wbeta
 			if e0 > 0 {
 				bt = 1
 			}
-			kernels.Gemm(false, true, co, k, ld, 1, gbuf, ld, col, ld, bt, dw[:co*k], k)
+			kernels.Gemm(false, true, co, k, ld, 1, gb, ld, col, ld, bt, dw[:co*k], k)
 		}
 		if dst != nil {
-			kernels.Gemm(true, false, k, ld, co, 1, w, k, gbuf, ld, 0, dcol, ld)
-			perExample(gn, k*p, func(j int) {
-				kernels.Col2im(geo, dcol[j*p:], ld, dbeta, dst[(e0+j)*is:(e0+j+1)*is])
+			kernels.Gemm(true, false, k, ld, co, 1, w, k, gb, ld, 0, dcol, ld)
+			col2imGroup(geo, dcol, ld, gn, dbeta, dst[e0*is:], is)
+		}
+	}
+}
+
+// convBackwardPar is convBackward with the groups' ReLU masks and input
+// gradients (dcol GEMM and col2im) run in parallel, each group on one
+// goroutine, when there are several; the weight gradient, a sum over the
+// groups in order, then runs group by group as in convBackward. Every value
+// is computed as convBackward computes it, so the result is the same for
+// any GOMAXPROCS.
+func convBackwardPar(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float32,
+	dst []float32, dbeta float32, works []convWork, mask []float32) {
+	geo := nd.geom
+	k, p, co := geo.Rows(), geo.Cols(), nd.out.c
+	is, os := nd.in.size(), nd.out.size()
+	gr := convGroup(geo, n)
+	groups := (n + gr - 1) / gr
+	if groups < 2 || len(works) < 2 || (dw == nil && dst == nil) {
+		convBackward(nd, w, x, g, n, dw, wbeta, dst, dbeta, works[0].col, works[0].dcol, works[0].ybuf, mask)
+		return
+	}
+	// gather returns group e0's signal channel-major, in buf unless it is
+	// one example (already channel-major).
+	gather := func(e0, gn int, buf []float32) []float32 {
+		if gn == 1 {
+			return g[e0*os : (e0+1)*os]
+		}
+		ld := gn * p
+		for j := 0; j < gn; j++ {
+			ge := g[(e0+j)*os : (e0+j+1)*os]
+			for c := 0; c < co; c++ {
+				copy(buf[c*ld+j*p:][:p], ge[c*p:(c+1)*p])
+			}
+		}
+		return buf
+	}
+	par.Tasks(groups, len(works), func(wk, gi int) {
+		cw := &works[wk]
+		e0 := gi * gr
+		gn := min(gr, n-e0)
+		ld := gn * p
+		if mask != nil {
+			ge := g[e0*os : (e0+gn)*os]
+			kernels.ReluBackward(len(ge), mask[e0*os:], ge, ge)
+		}
+		if dst == nil {
+			return
+		}
+		gb := gather(e0, gn, cw.ybuf)
+		kernels.GemmSerial(true, false, k, ld, co, 1, w, k, gb, ld, 0, cw.dcol, ld)
+		for j := 0; j < gn; j++ {
+			kernels.Col2im(geo, cw.dcol[j*p:], ld, dbeta, dst[(e0+j)*is:(e0+j+1)*is])
+		}
+	})
+	if dw == nil {
+		return
+	}
+	for e0 := 0; e0 < n; e0 += gr {
+		gn := min(gr, n-e0)
+		ld := gn * p
+		var gb []float32
+		if gn == 1 {
+			gb = gather(e0, 1, nil)
+		} else {
+			gb = works[0].ybuf
+			perExample(gn, co*p, func(j int) {
+				ge := g[(e0+j)*os : (e0+j+1)*os]
+				for c := 0; c < co; c++ {
+					copy(gb[c*ld+j*p:][:p], ge[c*p:(c+1)*p])
+				}
 			})
 		}
+		im2colGroup(geo, x[e0*is:], is, gn, works[0].col, ld)
+		bt := wbeta
+		if e0 > 0 {
+			bt = 1
+		}
+		kernels.Gemm(false, true, co, k, ld, 1, gb, ld, works[0].col, ld, bt, dw[:co*k], k)
 	}
 }
 
@@ -119,15 +211,47 @@ func (m *Model) bnBackward(nd *cnode, x, g []float32, n int, grad []float32, bet
 	cnt := float64(n * hw)
 	// By channel: each channel's sums keep their one order, and the
 	// channels' gradient entries and input-gradient rows are disjoint.
-	par.For(c, perExampleGrain/max(2*n*hw, 1), func(lo, hi int) {
+	par.For(c, max(4, perExampleGrain/max(2*n*hw, 1)), func(lo, hi int) {
+		// The sums of four channels at a time (float64 add chains are
+		// latency-bound), each in its one order; then channel by channel.
+		var sgs, sgxs [4]float64
+		blk := -4 // first channel of the block in sgs, sgxs
 		for ch := lo; ch < hi; ch++ {
 			var sg, sgx float64
 			mu, iv := mean[ch], inv[ch]
-			for e := 0; e < n; e++ {
-				xr, gr := x[(e*c+ch)*hw:][:hw], g[(e*c+ch)*hw:][:hw]
-				for i, v := range gr {
-					sg += float64(v)
-					sgx += float64(v) * float64((xr[i]-mu)*iv)
+			if ch < blk+4 {
+				sg, sgx = sgs[ch-blk], sgxs[ch-blk]
+			} else if ch+4 <= hi {
+				blk = ch
+				var a0, a1, a2, a3, b0, b1, b2, b3 float64
+				mu1, mu2, mu3 := mean[ch+1], mean[ch+2], mean[ch+3]
+				iv1, iv2, iv3 := inv[ch+1], inv[ch+2], inv[ch+3]
+				for e := 0; e < n; e++ {
+					o := (e*c + ch) * hw
+					g0 := g[o:][:hw]
+					g1, g2, g3 := g[o+hw:][:len(g0)], g[o+2*hw:][:len(g0)], g[o+3*hw:][:len(g0)]
+					x0 := x[o:][:len(g0)]
+					x1, x2, x3 := x[o+hw:][:len(g0)], x[o+2*hw:][:len(g0)], x[o+3*hw:][:len(g0)]
+					for i, v := range g0 {
+						a0 += float64(v)
+						b0 += float64(v) * float64((x0[i]-mu)*iv)
+						a1 += float64(g1[i])
+						b1 += float64(g1[i]) * float64((x1[i]-mu1)*iv1)
+						a2 += float64(g2[i])
+						b2 += float64(g2[i]) * float64((x2[i]-mu2)*iv2)
+						a3 += float64(g3[i])
+						b3 += float64(g3[i]) * float64((x3[i]-mu3)*iv3)
+					}
+				}
+				sgs, sgxs = [4]float64{a0, a1, a2, a3}, [4]float64{b0, b1, b2, b3}
+				sg, sgx = a0, b0
+			} else {
+				for e := 0; e < n; e++ {
+					xr, gr := x[(e*c+ch)*hw:][:hw], g[(e*c+ch)*hw:][:hw]
+					for i, v := range gr {
+						sg += float64(v)
+						sgx += float64(v) * float64((xr[i]-mu)*iv)
+					}
 				}
 			}
 			if grad != nil {

@@ -16,6 +16,7 @@ type cnnState struct {
 	train bool      // the pass under way is in training mode (BN batch statistics)
 
 	col, dcol     []float32   // im2col scratch of one group of examples
+	cw            []convWork  // per-goroutine scratch of groups run in parallel
 	ybuf          []float32   // a convolution's output (or signal) for one group, channel-major
 	bnMean, bnInv [][]float32 // per BN node: the mean and 1/std the pass normalised with
 	tw            []*cnnTangentWork
@@ -98,12 +99,17 @@ func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
 	for i := range m.a.cnn.nodes {
 		nd := &m.a.cnn.nodes[i]
 		x, y := b.act[nd.src], b.act[i+1][:n*nd.out.size()]
+		fused := false
 		switch nd.kind {
 		case nodeConv:
-			convForward(nd, m.params[nd.w:], x, y, n, s.col, s.ybuf, 0)
+			var bias []float32
 			if nd.b >= 0 {
-				addChannelBias(n, nd.out, m.params[nd.b:], y)
+				bias = m.params[nd.b:]
 			}
+			// The ReLU is applied example by example while the output is
+			// in cache, unless dropout follows it.
+			fused = nd.relu && !(nd.drop && drop != nil)
+			convForwardPar(nd, m.params[nd.w:], x, y, n, s.works(m.a.cnn), bias, fused)
 		case nodeDense:
 			kernels.Gemm(false, true, n, nd.out.c, nd.in.size(), 1, x, nd.in.size(),
 				m.params[nd.w:nd.b], nd.in.size(), 0, y, nd.out.c)
@@ -118,7 +124,7 @@ func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
 			copy(y, x[:len(y)])
 			kernels.Axpy(len(y), 1, b.act[nd.skip], y)
 		}
-		if nd.relu {
+		if nd.relu && !fused {
 			kernels.Relu(len(y), y, y)
 			if nd.drop && drop != nil {
 				drop.apply(y)
@@ -128,35 +134,171 @@ func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
 }
 
 // convForward sets (beta 0) or adds to (beta 1) y the convolution of the n
-// examples of x with the weight w (no bias): per group of examples (see
-// convGroup), their im2col matrices side by side, one GEMM, and the
-// channel-major result copied back to each example's NCHW rows.
-func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf []float32, beta float32) {
+// examples of x with the weight w, plus bias (per output channel) when bias
+// is set and beta is 0 (with beta 1 the caller adds it): per group of
+// examples (see convGroup), their im2col matrices side by side, one GEMM,
+// and the channel-major result copied back to each example's NCHW rows. A
+// group of one example is already in NCHW order: the GEMM writes y
+// directly (beta 0). With relu (and beta 0) each example's output is then
+// passed through a ReLU in place.
+func convForward(nd *cnode, w, x, y []float32, n int, col, ybuf, bias []float32, beta float32, relu bool) {
 	g := nd.geom
 	k, p, co := g.Rows(), g.Cols(), nd.out.c
 	is, os := nd.in.size(), nd.out.size()
 	gr := convGroup(g, n)
+	if beta != 0 {
+		bias, relu = nil, false
+	}
 	for e0 := 0; e0 < n; e0 += gr {
 		gn := min(gr, n-e0)
 		ld := gn * p
-		perExample(gn, k*p, func(j int) {
-			kernels.Im2col(g, x[(e0+j)*is:(e0+j+1)*is], col[j*p:], ld)
-		})
+		im2colGroup(g, x[e0*is:], is, gn, col, ld)
+		if gn == 1 && beta == 0 {
+			ye := y[e0*os : (e0+1)*os]
+			kernels.Gemm(false, false, co, ld, k, 1, w, k, col, ld, 0, ye, ld)
+			if bias != nil {
+				addChannelBias(1, nd.out, bias, ye)
+			}
+			if relu {
+				kernels.Relu(len(ye), ye, ye)
+			}
+			continue
+		}
 		kernels.Gemm(false, false, co, ld, k, 1, w, k, col, ld, 0, ybuf, ld)
 		perExample(gn, co*p, func(j int) {
-			ye := y[(e0+j)*os : (e0+j+1)*os]
-			for c := 0; c < co; c++ {
-				src, dst := ybuf[c*ld+j*p:][:p], ye[c*p:(c+1)*p]
-				if beta == 0 {
-					copy(dst, src)
-				} else {
-					for i, v := range src {
-						dst[i] += v
-					}
-				}
-			}
+			convCopyBack(co, p, ybuf[j*p:], ld, y[(e0+j)*os:(e0+j+1)*os], bias, beta, relu)
 		})
 	}
+}
+
+// convCopyBack sets (beta 0, plus bias when set, then a ReLU with relu) or
+// adds to (beta 1) one example's NCHW output ye its co channels of p pixels
+// from the channel-major group result src (leading dimension ld).
+func convCopyBack(co, p int, src []float32, ld int, ye, bias []float32, beta float32, relu bool) {
+	for c := 0; c < co; c++ {
+		s, dst := src[c*ld:][:p], ye[c*p:(c+1)*p]
+		switch {
+		case beta != 0:
+			for i, v := range s {
+				dst[i] += v
+			}
+		case bias != nil:
+			// The same rounding as copying, then adding the bias.
+			b := bias[c]
+			for i, v := range s {
+				dst[i] = v + b
+			}
+		default:
+			copy(dst, s)
+		}
+	}
+	if relu {
+		kernels.Relu(len(ye), ye, ye)
+	}
+}
+
+// convWork is one goroutine's scratch for the convolution groups it runs.
+type convWork struct{ col, dcol, ybuf []float32 }
+
+// works returns scratch for par.Procs() goroutines.
+func (s *cnnState) works(c *cnnArch) []convWork {
+	p := par.Procs()
+	for len(s.cw) < p {
+		s.cw = append(s.cw, convWork{})
+	}
+	for i := range s.cw[:p] {
+		w := &s.cw[i]
+		if len(w.col) < c.maxCol {
+			w.col, w.dcol = make([]float32, c.maxCol), make([]float32, c.maxCol)
+		}
+		if len(w.ybuf) < c.maxOut {
+			w.ybuf = make([]float32, c.maxOut)
+		}
+	}
+	return s.cw[:p]
+}
+
+// convForwardPar is convForward (beta 0) with its groups of examples run in
+// parallel, each on one goroutine (its im2col, GemmSerial and copy-back),
+// when there are several: every group's output is computed as convForward
+// computes it, so the result is the same for any GOMAXPROCS.
+func convForwardPar(nd *cnode, w, x, y []float32, n int, works []convWork, bias []float32, relu bool) {
+	g := nd.geom
+	k, p, co := g.Rows(), g.Cols(), nd.out.c
+	is, os := nd.in.size(), nd.out.size()
+	gr := convGroup(g, n)
+	groups := (n + gr - 1) / gr
+	if groups < 2 || len(works) < 2 {
+		convForward(nd, w, x, y, n, works[0].col, works[0].ybuf, bias, 0, relu)
+		return
+	}
+	par.Tasks(groups, len(works), func(wk, gi int) {
+		cw := &works[wk]
+		e0 := gi * gr
+		gn := min(gr, n-e0)
+		ld := gn * p
+		for j := 0; j < gn; j++ {
+			kernels.Im2col(g, x[(e0+j)*is:(e0+j+1)*is], cw.col[j*p:], ld)
+		}
+		if gn == 1 {
+			ye := y[e0*os : (e0+1)*os]
+			kernels.GemmSerial(false, false, co, ld, k, 1, w, k, cw.col, ld, 0, ye, ld)
+			if bias != nil {
+				addChannelBias(1, nd.out, bias, ye)
+			}
+			if relu {
+				kernels.Relu(len(ye), ye, ye)
+			}
+			return
+		}
+		kernels.GemmSerial(false, false, co, ld, k, 1, w, k, cw.col, ld, 0, cw.ybuf, ld)
+		for j := 0; j < gn; j++ {
+			convCopyBack(co, p, cw.ybuf[j*p:], ld, y[(e0+j)*os:(e0+j+1)*os], bias, 0, relu)
+		}
+	})
+}
+
+// convChannels is the number of input channels per task of im2colGroup and
+// col2imGroup: the column rows of that many channels of one example hold
+// about perExampleGrain floats.
+func convChannels(g kernels.ConvGeom) int {
+	return max(1, min(g.C, perExampleGrain/max(1, g.KH*g.KW*g.Cols())))
+}
+
+// im2colGroup writes the column matrices of gn examples (x holds them, is
+// floats apart) side by side into col (leading dimension ld), in parallel
+// over examples and over chunks of input channels: the tasks write disjoint
+// rows and columns, so the result is the same for any split.
+func im2colGroup(g kernels.ConvGeom, x []float32, is, gn int, col []float32, ld int) {
+	p, chw, rows := g.Cols(), g.H*g.W, g.KH*g.KW
+	cs := convChannels(g)
+	chunks := (g.C + cs - 1) / cs
+	par.For(gn*chunks, perExampleGrain/max(1, cs*rows*p), func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			e, c0 := t/chunks, t%chunks*cs
+			gc := g
+			gc.C = min(cs, g.C-c0)
+			kernels.Im2col(gc, x[e*is+c0*chw:][:gc.C*chw], col[c0*rows*ld+e*p:], ld)
+		}
+	})
+}
+
+// col2imGroup folds the column matrices of gn examples (side by side in
+// dcol, leading dimension ld) onto their input gradients in dst (is floats
+// apart), overwriting (beta 0) or adding, in parallel as im2colGroup: each
+// pixel's sum is made by one Col2im call in its one order.
+func col2imGroup(g kernels.ConvGeom, dcol []float32, ld, gn int, beta float32, dst []float32, is int) {
+	p, chw, rows := g.Cols(), g.H*g.W, g.KH*g.KW
+	cs := convChannels(g)
+	chunks := (g.C + cs - 1) / cs
+	par.For(gn*chunks, perExampleGrain/max(1, cs*rows*p), func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			e, c0 := t/chunks, t%chunks*cs
+			gc := g
+			gc.C = min(cs, g.C-c0)
+			kernels.Col2im(gc, dcol[c0*rows*ld+e*p:], ld, beta, dst[e*is+c0*chw:][:gc.C*chw])
+		}
+	})
 }
 
 // perExampleGrain is about how many floats one task of perExample moves:
@@ -194,20 +336,44 @@ func addChannelBias(n int, s cshape, bias, y []float32) {
 // all pixels of channel c of g, in float64, in index order.
 func channelSums(n int, s cshape, g []float32, beta float32, out []float32) {
 	hw := s.h * s.w
-	// Split by channel: each channel's sum keeps its one order.
-	par.For(s.c, perExampleGrain/max(n*hw, 1), func(lo, hi int) {
-		for c := lo; c < hi; c++ {
+	put := func(c int, t float64) {
+		if beta == 0 {
+			out[c] = float32(t)
+		} else {
+			out[c] += float32(t)
+		}
+	}
+	// Split by channel: each channel's sum keeps its one order. A float64
+	// add chain is latency-bound, so four channels' chains run side by side.
+	par.For(s.c, max(4, perExampleGrain/max(n*hw, 1)), func(lo, hi int) {
+		c := lo
+		for ; c+4 <= hi; c += 4 {
+			var t0, t1, t2, t3 float64
+			for e := 0; e < n; e++ {
+				r0 := g[(e*s.c+c)*hw:][:hw]
+				r1 := g[(e*s.c+c+1)*hw:][:len(r0)]
+				r2 := g[(e*s.c+c+2)*hw:][:len(r0)]
+				r3 := g[(e*s.c+c+3)*hw:][:len(r0)]
+				for i, v := range r0 {
+					t0 += float64(v)
+					t1 += float64(r1[i])
+					t2 += float64(r2[i])
+					t3 += float64(r3[i])
+				}
+			}
+			put(c, t0)
+			put(c+1, t1)
+			put(c+2, t2)
+			put(c+3, t3)
+		}
+		for ; c < hi; c++ {
 			var t float64
 			for e := 0; e < n; e++ {
 				for _, v := range g[(e*s.c+c)*hw:][:hw] {
 					t += float64(v)
 				}
 			}
-			if beta == 0 {
-				out[c] = float32(t)
-			} else {
-				out[c] += float32(t)
-			}
+			put(c, t)
 		}
 	})
 }
@@ -221,13 +387,61 @@ func (m *Model) bnForward(nd *cnode, x, y []float32, n int, s *cnnState) {
 	mean, inv := s.bnMean[nd.bn], s.bnInv[nd.bn]
 	rm, rv := s.state[nd.stat:nd.stat+c], s.state[nd.stat+c:nd.stat+2*c]
 	cnt := float64(n * hw)
-	// By channel: each channel's sums keep their one order.
-	par.For(c, perExampleGrain/max(n*hw, 1), func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			if !s.train {
+	// finish sets channel ch's normalisation from its sum and sum of
+	// squared deviations and updates its running statistics.
+	finish := func(ch int, sum, ss float64) {
+		mu := sum / cnt
+		vr := ss / cnt
+		mean[ch], inv[ch] = float32(mu), float32(1/math.Sqrt(vr+bnEps))
+		unb := vr
+		if cnt > 1 {
+			unb = ss / (cnt - 1)
+		}
+		rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mu)
+		rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*unb)
+	}
+	// By channel: each channel's sums keep their one order. A float64 add
+	// chain is latency-bound, so four channels' chains run side by side.
+	par.For(c, max(4, perExampleGrain/max(n*hw, 1)), func(lo, hi int) {
+		ch := lo
+		if !s.train {
+			for ; ch < hi; ch++ {
 				mean[ch], inv[ch] = rm[ch], float32(1/math.Sqrt(float64(rv[ch])+bnEps))
-				continue
 			}
+			return
+		}
+		for ; ch+4 <= hi; ch += 4 {
+			var s0, s1, s2, s3 float64
+			for e := 0; e < n; e++ {
+				r0 := x[(e*c+ch)*hw:][:hw]
+				r1, r2, r3 := x[(e*c+ch+1)*hw:][:len(r0)], x[(e*c+ch+2)*hw:][:len(r0)], x[(e*c+ch+3)*hw:][:len(r0)]
+				for i, v := range r0 {
+					s0 += float64(v)
+					s1 += float64(r1[i])
+					s2 += float64(r2[i])
+					s3 += float64(r3[i])
+				}
+			}
+			m0, m1, m2, m3 := s0/cnt, s1/cnt, s2/cnt, s3/cnt
+			var q0, q1, q2, q3 float64
+			for e := 0; e < n; e++ {
+				r0 := x[(e*c+ch)*hw:][:hw]
+				r1, r2, r3 := x[(e*c+ch+1)*hw:][:len(r0)], x[(e*c+ch+2)*hw:][:len(r0)], x[(e*c+ch+3)*hw:][:len(r0)]
+				for i, v := range r0 {
+					d0, d1 := float64(v)-m0, float64(r1[i])-m1
+					d2, d3 := float64(r2[i])-m2, float64(r3[i])-m3
+					q0 += d0 * d0
+					q1 += d1 * d1
+					q2 += d2 * d2
+					q3 += d3 * d3
+				}
+			}
+			finish(ch, s0, q0)
+			finish(ch+1, s1, q1)
+			finish(ch+2, s2, q2)
+			finish(ch+3, s3, q3)
+		}
+		for ; ch < hi; ch++ {
 			var sum float64
 			for e := 0; e < n; e++ {
 				for _, v := range x[(e*c+ch)*hw:][:hw] {
@@ -242,14 +456,7 @@ func (m *Model) bnForward(nd *cnode, x, y []float32, n int, s *cnnState) {
 					ss += d * d
 				}
 			}
-			vr := ss / cnt
-			mean[ch], inv[ch] = float32(mu), float32(1/math.Sqrt(vr+bnEps))
-			unb := vr
-			if cnt > 1 {
-				unb = ss / (cnt - 1)
-			}
-			rm[ch] = float32((1-bnMomentum)*float64(rm[ch]) + bnMomentum*mu)
-			rv[ch] = float32((1-bnMomentum)*float64(rv[ch]) + bnMomentum*unb)
+			finish(ch, sum, ss)
 		}
 	})
 	if s.train {
@@ -290,6 +497,10 @@ func maxPoolForward(nd *cnode, x, y []float32, n int) {
 		for c := 0; c < in.c; c++ {
 			img := x[(e*in.c+c)*in.h*in.w:][:in.h*in.w]
 			o := y[(e*out.c+c)*out.h*out.w:][:out.h*out.w]
+			if nd.pool == 2 {
+				kernels.MaxPool2(in.h, in.w, img, o)
+				continue
+			}
 			for oy := 0; oy < out.h; oy++ {
 				for ox := 0; ox < out.w; ox++ {
 					o[oy*out.w+ox] = img[poolArg(img, in.w, nd.pool, oy, ox)]
@@ -303,8 +514,10 @@ func maxPoolForward(nd *cnode, x, y []float32, n int) {
 // maxima of x, overwriting (beta 0) or adding to dst.
 func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float32) {
 	in, out := nd.in, nd.out
+	// MaxPool2Backward sets every pixel of an even-sized channel.
+	covered := nd.pool == 2 && in.h%2 == 0 && in.w%2 == 0
 	perExample(n, in.size(), func(e int) {
-		if beta == 0 {
+		if beta == 0 && !covered {
 			clear(dst[e*in.size() : (e+1)*in.size()])
 		}
 		for c := 0; c < in.c; c++ {
@@ -312,6 +525,30 @@ func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float
 			img := x[off:][:in.h*in.w]
 			d := dst[off:][:in.h*in.w]
 			o := g[(e*out.c+c)*out.h*out.w:][:out.h*out.w]
+			if nd.pool == 2 && beta == 0 {
+				kernels.MaxPool2Backward(in.h, in.w, img, o, d)
+				continue
+			}
+			if nd.pool == 2 {
+				for oy := 0; oy < out.h; oy++ {
+					r0, r1 := img[2*oy*in.w:][:2*out.w], img[(2*oy+1)*in.w:][:2*out.w]
+					d0, d1 := d[2*oy*in.w:][:2*out.w], d[(2*oy+1)*in.w:][:2*out.w]
+					for ox, v := range o[oy*out.w : (oy+1)*out.w] {
+						i, _ := kernels.Pool2Winner(r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1])
+						switch i {
+						case 0:
+							d0[2*ox] += v
+						case 1:
+							d0[2*ox+1] += v
+						case 2:
+							d1[2*ox] += v
+						default:
+							d1[2*ox+1] += v
+						}
+					}
+				}
+				continue
+			}
 			for oy := 0; oy < out.h; oy++ {
 				for ox := 0; ox < out.w; ox++ {
 					d[poolArg(img, in.w, nd.pool, oy, ox)] += o[oy*out.w+ox]

@@ -112,10 +112,10 @@ func (m *Model) cnnTangent(tw *cnnTangentWork, n int, v, out []float32, accumula
 		case nodeConv:
 			tb := float32(0)
 			if nd.src > 0 {
-				convForward(nd, m.params[nd.w:], rx, rz, n, tw.col, tw.ybuf, 0)
+				convForward(nd, m.params[nd.w:], rx, rz, n, tw.col, tw.ybuf, nil, 0, false)
 				tb = 1
 			}
-			convForward(nd, v[nd.w:], x, rz, n, tw.col, tw.ybuf, tb)
+			convForward(nd, v[nd.w:], x, rz, n, tw.col, tw.ybuf, nil, tb, false)
 			if nd.b >= 0 {
 				addChannelBias(n, nd.out, v[nd.b:], rz)
 			}
@@ -173,9 +173,9 @@ func (m *Model) cnnTangent(tw *cnnTangentWork, n int, v, out []float32, accumula
 		second := hess && nd.src > 0 // terms with the primal signal and a non-zero input tangent
 		switch nd.kind {
 		case nodeConv:
-			convBackward(nd, m.params[nd.w:], x, rg, n, out[nd.w:], beta, dst, nd.srcBeta, tw.col, tw.dcol, tw.ybuf)
+			convBackward(nd, m.params[nd.w:], x, rg, n, out[nd.w:], beta, dst, nd.srcBeta, tw.col, tw.dcol, tw.ybuf, nil)
 			if second {
-				convBackward(nd, v[nd.w:], rx, gz, n, out[nd.w:], 1, dst, 1, tw.col, tw.dcol, tw.ybuf)
+				convBackward(nd, v[nd.w:], rx, gz, n, out[nd.w:], 1, dst, 1, tw.col, tw.dcol, tw.ybuf, nil)
 			}
 			if nd.b >= 0 {
 				channelSums(n, nd.out, rg, beta, out[nd.b:])

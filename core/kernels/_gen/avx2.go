@@ -12,12 +12,17 @@ import (
 // go through a small buffer in Go.
 func genAVX2() {
 	laneMaskTable()
+	laneIotaTable()
 	gemmKernel256(6, 2, 4)
 	for _, w := range []int{6, 16} {
 		packCopy256(w)
 		packTrans256(w)
 	}
 	elem256()
+	col2imChan(256)
+	im2colChan(256)
+	maxPool2AVX2(false)
+	maxPool2AVX2(true)
 }
 
 func ymm(i int) reg.VecPhysical {

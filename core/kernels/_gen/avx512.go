@@ -12,4 +12,9 @@ func genAVX512() {
 		packTrans512(w)
 	}
 	elem512()
+	col2imChan(512)
+	im2colChan(512)
+	poolTables()
+	maxPool2(false)
+	maxPool2(true)
 }
