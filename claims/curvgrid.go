@@ -65,7 +65,20 @@ func (g CurvGrid) unitName(pi int, seed uint64) string {
 
 // Data names the data of the grid's runs, for Evidence.Data.
 func (g CurvGrid) Data(env *Env) string {
-	return fmt.Sprintf("MNIST (%s): first %d training-file images train, last %d validate", MNISTSource(env), g.TrainN, g.ValN)
+	return fmt.Sprintf("%s: first %d training-file images train, last %d validate", DataName(env), g.TrainN, g.ValN)
+}
+
+// DataName names env's dataset in words, without machine-specific paths.
+func DataName(env *Env) string {
+	switch {
+	case env == nil || env.Data == "" || env.Data == "mnist":
+		return "MNIST (" + MNISTSource(env) + ")"
+	case env.Data == "fashion-mnist":
+		return "Fashion-MNIST (Debian's dataset-fashion-mnist)"
+	case env.Data == "cifar10":
+		return "CIFAR-10 (binary version)"
+	}
+	return env.Data
 }
 
 // Results decodes the units' results for the given seeds, indexed

@@ -1,9 +1,11 @@
 package claims
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/sgdclaims/sgdclaims/claims/stats"
@@ -90,6 +92,25 @@ type CurvRun struct {
 	// TraceBudget, if > 0, estimates Tr(H) at the end by Hutch++ with that
 	// many Hessian-vector products.
 	TraceBudget int
+	// AtSteps are further steps at which lambda_max is measured (C3's end
+	// of the early phase, fixed in SDE time eta x steps); steps beyond the
+	// run are ignored.
+	AtSteps []int
+	// Matched training loss. The mean loss on the probe examples (eval
+	// mode, the examples lambda_max is measured on) is evaluated
+	// LossChecks times per epoch at evenly spaced steps, and at every
+	// measurement; at the first evaluation at or below each of
+	// LossTargets, lambda_max is measured there and kept in
+	// CurvResult.Matched, tagged with the targets it is the first to reach.
+	LossChecks  int
+	LossTargets []float64
+	// SharpBatches > 0 measures the batch sharpness (curvature.
+	// BatchSharpness on SharpBatches mini-batches of the run's size S,
+	// drawn from the training part; the same mini-batches at every
+	// measurement) at every end-of-epoch and AtSteps measurement, with the
+	// mean mini-batch lambda_max too when SharpLambda.
+	SharpBatches int
+	SharpLambda  bool
 }
 
 // CurvPoint is one lambda_max measurement along a trajectory.
@@ -99,15 +120,32 @@ type CurvPoint struct {
 	Lambda   jsonfloat.Float `json:"lambda"`
 	Residual jsonfloat.Float `json:"residual"` // Lanczos Ritz residual (an eigenvalue lies within it)
 	HVPs     int             `json:"hvps"`
+	// Loss is the mean loss on the probe examples (eval mode) at the step:
+	// the training loss the measurement is matched by.
+	Loss jsonfloat.Float `json:"loss"`
+	// Sharp is the batch sharpness (Andreyev & Beneventano: the mean over
+	// mini-batches of g_B^T H_B g_B / |g_B|^2) and SharpLambda the mean
+	// mini-batch lambda_max(H_B), when measured (0 when not).
+	Sharp       jsonfloat.Float `json:"batch_sharpness,omitempty"`
+	SharpLambda jsonfloat.Float `json:"batch_lambda_max,omitempty"`
+	// Targets are the loss targets this measurement is the first to reach
+	// (CurvResult.Matched only).
+	Targets []float64 `json:"targets,omitempty"`
 }
 
 // CurvResult is what a CurvRun measured.
 type CurvResult struct {
-	Points        []CurvPoint `json:"points,omitempty"`
-	StepsPerEpoch int         `json:"steps_per_epoch"`
-	Steps         int         `json:"steps"`
-	Diverged      bool        `json:"diverged,omitempty"`
-	DivergedStep  int         `json:"diverged_step,omitempty"`
+	Points []CurvPoint `json:"points,omitempty"`
+	// Matched are the measurements at the first loss evaluation at or
+	// below each CurvRun.LossTargets (in the order reached); a target the
+	// run never reached has none.
+	Matched []CurvPoint `json:"matched,omitempty"`
+	// MinLoss is the lowest probe loss any evaluation saw (NaN when none).
+	MinLoss       jsonfloat.Float `json:"min_loss"`
+	StepsPerEpoch int             `json:"steps_per_epoch"`
+	Steps         int             `json:"steps"`
+	Diverged      bool            `json:"diverged,omitempty"`
+	DivergedStep  int             `json:"diverged_step,omitempty"`
 	// At the end of training (NaN after divergence).
 	Lambda    jsonfloat.Float `json:"lambda"`
 	Residual  jsonfloat.Float `json:"residual"`
@@ -145,46 +183,147 @@ func topEigen(ctx context.Context, m *nn.Model, b data.Batch, sel string, tol fl
 func (r *CurvRun) Run(ctx context.Context) (*CurvResult, error) {
 	start := time.Now()
 	p := r.Parts
-	m, err := nn.New(r.Spec, r.InitSeed)
+	sh := p.Train.Shape
+	m, err := nn.New(nn.ResolveSpec(r.Spec, sh.C, sh.H, sh.W, p.Train.Classes), r.InitSeed)
 	if err != nil {
 		return nil, err
 	}
 	spe := p.Train.N / r.Batch
-	res := &CurvResult{StepsPerEpoch: spe}
+	total := r.Epochs * spe
+	nan := jsonfloat.Float(math.NaN())
+	res := &CurvResult{StepsPerEpoch: spe, MinLoss: nan}
 	zoom := ZoomSteps(r.ZoomEpochs*spe, r.ZoomPoints)
-	measure := func(step int) error {
-		if n := len(res.Points); n > 0 && res.Points[n-1].Step == step {
+	at := map[int]bool{}
+	for _, st := range r.AtSteps {
+		if st >= 0 && st <= total {
+			at[st] = true
+		}
+	}
+	checks := map[int]bool{}
+	if r.LossChecks > 0 && len(r.LossTargets) > 0 {
+		for e := 0; e < r.Epochs; e++ {
+			for k := 1; k <= r.LossChecks; k++ {
+				checks[e*spe+int(math.Round(float64(k)*float64(spe)/float64(r.LossChecks)))] = true
+			}
+		}
+	}
+	targets := slices.Clone(r.LossTargets)
+	slices.SortFunc(targets, func(a, b float64) int { return cmp.Compare(b, a) }) // descending: the first to be reached first
+	// crossed returns (and removes) the targets loss reaches.
+	crossed := func(loss float64) []float64 {
+		if !(loss <= math.Inf(1)) {
 			return nil
 		}
-		e, _, err := topEigen(ctx, m, p.Probe, p.ProbeSel, r.Tol, r.ProbeSeed)
+		if math.IsNaN(float64(res.MinLoss)) || loss < float64(res.MinLoss) {
+			res.MinLoss = jsonfloat.Float(loss)
+		}
+		n := 0
+		for n < len(targets) && loss <= targets[n] {
+			n++
+		}
+		got := targets[:n:n]
+		targets = targets[n:]
+		return got
+	}
+	measure := func(step int, sharp bool) (*CurvPoint, error) {
+		if n := len(res.Points); n > 0 && res.Points[n-1].Step == step {
+			return &res.Points[n-1], nil
+		}
+		e, op, err := topEigen(ctx, m, p.Probe, p.ProbeSel, r.Tol, r.ProbeSeed)
 		if err != nil {
-			return fmt.Errorf("lambda_max at step %d: %w", step, err)
+			return nil, fmt.Errorf("lambda_max at step %d: %w", step, err)
 		}
 		res.HVPs += e.Applications
 		if res.LambdaStamp == "" {
 			res.LambdaStamp = e.Stamp.String()
 		}
-		res.Points = append(res.Points, CurvPoint{
+		loss, _ := op.Loss()
+		pt := CurvPoint{
 			Step: step, Epoch: float64(step) / float64(spe),
 			Lambda: jsonfloat.Float(e.Top[0].Value), Residual: jsonfloat.Float(e.Top[0].Residual), HVPs: e.Applications,
-		})
+			Loss: jsonfloat.Float(loss),
+		}
+		if sharp && r.SharpBatches > 0 {
+			b, err := curvature.BatchSharpness(ctx, m, p.Train, curvature.BatchSharpnessConfig{
+				Batches: r.SharpBatches, Batch: r.Batch, Seed: r.ProbeSeed, Lambda: r.SharpLambda})
+			if err != nil {
+				return nil, fmt.Errorf("batch sharpness at step %d: %w", step, err)
+			}
+			res.HVPs += b.Applications
+			pt.Sharp, pt.SharpLambda = jsonfloat.Float(b.Sharpness), jsonfloat.Float(b.Lambda)
+			if !r.SharpLambda {
+				pt.SharpLambda = 0
+			}
+		}
+		return &pt, nil
+	}
+	// point measures lambda_max at step for the trajectory (and, when its
+	// loss reaches targets, as a matched point too).
+	point := func(step int, sharp bool) error {
+		pt, err := measure(step, sharp)
+		if err != nil {
+			return err
+		}
+		if n := len(res.Points); n == 0 || res.Points[n-1].Step != step {
+			res.Points = append(res.Points, *pt)
+		}
+		if got := crossed(float64(pt.Loss)); len(got) > 0 {
+			q := *pt
+			q.Targets = got
+			res.Matched = append(res.Matched, q)
+		}
 		return nil
 	}
-	if len(zoom) > 0 || r.EveryEpoch {
-		if err := measure(0); err != nil {
+	// check evaluates the probe loss at step and measures a matched point
+	// when it reaches a target.
+	check := func(step int) error {
+		if len(targets) == 0 {
+			return nil
+		}
+		l, _ := m.Evaluate(p.Probe)
+		got := crossed(l)
+		if len(got) == 0 {
+			return nil
+		}
+		pt, err := measure(step, false)
+		if err != nil {
+			return err
+		}
+		q := *pt
+		q.Loss, q.Targets = jsonfloat.Float(l), got
+		res.Matched = append(res.Matched, q)
+		return nil
+	}
+	if len(zoom) > 0 || r.EveryEpoch || len(at) > 0 || len(targets) > 0 {
+		if err := point(0, r.EveryEpoch); err != nil {
 			return nil, err
 		}
 	}
 	cfg := train.Config{
 		Model: m, Train: p.Train, Epochs: r.Epochs,
 		LR: optim.ConstantLR(r.LR), Batch: optim.ConstantBatch(r.Batch), Seed: r.OrderSeed,
+		// OnStep runs after the update of step s: a measurement "at step s"
+		// sees the parameters after s updates.
 		OnStep: func(s *train.StepInfo) error {
-			if s.Step%256 == 0 && ctx.Err() != nil {
+			if ctx.Err() != nil { // every step: a CNN step can take a second
 				return ctx.Err()
 			}
+			endOfEpoch := s.Step%spe == 0 && r.EveryEpoch
 			if len(zoom) > 0 && s.Step == zoom[0] {
 				zoom = zoom[1:]
-				return measure(s.Step)
+				if !endOfEpoch {
+					if err := point(s.Step, false); err != nil {
+						return err
+					}
+				}
+			}
+			if at[s.Step] && !endOfEpoch {
+				if err := point(s.Step, true); err != nil {
+					return err
+				}
+			}
+			if checks[s.Step] && !endOfEpoch {
+				return check(s.Step)
 			}
 			return nil
 		},
@@ -193,7 +332,7 @@ func (r *CurvRun) Run(ctx context.Context) (*CurvResult, error) {
 				return ctx.Err()
 			}
 			if r.EveryEpoch {
-				return measure(e.Steps)
+				return point(e.Steps, true)
 			}
 			return nil
 		},
@@ -203,7 +342,6 @@ func (r *CurvRun) Run(ctx context.Context) (*CurvResult, error) {
 		return nil, err
 	}
 	res.Steps = tr.Steps
-	nan := jsonfloat.Float(math.NaN())
 	res.Lambda, res.Residual, res.TrH, res.TrHSE = nan, nan, nan, nan
 	res.TrainLoss, res.TrainAcc, res.ValLoss, res.ValAcc = nan, nan, nan, nan
 	if tr.Diverged || m.CheckFinite() != nil {
@@ -230,6 +368,13 @@ func (r *CurvRun) Run(ctx context.Context) (*CurvResult, error) {
 		res.Lambda, res.Residual = jsonfloat.Float(e.Top[0].Value), jsonfloat.Float(e.Top[0].Residual)
 		if res.LambdaStamp == "" {
 			res.LambdaStamp = e.Stamp.String()
+		}
+		if len(targets) > 0 {
+			loss, _ := op.Loss()
+			if got := crossed(loss); len(got) > 0 {
+				res.Matched = append(res.Matched, CurvPoint{Step: res.Steps, Epoch: float64(res.Steps) / float64(spe),
+					Lambda: res.Lambda, Residual: res.Residual, HVPs: e.Applications, Loss: jsonfloat.Float(loss), Targets: got})
+			}
 		}
 	}
 	if r.TraceBudget > 0 {
@@ -276,4 +421,44 @@ func SeedInterval(xs []float64, geo bool, level float64) stats.Interval {
 		return stats.NaNInterval()
 	}
 	return iv
+}
+
+// LossLadder is the ladder of training-loss targets of the matched-loss
+// comparisons (C1, C3), fixed before any result was seen: 1-2-3-5 steps
+// from 2 (about chance for ten classes, ln 10 = 2.3) down to 0.001.
+var LossLadder = []float64{2, 1, 0.5, 0.3, 0.2, 0.1, 0.05, 0.03, 0.02, 0.01, 0.005, 0.003, 0.002, 0.001}
+
+// MatchedAt returns the run's measurement at the first loss evaluation at
+// or below target (false when the run never reached it).
+func (r *CurvResult) MatchedAt(target float64) (CurvPoint, bool) {
+	for _, p := range r.Matched {
+		if slices.Contains(p.Targets, target) {
+			return p, true
+		}
+	}
+	return CurvPoint{}, false
+}
+
+// MatchedTarget is the matched training loss of a set of runs: the lowest
+// rung of ladder that every run reached (false when one of them diverged
+// or reached none). Every run is then compared at the first measurement at
+// or below that loss.
+func MatchedTarget(runs []*CurvResult, ladder []float64) (float64, bool) {
+	best, ok := math.NaN(), false
+	for _, t := range ladder {
+		all := len(runs) > 0
+		for _, r := range runs {
+			if r.Diverged {
+				return math.NaN(), false
+			}
+			if _, hit := r.MatchedAt(t); !hit {
+				all = false
+				break
+			}
+		}
+		if all && (!ok || t < best) {
+			best, ok = t, true
+		}
+	}
+	return best, ok
 }

@@ -112,6 +112,32 @@ var entries = []Entry{
 	{"c4", "P2", Setup, "noise and dropout", "label-noise fractions 20-80%, dropout 0-0.9", claims("C4 paper setup")},
 	{"c4", "P2", Number, "accuracies on noisy and clean parts", NotStated, thesis("Sec. 3.3 and Fig. 3.1b (values only in the figure)", "13, 18")},
 
+	// C5: growing the batch size replaces decaying the rate (extended P1).
+	{"c5", "P1", Finding, "schedules (extended P1)", "decreasing learning rate during training can be replaced by an equivalent linear increase of batch size", thesis("Sec. 3.2", "17")},
+	{"c5", "P1", Finding, "practical relevance", "particularly relevant to practitioners that have access to large computing resources, in which case using large batch sizes is desirable; varying batch size schedules offer potential for better use of large computing resources", thesis("Sec. 3.2 and Sec. 3.5", "17, 19-20")},
+	{"c5", "P1", Setup, "models, data, decay factor and milestones of the schedule experiment", NotStated, thesis("Sec. 3.2 (the extended P1's experiment is summarised in one sentence)", "17")},
+	{"c5", "P1", Number, "accuracy or curvature of the decayed-rate and grown-batch runs", NotStated, thesis("Sec. 3.2 (no values in the text)", "17")},
+	{"c5", "P1", Number, "cyclic batch-size vs cyclic learning-rate results", NotStated, thesis("Sec. 3.5 mentions varying batch-size schedules; no results are given", "19-20")},
+
+	// C6: a higher eta/S memorises less (extended P1).
+	{"c6", "P1", Finding, "eta/S and memorisation (extended P1)", "the extended version of P1 shows the positive impact of the learning rate to batch size ratio on the final robustness of the model to memorization", thesis("Sec. 3.2", "17")},
+	{"c6", "P1", Finding, "noisy labels in practice", "learning a DNN on any dataset with noisy labels will be affected by the memorization phenomena characterised in P2", thesis("Sec. 3.5", "19-20")},
+	{"c6", "P1", Setup, "models, data, noise level and grid of the memorisation experiment", NotStated, thesis("Sec. 3.2 (the extended P1's experiment is summarised in one sentence)", "17")},
+	{"c6", "P1", Number, "accuracies on the noisy part, or their dependence on eta/S", NotStated, thesis("Sec. 3.2 (no values in the text)", "17")},
+
+	// C7: Nudged SGD steers the endpoint's curvature, not its generalisation (P3).
+	{"c7", "P3", Finding, "Nudged SGD", "Nudged SGD was demonstrated to be easily steerable towards flatter or sharper regions of the loss surface, while maintaining generalization performance: empirical evidence that curvature of the final minima does not fully determine generalization", thesis("Sec. 3.4", "19")},
+	{"c7", "P3", Finding, "endpoint curvature and generalisation", "the curvature of the region that SGD converges to in certain situations is not predictive of generalization (which was suggested by prior work)", thesis("Sec. 3.5", "19-20")},
+	{"c7", "P3", Setup, "models and data", "SimpleCNN and ResNet-32 on CIFAR-10 / Fashion-MNIST", claims("C3 paper setup (P3)")},
+	{"c7", "P3", Number, "gamma, K, M and the curvatures and accuracies reached", NotStated, thesis("Sec. 3.4 (none in the text)", "18-19")},
+
+	// C8: the step is too large along the sharpest directions (P3).
+	{"c8", "P3", Finding, "too large step", "in most iterations the loss surface along the sharpest direction resembles a bowl, such that SGD crosses its minima, often taking a too large step", thesis("Fig. 3.1c caption", "13")},
+	{"c8", "P3", Finding, "oscillation along the sharpest direction", "immediately after the early phase SGD oscillates in the subspace corresponding to the sharpest direction, while successfully descending along other directions", thesis("Sec. 3.4", "19")},
+	{"c8", "P3", Finding, "inefficiency", "vanilla SGD-based training is inefficient and unstable in the sense that SGD largely oscillates along the sharpest direction in the loss surface", thesis("Sec. 3.5", "19")},
+	{"c8", "P3", Setup, "models and data", "SimpleCNN and ResNet-32 on CIFAR-10 / Fashion-MNIST", claims("C3 paper setup (P3)")},
+	{"c8", "P3", Number, "loss-minimising fraction of the step along e_1", NotStated, thesis("Fig. 3.1c (a schematic, no values) and Sec. 3.4", "13, 19")},
+
 	// C9: residual networks do iterative inference (P4).
 	{"c9", "P4", Finding, "blocks descend a local loss", "blocks in residual layers are implicitly encouraged towards moving representations in the direction that minimizes a notion of a local to the block loss, which resembles gradient descent on a loss surface", thesis("Sec. 4.1", "21")},
 	{"c9", "P4", Finding, "architecture as a bias", "the architecture of residual network adds a somewhat surprising bias towards performing iterative inference", thesis("Sec. 4.4", "23")},

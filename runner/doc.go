@@ -43,6 +43,8 @@
 //	val_examples         optional, examples held out by a seeded split (0: none)
 //	augment              optional, crop:P and/or flip (e.g. crop:4,flip; image data only)
 //	normalize            optional, per-channel standardisation: train, or M1,../S1,..
+//	nudge                optional, GAMMA,K,M: Nudged SGD (the top-K Hessian part of each gradient scaled by GAMMA, P_K refreshed every M steps)
+//	nudge_examples       optional, the Hessian's examples for nudge (default: the first min(1024, N))
 //	lambda_max_examples  optional, measure lambda_max on the first N training examples
 //	lambda_max_tol       optional, Lanczos relative tolerance (default 1e-3)
 //	trace_budget         optional, Hutch++ trace with that many Hessian-vector products

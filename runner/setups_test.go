@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -83,5 +84,86 @@ func TestClaimRunsPlansEverySetupWhoseDataAreHere(t *testing.T) {
 	}
 	if err := b.Check(); err == nil || !strings.Contains(err.Error(), "cifar10") {
 		t.Errorf("Check of the absent setup: %v", err)
+	}
+}
+
+// A sweep planned before setups existed (no setup_id; "mnist" as the data
+// of a synthetic claim) opens after Upgrade with its stored results, which
+// keep their records; a second Upgrade changes nothing, and a run this
+// build would compute differently is refused without touching anything.
+func TestUpgradeReidentifiesOldClaimSweeps(t *testing.T) {
+	dir := t.TempDir()
+	runs, _, err := ClaimRuns("rs2", "quick", 0, "all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WritePlan(dir, "test", nil, runs, false); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Execute(context.Background(), All(s.Len()), Options{Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite the plan and its result as an older build wrote them.
+	var cc map[string]any
+	if err := json.Unmarshal(runs[0].Config, &cc); err != nil {
+		t.Fatal(err)
+	}
+	delete(cc, "setup_id")
+	cc["data"] = "mnist"
+	oldCfg, _ := json.Marshal(cc)
+	oldID := IDOf(runs[0].Kind, oldCfg)
+	res, _, err := s.Load(runs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.ID, res.Config = oldID, oldCfg
+	res.Checksum, _ = res.computeChecksum()
+	b, _ := json.MarshalIndent(res, "", "  ")
+	if err := os.WriteFile(s.resultPath(oldID), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(s.resultPath(runs[0].ID))
+	old := []Run{{Index: 0, ID: oldID, Kind: runs[0].Kind, Label: runs[0].Label, Config: oldCfg}}
+	if _, err := WritePlan(dir, "test", nil, old, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "does not match its configuration") {
+		t.Fatalf("the old plan opens: %v", err)
+	}
+	n, err := Upgrade(dir)
+	if err != nil || n != 1 {
+		t.Fatalf("Upgrade: %d, %v", n, err)
+	}
+	s, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, st, err := s.Load(s.Runs()[0])
+	if err != nil || st != Done || string(got.Record) != string(res.Record) {
+		t.Fatalf("upgraded result: %v %v", st, err)
+	}
+	if _, err := os.Stat(s.resultPath(oldID)); !os.IsNotExist(err) {
+		t.Errorf("the old result file is still there: %v", err)
+	}
+	if n, err := Upgrade(dir); n != 0 || err != nil {
+		t.Errorf("second Upgrade: %d, %v", n, err)
+	}
+	// Another setup hash: refused, nothing changed.
+	cc["setup"] = "000000000000"
+	bad, _ := json.Marshal(cc)
+	if _, err := WritePlan(dir, "test", nil, []Run{{ID: IDOf(runs[0].Kind, bad), Kind: runs[0].Kind, Config: bad}}, true); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(ManifestPath(dir))
+	if _, err := Upgrade(dir); err == nil || !strings.Contains(err.Error(), "only planned again") {
+		t.Errorf("Upgrade of another setup: %v", err)
+	}
+	after, _ := os.ReadFile(ManifestPath(dir))
+	if string(before) != string(after) {
+		t.Error("a refused upgrade changed the manifest")
 	}
 }

@@ -54,8 +54,9 @@ type Stamp struct {
 	// "k8s index 3"), when there was one.
 	Task string `json:"task,omitempty"`
 	// Provenance is the commit of the build that ran it and whether its
-	// tree had uncommitted changes.
-	Provenance provenance.Info `json:"provenance"`
+	// tree had uncommitted changes. Omitted when unknown, so that results
+	// stored before it existed keep their checksums.
+	Provenance provenance.Info `json:"provenance,omitzero"`
 }
 
 // Deterministic returns the part of the result a rerun must reproduce

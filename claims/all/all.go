@@ -12,5 +12,9 @@ import (
 	_ "github.com/sgdclaims/sgdclaims/claims/iterative"       // c9
 	_ "github.com/sgdclaims/sgdclaims/claims/lockin"          // c3
 	_ "github.com/sgdclaims/sgdclaims/claims/memorisation"    // c4
+	_ "github.com/sgdclaims/sgdclaims/claims/noisememo"       // c6
+	_ "github.com/sgdclaims/sgdclaims/claims/nudged"          // c7
+	_ "github.com/sgdclaims/sgdclaims/claims/overshoot"       // c8
+	_ "github.com/sgdclaims/sgdclaims/claims/schedules"       // c5
 	_ "github.com/sgdclaims/sgdclaims/claims/stationaryloss"  // c2
 )

@@ -40,7 +40,7 @@ func TestRegistry(t *testing.T) {
 	if all, _ := claims.Select(""); len(all) != len(ids) {
 		t.Errorf("Select(\"\") gave %d claims, want all %d", len(all), len(ids))
 	}
-	if want := []string{"c1", "c2", "c3", "c4", "c9"}; !slices.Equal(ids, want) {
+	if want := []string{"c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"}; !slices.Equal(ids, want) {
 		t.Errorf("registered claims %v, want %v", ids, want)
 	}
 	for _, c := range claims.All() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/sgdclaims/sgdclaims/claims"
 )
@@ -49,7 +50,17 @@ import (
 // same initialisation and the same data-order streams, so the spread inside
 // the family is the effect of (eta, S), not of the draw.
 //
-// # Checks and thresholds (fixed before any result was seen)
+// # Checks and thresholds
+//
+// The registered words are in registration.go (version 2, locked in
+// registrations/c1.json before its results). Version 2 judges (a) and (c)
+// below at the end of training (equal epochs) and again at a matched
+// training loss (d, e: lambda_max at each run's first probe-loss
+// evaluation at or below the lowest rung of claims.LossLadder that every
+// judged run reached), keeps (b), and reports the large-beta members
+// ("diverged k of n" counts as the break) and the beta at which the
+// family's spread exceeds the control gap as information. Version 1, as
+// it was before pre-registration (fixed before any result was seen):
 //
 // (a) lambda_max: for each seed, R = (max - min of log lambda_max over the
 // family) / (the smaller distance of a control's log lambda_max from the
@@ -120,6 +131,14 @@ type config struct {
 	Tol         float64 `json:"lanczos_tol"`
 	TraceBudget int     `json:"trace_budget"`
 	Points      []point `json:"points"`
+	// Dataset is the setup's data (Spec.Data), for the notes.
+	Dataset string `json:"dataset"`
+	// LossChecks is how many times per epoch the probe loss is evaluated
+	// for the matched-loss measurements (claims.CurvRun.LossChecks).
+	LossChecks int `json:"loss_checks_per_epoch"`
+	// BaseBatch is the batch of beta = 1 (beta = S / BaseBatch along the
+	// family, P1's notation).
+	BaseBatch int `json:"beta_base_batch"`
 }
 
 type point struct {
@@ -132,10 +151,27 @@ func at(lr float64, batch int, role string) point {
 	return point{claims.GridPoint{LR: lr, Batch: batch}, role}
 }
 
-func (Claim) config(scale claims.Scale) config {
+// Setup IDs.
+const (
+	setupMNIST    = "mlp-mnist"
+	setupFashion  = "mlp-fashion-mnist"
+	setupMLP20    = "mlp20-fashion-mnist"
+	setupResNet56 = "resnet56-cifar10"
+	setupVGG11    = "vgg11-cifar10"
+)
+
+// mlp20 is P1's 20-layer ReLU MLP: 19 hidden layers of 256 and the output
+// layer (the width is ours: CLAIMS.md gives none).
+var mlp20 = "mlp:784-" + strings.Repeat("256-", 19) + "10"
+
+// config is the run of the first setup at scale.
+func (Claim) config(scale claims.Scale) config { return Claim{}.setupConfig(scale, setupMNIST) }
+
+// setupConfig is the run of setup at scale.
+func (Claim) setupConfig(scale claims.Scale, setup string) config {
 	cfg := config{
 		Model: "mlp:784-64-64-10", TrainN: 50000, ValN: 10000, ProbeN: 2048,
-		Epochs: 10, Tol: 1e-3, TraceBudget: 60,
+		Epochs: 10, Tol: 1e-3, TraceBudget: 60, LossChecks: 10, BaseBatch: 64, Dataset: "mnist",
 		Points: []point{
 			at(0.025, 32, roleFamily), at(0.05, 64, roleFamily), at(0.1, 128, roleFamily),
 			at(0.0125, 64, roleControl), at(0.2, 64, roleControl),
@@ -143,21 +179,68 @@ func (Claim) config(scale claims.Scale) config {
 			at(0.4, 512, roleBreak), at(0.8, 1024, roleBreak),
 		},
 	}
+	fullMLP := []point{
+		at(0.0125, 16, roleFamily), at(0.025, 32, roleFamily), at(0.05, 64, roleFamily), at(0.1, 128, roleFamily), at(0.2, 256, roleFamily),
+		at(0.0125, 64, roleControl), at(0.2, 64, roleControl),
+		at(0.00625, 64, roleGrid), at(0.025, 64, roleGrid), at(0.1, 64, roleGrid), at(0.4, 64, roleGrid),
+		at(0.4, 512, roleBreak), at(0.8, 1024, roleBreak), at(1.6, 2048, roleBreak),
+	}
+	// P1's CNN grid: eta = 0.1 beta, S = 50 beta; beta 0.25 would give
+	// S = 12.5, so the family is beta in {0.5, 1, 2}, with beta 4 and 8
+	// as the large-beta members.
+	cnn := []point{
+		at(0.05, 25, roleFamily), at(0.1, 50, roleFamily), at(0.2, 100, roleFamily),
+		at(0.025, 50, roleControl), at(0.4, 50, roleControl),
+		at(0.05, 50, roleGrid), at(0.2, 50, roleGrid),
+		at(0.4, 200, roleBreak), at(0.8, 400, roleBreak),
+	}
+	if setup == setupFashion {
+		cfg.Dataset = "fashion-mnist"
+	}
 	if scale == claims.Full {
-		cfg.Model, cfg.Epochs, cfg.TraceBudget = "mlp:784-128-128-128-128-10", 30, 150
-		cfg.Points = []point{
-			at(0.0125, 16, roleFamily), at(0.025, 32, roleFamily), at(0.05, 64, roleFamily), at(0.1, 128, roleFamily), at(0.2, 256, roleFamily),
-			at(0.0125, 64, roleControl), at(0.2, 64, roleControl),
-			at(0.00625, 64, roleGrid), at(0.025, 64, roleGrid), at(0.1, 64, roleGrid), at(0.4, 64, roleGrid),
-			at(0.4, 512, roleBreak), at(0.8, 1024, roleBreak), at(1.6, 2048, roleBreak),
+		cfg.Model, cfg.Epochs, cfg.TraceBudget, cfg.Points = "mlp:784-128-128-128-128-10", 30, 150, fullMLP
+		switch setup {
+		case setupMLP20:
+			cfg.Model, cfg.Dataset = mlp20, "fashion-mnist"
+		case setupResNet56, setupVGG11:
+			cfg.Model = map[string]string{setupResNet56: "resnet56", setupVGG11: "vgg11"}[setup]
+			cfg.Dataset, cfg.TrainN, cfg.ValN, cfg.Epochs, cfg.Points, cfg.BaseBatch = "cifar10", 45000, 5000, 100, cnn, 50
 		}
 	}
 	return cfg
 }
 
-func (c Claim) Spec(scale claims.Scale) claims.Spec {
-	cfg := c.config(scale)
+// Specs are C1's setups (claims.MultiSetup): the MLP on MNIST and
+// Fashion-MNIST at the quick scale; at the full scale the deeper MLP on
+// MNIST, P1's 20-layer MLP on Fashion-MNIST, and P1's ResNet-56 and
+// VGG-11 on CIFAR-10.
+func (c Claim) Specs(scale claims.Scale) []claims.Spec {
+	ids := []string{setupMNIST, setupFashion}
+	if scale == claims.Full {
+		ids = []string{setupMNIST, setupMLP20, setupResNet56, setupVGG11}
+	}
+	var out []claims.Spec
+	for _, id := range ids {
+		out = append(out, c.spec(scale, id))
+	}
+	return out
+}
+
+// Spec is the first setup's spec.
+func (c Claim) Spec(scale claims.Scale) claims.Spec { return c.Specs(scale)[0] }
+
+var dataWords = map[string]string{
+	"mnist":         "MNIST, the first %d training-file images train, the last %d validate (Nielsen's split); pixels x/255",
+	"fashion-mnist": "Fashion-MNIST, the first %d training-file images train, the last %d validate; pixels x/255",
+	"cifar10":       "CIFAR-10, the first %d training images train, the last %d validate; pixels x/255, no augmentation",
+}
+
+func (c Claim) spec(scale claims.Scale, setup string) claims.Spec {
+	cfg := c.setupConfig(scale, setup)
 	seeds := map[claims.Scale]int{claims.Quick: 5, claims.Full: 8}[scale]
+	if cfg.Dataset == "cifar10" {
+		seeds = 3
+	}
 	pts := func(role string) string {
 		var s []string
 		for _, p := range cfg.Points {
@@ -167,18 +250,27 @@ func (c Claim) Spec(scale claims.Scale) claims.Spec {
 		}
 		return fmt.Sprint(s)
 	}
-	setup := []string{
+	setupLines := []string{
 		fmt.Sprintf("model %s, plain SGD at constant eta, %d epochs at every grid point (equal SDE time (eta/S) N epochs for equal ratios)", cfg.Model, cfg.Epochs),
-		fmt.Sprintf("data: MNIST, the first %d training-file images train, the last %d validate (Nielsen's split); pixels x/255", cfg.TrainN, cfg.ValN),
-		fmt.Sprintf("(eta, S): family %s; controls at 4x lower and higher ratio %s; extra ratios %s; large-beta break members %s",
-			pts(roleFamily), pts(roleControl), pts(roleGrid), pts(roleBreak)),
+		"data: " + fmt.Sprintf(dataWords[cfg.Dataset], cfg.TrainN, cfg.ValN),
+		fmt.Sprintf("(eta, S): family %s; controls at 4x lower and higher ratio %s; extra ratios %s; large-beta break members %s (beta = S/%d)",
+			pts(roleFamily), pts(roleControl), pts(roleGrid), pts(roleBreak), cfg.BaseBatch),
 		fmt.Sprintf("at the end: lambda_max by Lanczos (residual %g relative) and Tr(H) by Hutch++ (%d HVPs) on the first %d training images, eval mode, mean cross-entropy; validation accuracy",
 			cfg.Tol, cfg.TraceBudget, cfg.ProbeN),
+		fmt.Sprintf("matched training loss: the loss on those %d images evaluated %d times per epoch; lambda_max at the first evaluation at or below each rung of the ladder %v",
+			cfg.ProbeN, cfg.LossChecks, claims.LossLadder),
 		"seeds paired across the grid: seed s gives every point the same initialisation and data-order streams",
 	}
+	budget := map[claims.Scale]string{claims.Quick: "about 45 s per setup on 2 quiet cores, estimated: v1 took 34 s quiet, and v2 adds about 10 loss checks per epoch and about 10 Lanczos runs per unit; 363-365 s per setup measured with the machine at load 12-23",
+		claims.Full: "measured as a sweep, twice (v1 checks): 112 units of at most 23-37 s each on one core (diverged ones stop at once), 1,171-1,386 s in all (10-12 min as two shards on 2 cores; reports/archive/full-v1/c1)"}[scale]
+	switch setup {
+	case setupMLP20:
+		budget = "not measured here: a sweep of 112 units, each several times the 4-layer MLP's cost"
+	case setupResNet56, setupVGG11:
+		budget = "needs CIFAR-10 and a cluster: 27 units of 100 epochs each"
+	}
 	return claims.Spec{
-		Scale: scale, Seeds: seeds, Data: "mnist", Setup: setup, Config: cfg,
-		Budget: map[claims.Scale]string{claims.Quick: "about 1-2 min on 2 cores", claims.Full: "measured as a sweep, twice: 112 units of at most 23-37 s each on one core (diverged ones stop at once), 1,171-1,386 s in all (10-12 min as two shards on 2 cores; reports/full/c1)"}[scale],
+		Scale: scale, SetupID: setup, Seeds: seeds, Data: cfg.Dataset, Setup: setupLines, Config: cfg, Budget: budget,
 		Tolerance: claims.Tolerance{
 			SameRel: 1e-9, SameAbs: 1e-12, CrossISARel: 0.3, CrossISAAbs: 0.05,
 			Reason: "same ISA: bitwise-deterministic core, 1e-9 absorbs toolchain math changes; another ISA rounds float32 sums differently, " +
@@ -192,6 +284,8 @@ func (c Claim) Spec(scale claims.Scale) claims.Spec {
 
 type record struct {
 	Points      []pointRecord `json:"points"`
+	Ladder      []float64     `json:"loss_ladder"`
+	BaseBatch   int           `json:"beta_base_batch"`
 	LambdaStamp string        `json:"lambda_stamp"`
 	TraceStamp  string        `json:"trace_stamp"`
 }
@@ -216,6 +310,7 @@ func (c config) Grid() claims.CurvGrid {
 func (c config) Run(pi int, s uint64) claims.CurvRun {
 	r := claims.NewCurvRun("c1", c.Model, c.Points[pi].GridPoint, c.Epochs, s)
 	r.Tol, r.TraceBudget = c.Tol, c.TraceBudget
+	r.LossChecks, r.LossTargets = c.LossChecks, claims.LossLadder
 	return r
 }
 
@@ -225,7 +320,7 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 	if err != nil {
 		return nil, err
 	}
-	rec := record{}
+	rec := record{Ladder: claims.LossLadder, BaseBatch: cfg.BaseBatch}
 	for pi, p := range cfg.Points {
 		for _, r := range runs[pi] {
 			if rec.LambdaStamp == "" && r.LambdaStamp != "" {
@@ -244,8 +339,9 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 		"a/lambda_spread_over_gap": "a-lambda-spread/gap", "b/acc_spread_over_gap": "b-acc-spread/gap",
 		"c/spearman_rho": "c-rho", "lambda_max/eta=0.05,S=64": "lambda_max(0.05,64)", "val_acc/eta=0.05,S=64": "val-acc(0.05,64)",
 		"break/eta=0.4,S=512/log_departure": "break-log-departure(0.4,512)",
+		"d/matched_lambda_spread_over_gap":  "d-matched-lambda-spread/gap", "e/matched_spearman_rho": "e-matched-rho",
 	}
-	ev.Tables = tablesOf(sum, cfg)
+	ev.Tables = tablesOf(rec, sum, cfg)
 	ev.Plots = plotsOf(sum)
 	ev.Notes = notesOf(rec, sum, cfg)
 	return ev, nil

@@ -1,9 +1,11 @@
 package exchangeability
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/sgdclaims/sgdclaims/claims"
@@ -25,6 +27,32 @@ type summary struct {
 	RhoErr, RhoAccErr           string
 	Breaks                      []breakSummary
 	FamilyRatio                 float64
+	// At a matched training loss (claims.MatchedTarget over the family,
+	// the controls and the extra ratios): the target, and the checks'
+	// statistics on lambda_max there.
+	Target         float64
+	TargetErr      string
+	LambdaMR       stats.Interval
+	LambdaMRs      []float64
+	LambdaMErr     string
+	LambdaMSG      stats.SpreadGapResult
+	RhoM           stats.Correlation
+	RhoMErr        string
+	FamilyDiverged int // family runs that diverged (over seeds)
+	Betas          []betaSummary
+	BreakBeta      float64 // smallest beta whose departure exceeds the control gap (NaN: none)
+	BreakBetaS     int
+}
+
+// betaSummary is one member of the family or a large-beta member against
+// the core family: per seed |log lambda_max - family mean| / control gap.
+type betaSummary struct {
+	point
+	Beta     float64
+	Ratios   []float64
+	Ratio    stats.Interval
+	Diverged int
+	Breaks   bool // the interval lies above 1, or some seeds diverged
 }
 
 type pointSummary struct {
@@ -37,6 +65,9 @@ type pointSummary struct {
 	TrainLoss stats.Interval
 	EtaLambda float64 // eta x geometric-mean lambda_max
 	Diverged  int
+	// At the matched training loss (NaN when not reached): lambda_max
+	// (geometric mean), the probe loss and the epoch of the measurement.
+	LambdaM, LossM, EpochM stats.Interval
 }
 
 type breakSummary struct {
@@ -46,7 +77,8 @@ type breakSummary struct {
 	// accuracy (not logged).
 	Departure, AccDiff stats.Interval
 	Err                string
-	Outcome            claims.Outcome // Holds: the break is visible (departure beyond a factor breakFactor)
+	Outcome            claims.Outcome // Holds: the break is visible (departure beyond a factor breakFactor, or diverged seeds)
+	Diverged, Seeds    int
 }
 
 func summarise(rec record) summary {
@@ -155,6 +187,18 @@ func summarise(rec record) summary {
 		sum.RhoAccErr = err.Error()
 	}
 
+	for _, p := range rec.Points {
+		if p.Role == roleFamily {
+			for _, r := range p.Runs {
+				if r.Diverged {
+					sum.FamilyDiverged++
+				}
+			}
+		}
+	}
+	matched(rec, &sum, perSeed)
+	betas(rec, &sum)
+
 	// The break members against the family, seed by seed.
 	for _, p := range rec.Points {
 		if p.Role != roleBreak {
@@ -169,14 +213,30 @@ func summarise(rec record) summary {
 					fl, fa = append(fl, logLam(q.Runs[si])), append(fa, acc(q.Runs[si]))
 				}
 			}
-			dl = append(dl, logLam(p.Runs[si])-stats.Mean(fl))
-			da = append(da, acc(p.Runs[si])-stats.Mean(fa))
+			d, a := logLam(p.Runs[si])-stats.Mean(fl), acc(p.Runs[si])-stats.Mean(fa)
+			if math.IsNaN(d) || math.IsInf(d, 0) {
+				continue // a diverged run: counted below
+			}
+			dl, da = append(dl, d), append(da, a)
+		}
+		b.Seeds = len(p.Runs)
+		for _, r := range p.Runs {
+			if r.Diverged {
+				b.Diverged++
+			}
 		}
 		if iv, err := stats.MeanT(dl, level); err != nil {
-			b.Err = fmt.Sprintf("not measured (a run diverged?): %v", err)
+			b.Err = fmt.Sprintf("not measured: %v", err)
 		} else {
 			b.Departure = iv
 			b.Outcome = breakOutcome(iv)
+		}
+		if b.Diverged > 0 {
+			// Divergence where the family trains is the break itself.
+			b.Err = fmt.Sprintf("diverged %d of %d", b.Diverged, b.Seeds)
+			if sum.FamilyDiverged == 0 {
+				b.Outcome = claims.Holds
+			}
 		}
 		if iv, err := stats.MeanT(da, level); err == nil {
 			b.AccDiff = iv
@@ -184,6 +244,150 @@ func summarise(rec record) summary {
 		sum.Breaks = append(sum.Breaks, b)
 	}
 	return sum
+}
+
+// matched fills in the matched-loss figures: the target (the lowest rung
+// of the record's ladder that every run of the family, the controls and
+// the extra ratios reached), lambda_max there per point, the spread/gap
+// statistic and the rank correlation.
+func matched(rec record, sum *summary, perSeed func(func(claims.SeedRun) float64) ([]float64, stats.Interval, string)) {
+	nan := stats.NaNInterval()
+	sum.Target, sum.LambdaMR, sum.LambdaMSG = math.NaN(), nan, stats.SpreadGapResult{Spread: math.NaN(), Gap: math.NaN(), Ratio: math.NaN(), FamilyMean: math.NaN()}
+	for i := range sum.Points {
+		sum.Points[i].LambdaM, sum.Points[i].LossM, sum.Points[i].EpochM = nan, nan, nan
+	}
+	var judged []*claims.CurvResult
+	for pi := range rec.Points {
+		if rec.Points[pi].Role == roleBreak {
+			continue
+		}
+		for ri := range rec.Points[pi].Runs {
+			judged = append(judged, &rec.Points[pi].Runs[ri].CurvResult)
+		}
+	}
+	ladder := rec.Ladder
+	if len(ladder) == 0 {
+		ladder = claims.LossLadder
+	}
+	t, ok := claims.MatchedTarget(judged, ladder)
+	if !ok {
+		sum.TargetErr = "no rung of the loss ladder was reached by every run of the family, the controls and the extra ratios (a run diverged or was not tracked)"
+		sum.LambdaMErr, sum.RhoMErr = sum.TargetErr, sum.TargetErr
+		return
+	}
+	sum.Target = t
+	at := func(r claims.SeedRun) (claims.CurvPoint, bool) { return r.MatchedAt(t) }
+	logLamM := func(r claims.SeedRun) float64 {
+		if q, ok := at(r); ok && q.Lambda > 0 {
+			return math.Log(float64(q.Lambda))
+		}
+		return math.NaN()
+	}
+	for i, p := range rec.Points {
+		var lam, loss, ep []float64
+		for _, r := range p.Runs {
+			if q, ok := at(r); ok {
+				lam, loss, ep = append(lam, float64(q.Lambda)), append(loss, float64(q.Loss)), append(ep, q.Epoch)
+			}
+		}
+		if len(lam) == len(p.Runs) {
+			sum.Points[i].LambdaM = claims.SeedInterval(lam, true, level)
+			sum.Points[i].LossM = claims.SeedInterval(loss, false, level)
+			sum.Points[i].EpochM = claims.SeedInterval(ep, false, level)
+		}
+	}
+	sum.LambdaMRs, sum.LambdaMR, sum.LambdaMErr = perSeed(logLamM)
+	var fam, ctl []float64
+	for _, p := range sum.Points {
+		switch p.Role {
+		case roleFamily:
+			fam = append(fam, math.Log(p.LambdaM.Estimate))
+		case roleControl:
+			ctl = append(ctl, math.Log(p.LambdaM.Estimate))
+		}
+	}
+	if sg, err := stats.SpreadGap(fam, ctl); err == nil {
+		sum.LambdaMSG = sg
+	}
+	var x, y []float64
+	for _, p := range rec.Points {
+		if p.Role == roleBreak {
+			continue
+		}
+		for _, r := range p.Runs {
+			if v := logLamM(r); !math.IsNaN(v) {
+				x, y = append(x, math.Log(p.Ratio)), append(y, v)
+			}
+		}
+	}
+	var err error
+	if sum.RhoM, err = stats.SpearmanTest(x, y, level, perms, 4); err != nil {
+		sum.RhoMErr = err.Error()
+	}
+}
+
+// betas measures, for every family and large-beta member, how far its
+// endpoint lies from the core family's mean in units of the gap to the
+// nearer 4x control (per seed), and finds the smallest beta at which that
+// exceeds 1: where exchangeability breaks.
+func betas(rec record, sum *summary) {
+	sum.BreakBeta = math.NaN()
+	base := rec.BaseBatch
+	if base <= 0 {
+		return
+	}
+	type memb struct {
+		pi   int
+		beta float64
+	}
+	var ms []memb
+	for pi, p := range rec.Points {
+		if p.Role == roleFamily || p.Role == roleBreak {
+			ms = append(ms, memb{pi, float64(p.Batch) / float64(base)})
+		}
+	}
+	slices.SortStableFunc(ms, func(a, b memb) int { return cmp.Compare(a.beta, b.beta) })
+	for _, m := range ms {
+		p := rec.Points[m.pi]
+		b := betaSummary{point: p.point, Beta: m.beta, Ratio: stats.NaNInterval()}
+		for si := range sum.Seeds {
+			r := p.Runs[si]
+			if r.Diverged || !(r.Lambda > 0) {
+				b.Diverged++
+				continue
+			}
+			var fam, ctl []float64
+			okSeed := true
+			for _, q := range rec.Points {
+				v := math.Log(float64(q.Runs[si].Lambda))
+				if (q.Role == roleFamily || q.Role == roleControl) && (math.IsNaN(v) || math.IsInf(v, 0)) {
+					okSeed = false
+				}
+				switch q.Role {
+				case roleFamily:
+					fam = append(fam, v)
+				case roleControl:
+					ctl = append(ctl, v)
+				}
+			}
+			if !okSeed {
+				continue
+			}
+			sg, err := stats.SpreadGap(fam, ctl)
+			if err != nil || !(sg.Gap > 0) {
+				continue
+			}
+			b.Ratios = append(b.Ratios, math.Abs(math.Log(float64(r.Lambda))-sg.FamilyMean)/sg.Gap)
+		}
+		if iv, err := stats.MeanT(b.Ratios, level); err == nil {
+			b.Ratio = iv
+		}
+		b.Breaks = b.Ratio.Lo > 1 || (b.Diverged > 0 && sum.FamilyDiverged == 0 && p.Role == roleBreak)
+		if b.Breaks && math.IsNaN(sum.BreakBeta) {
+			sum.BreakBeta, sum.BreakBetaS = b.Beta, p.Batch
+		}
+		sum.Betas = append(sum.Betas, b)
+	}
 }
 
 func (Claim) Verdict(ev *claims.Evidence) (*claims.Verdict, error) {
@@ -195,48 +399,128 @@ func (Claim) Verdict(ev *claims.Evidence) (*claims.Verdict, error) {
 		return nil, errors.New("c1: no runs in the evidence")
 	}
 	sum := summarise(rec)
-	spreadCheck := func(name, what string, iv stats.Interval, rs []float64, why string, sg stats.SpreadGapResult, unit func(float64) string) claims.Check {
-		stat := fmt.Sprintf("per-seed (spread of %s inside the same-ratio family) / (distance of the nearer 4x-ratio control from the family mean), mean over seeds", what)
-		threshold := fmt.Sprintf("95%% CI below %g", spreadGapMax)
-		reason := fmt.Sprintf("'well below the gap': changing eta and S 4x together must move the endpoint by under half of what a 4x change of eta/S does (%g); near 1 the ratio would not organise the endpoints", spreadGapMax)
+	reg := registration
+	spreadCheck := func(name string, iv stats.Interval, rs []float64, why string, sg stats.SpreadGapResult, unit func(float64) string, extra string) claims.Check {
+		rc := reg.Check(name)
 		if why != "" {
-			return claims.Failed(name, stat, threshold, reason, errors.New(why))
+			return rc.Failed(errors.New(why))
 		}
 		var per []string
 		for _, r := range rs {
 			per = append(per, stats.G3(r))
 		}
-		return claims.Check{Name: name, Statistic: stat, Value: iv, Threshold: threshold, Reason: reason, Outcome: claims.Below(iv, spreadGapMax),
-			Detail: fmt.Sprintf("per seed: %s; on seed means: family spread %s, gap to the nearer control %s", strings.Join(per, ", "), unit(sg.Spread), unit(sg.Gap))}
+		return rc.New(iv, claims.Below(iv, spreadGapMax),
+			fmt.Sprintf("%sper seed: %s; on seed means: family spread %s, gap to the nearer control %s", extra, strings.Join(per, ", "), unit(sg.Spread), unit(sg.Gap)))
+	}
+	rhoCheck := func(name string, rho stats.Correlation, why, extra string) claims.Check {
+		rc := reg.Check(name)
+		if why != "" {
+			return rc.Failed(errors.New(why))
+		}
+		return rc.New(rho.CI, claims.Below(rho.CI, rhoMax), fmt.Sprintf("%srho %.3f over %d runs, permutation p = %.2g", extra, rho.Rho, rho.N, rho.P))
 	}
 	logUnit := func(x float64) string { return fmt.Sprintf("%s in log (x%.3g)", stats.G3(x), math.Exp(x)) }
 	pctUnit := func(x float64) string { return fmt.Sprintf("%.2f points", 100*x) }
+	target := ""
+	if sum.TargetErr == "" {
+		target = fmt.Sprintf("matched loss %g; ", sum.Target)
+	}
 	checks := []claims.Check{
-		spreadCheck("a: same ratio, same lambda_max", "log lambda_max", sum.LambdaR, sum.LambdaRs, sum.LambdaErr, sum.LambdaSG, logUnit),
-		spreadCheck("b: same ratio, same validation accuracy", "validation accuracy", sum.AccR, sum.AccRs, sum.AccErr, sum.AccSG, pctUnit),
+		spreadCheck(checkA, sum.LambdaR, sum.LambdaRs, sum.LambdaErr, sum.LambdaSG, logUnit, "equal epochs; "),
+		spreadCheck(checkB, sum.AccR, sum.AccRs, sum.AccErr, sum.AccSG, pctUnit, ""),
+		rhoCheck(checkC, sum.Rho, sum.RhoErr, "equal epochs; "),
+		spreadCheck(checkD, sum.LambdaMR, sum.LambdaMRs, sum.LambdaMErr, sum.LambdaMSG, logUnit, target),
+		rhoCheck(checkE, sum.RhoM, sum.RhoMErr, target),
+		breakCheck(reg.Check(checkBreak), sum),
+		breakBetaCheck(reg.Check(checkBreakB), sum),
+		spreadCheck(checkA1, sum.LambdaR, sum.LambdaRs, sum.LambdaErr, sum.LambdaSG, logUnit, "superseded by a (v2); "),
+		rhoCheck(checkC1, sum.Rho, sum.RhoErr, "superseded by c (v2); "),
 	}
-	rc := claims.Check{Name: "c: higher ratio, flatter endpoint",
-		Statistic: "Spearman rho of log(eta/S) and log lambda_max over all runs of the family, controls and extra ratios",
-		Threshold: fmt.Sprintf("95%% Fisher-z CI below %g", rhoMax),
-		Reason:    fmt.Sprintf("%g is the conventional edge of a strong correlation; the tied family ratios cap |rho| near 0.93, leaving room for seed noise", rhoMax)}
-	if sum.RhoErr != "" {
-		rc = claims.Failed(rc.Name, rc.Statistic, rc.Threshold, rc.Reason, errors.New(sum.RhoErr))
-	} else {
-		rc.Value = sum.Rho.CI
-		rc.Outcome = claims.Below(sum.Rho.CI, rhoMax)
-		rc.Detail = fmt.Sprintf("rho %.3f over %d runs, permutation p = %.2g", sum.Rho.Rho, sum.Rho.N, sum.Rho.P)
-	}
-	checks = append(checks, rc)
 	v := &claims.Verdict{Outcome: claims.Combine(checks), Checks: checks}
 	v.Summary = summaryText(v, sum)
 	return v, nil
+}
+
+// breakCheck is the information check on the large-beta members: each
+// member's departure (or its diverged seeds); the value is the departure
+// of the first member that shows the break, else of the last member.
+func breakCheck(rc claims.RegisteredCheck, sum summary) claims.Check {
+	if len(sum.Breaks) == 0 {
+		return rc.Failed(errors.New("no large-beta member in the grid"))
+	}
+	var outs []claims.Outcome
+	var parts []string
+	show := -1
+	for i, b := range sum.Breaks {
+		outs = append(outs, b.Outcome)
+		fig := fmt.Sprintf("lambda_max x%s", stats.G3(math.Exp(b.Departure.Estimate)))
+		if b.Err != "" {
+			fig = b.Err
+			if !math.IsNaN(b.Departure.Estimate) {
+				fig += fmt.Sprintf(", lambda_max x%s over the others", stats.G3(math.Exp(b.Departure.Estimate)))
+			}
+		}
+		parts = append(parts, fmt.Sprintf("(%g, %d) beta %g: %s -> %s", b.LR, b.Batch, b.Beta(sum), fig, b.Outcome))
+		if b.Outcome == claims.Holds && show < 0 {
+			show = i
+		}
+	}
+	if show < 0 {
+		show = len(sum.Breaks) - 1
+	}
+	o := claims.Inconclusive
+	switch {
+	case slices.Contains(outs, claims.Holds):
+		o = claims.Holds
+	case !slices.Contains(outs, claims.Inconclusive):
+		o = claims.DoesNotHold
+	}
+	return rc.New(sum.Breaks[show].Departure, o, strings.Join(parts, "; "))
+}
+
+// Beta is the member's beta: S over the family's base batch.
+func (b breakSummary) Beta(sum summary) float64 {
+	for _, m := range sum.Betas {
+		if m.point == b.point {
+			return m.Beta
+		}
+	}
+	return math.NaN()
+}
+
+// breakBetaCheck reports where exchangeability breaks.
+func breakBetaCheck(rc claims.RegisteredCheck, sum summary) claims.Check {
+	if len(sum.Betas) == 0 {
+		return rc.Failed(errors.New("no family base batch recorded: beta undefined"))
+	}
+	var parts []string
+	val := sum.Betas[len(sum.Betas)-1].Ratio
+	for _, b := range sum.Betas {
+		f := fmt.Sprintf("beta %g (%g, %d): %s", b.Beta, b.LR, b.Batch, b.Ratio.String())
+		if b.Diverged > 0 {
+			f += fmt.Sprintf(", diverged %d of %d", b.Diverged, len(sum.Seeds))
+		}
+		parts = append(parts, f)
+		if b.Breaks && b.Beta == sum.BreakBeta {
+			val = b.Ratio
+		}
+	}
+	o, where := claims.DoesNotHold, "not within the grid"
+	if !math.IsNaN(sum.BreakBeta) {
+		o, where = claims.Holds, fmt.Sprintf("breaks at beta %g (S = %d)", sum.BreakBeta, sum.BreakBetaS)
+	}
+	return rc.New(val, o, where+"; |departure| / control gap per member: "+strings.Join(parts, "; "))
 }
 
 func summaryText(v *claims.Verdict, sum summary) string {
 	s := claims.PerCheck(v.Checks)
 	for _, b := range sum.Breaks {
 		if b.Err != "" {
-			s += fmt.Sprintf(" Large-beta member (%g, %d): %s.", b.LR, b.Batch, b.Err)
+			ev := ""
+			if b.Outcome == claims.Holds {
+				ev = ", which is the break (the family trains)"
+			}
+			s += fmt.Sprintf(" Large-beta member (%g, %d): %s%s.", b.LR, b.Batch, b.Err, ev)
 			continue
 		}
 		var el float64
@@ -256,6 +540,14 @@ func summaryText(v *claims.Verdict, sum summary) string {
 		default:
 			s += fmt.Sprintf(" Large-beta member (%g, %d): %s; a departure beyond x%g (fixed in advance) is not decided.", b.LR, b.Batch, fig, breakFactor)
 		}
+	}
+	if math.IsNaN(sum.BreakBeta) {
+		s += " The family's spread stays within the control gap up to the largest beta of the grid."
+	} else {
+		s += fmt.Sprintf(" Exchangeability breaks at beta %g (S = %d): lambda_max departs from the family by more than the gap to a 4x-ratio control.", sum.BreakBeta, sum.BreakBetaS)
+	}
+	if sum.TargetErr == "" {
+		s += fmt.Sprintf(" Matched training loss: %g (probe examples).", sum.Target)
 	}
 	return s
 }
@@ -293,6 +585,15 @@ func figuresOf(sum summary) map[string]float64 {
 	}
 	for _, b := range sum.Breaks {
 		f["break/"+b.Key()+"/log_departure"] = b.Departure.Estimate
+		f["break/"+b.Key()+"/diverged"] = float64(b.Diverged)
+	}
+	f["d/matched_lambda_spread_over_gap"] = sum.LambdaMR.Estimate
+	f["e/matched_spearman_rho"] = sum.RhoM.Rho
+	f["matched_loss_target"] = sum.Target
+	f["break_beta"] = sum.BreakBeta
+	for _, p := range sum.Points {
+		f["matched_lambda_max/"+p.Key()] = p.LambdaM.Estimate
+		f["matched_epoch/"+p.Key()] = p.EpochM.Estimate
 	}
 	return f
 }

@@ -47,6 +47,15 @@ import (
 //
 // # Checks and thresholds
 //
+// The registered words are in registration.go (version 2, locked in
+// registrations/c3.json before its results). Version 2 keeps (a), moves
+// the end of the early phase of (b) and (c) to the same SDE time
+// t_e = eta x steps for every (eta, S) (EarlyFrac x the smallest eta x
+// total steps of the grid; lambda_max is measured at ceil(t_e / eta)),
+// adds (d), the level at a matched training loss, and reports batch
+// sharpness (Andreyev & Beneventano 2024) and lambda_max against 2/eta as
+// information. Version 1, as it was before pre-registration:
+//
 // (a) early peak or plateau: for every (eta, S), the 95% t-interval over
 // seeds of t90 must lie below 0.2. Why: CLAIMS.md's "inside the first ~20%
 // of training"; the thesis says "within the first few epochs".
@@ -110,6 +119,15 @@ type config struct {
 	ZoomPoints int     `json:"zoom_points_per_epoch"`
 	EarlyFrac  float64 `json:"early_phase_fraction"`
 	Points     []point `json:"points"`
+	// Dataset is the setup's data (Spec.Data), for the notes.
+	Dataset string `json:"dataset"`
+	// LossChecks is how many times per epoch the probe loss is evaluated
+	// for the matched-loss measurements; SharpBatches the mini-batches of
+	// the batch sharpness at every epoch end (SharpLambda: with the mean
+	// mini-batch lambda_max).
+	LossChecks   int  `json:"loss_checks_per_epoch"`
+	SharpBatches int  `json:"sharpness_batches"`
+	SharpLambda  bool `json:"sharpness_lambda"`
 }
 
 // point is one (eta, S) of the grid.
@@ -120,37 +138,88 @@ func at(lr float64, batch int) point { return point{LR: lr, Batch: batch} }
 // earlyEpoch is the epoch at whose end the early phase ends.
 func (c config) earlyEpoch() int { return max(1, int(math.Ceil(c.EarlyFrac*float64(c.Epochs)-1e-9))) }
 
-func (Claim) config(scale claims.Scale) config {
+// Setup IDs.
+const (
+	setupMNIST     = "mlp-mnist"
+	setupFashion   = "mlp-fashion-mnist"
+	setupSimpleCNN = "simplecnn-fashion-mnist"
+)
+
+// config is the run of the first setup at scale.
+func (Claim) config(scale claims.Scale) config { return Claim{}.setupConfig(scale, setupMNIST) }
+
+func (Claim) setupConfig(scale claims.Scale, setup string) config {
 	cfg := config{
 		Model: "mlp:784-64-64-10", TrainN: 50000, ValN: 10000, ProbeN: 2048,
 		Epochs: 10, Tol: 1e-3, ZoomEpochs: 1, ZoomPoints: 24, EarlyFrac: earlyFrac,
+		LossChecks: 10, SharpBatches: 8, Dataset: "mnist",
 		Points: []point{at(0.01, 128), at(0.05, 128), at(0.1, 128), at(0.05, 32), at(0.05, 512)},
 	}
+	if setup != setupMNIST {
+		cfg.Dataset = "fashion-mnist"
+	}
 	if scale == claims.Full {
-		cfg.Model, cfg.Epochs, cfg.ZoomEpochs, cfg.ZoomPoints = "mlp:784-128-128-128-128-10", 30, 2, 50
+		cfg.Model, cfg.Epochs, cfg.ZoomEpochs, cfg.ZoomPoints, cfg.SharpLambda = "mlp:784-128-128-128-128-10", 30, 2, 50, true
 		cfg.Points = []point{at(0.005, 128), at(0.01, 128), at(0.05, 128), at(0.1, 128), at(0.05, 8), at(0.05, 32), at(0.05, 512), at(0.05, 1024)}
+		if setup == setupSimpleCNN {
+			// P3's SimpleCNN on Fashion-MNIST with P3's grid: eta in {0.1,
+			// 0.01, 0.001} at S = 128, S in {8, 128, 1024} at eta = 0.05;
+			// top-5 Lanczos on 2,250 training images every epoch, denser
+			// early (the zoom). Lanczos here tracks the top eigenvalue.
+			cfg.Model, cfg.TrainN, cfg.ValN, cfg.ProbeN, cfg.Epochs = "simplecnn", 50000, 10000, 2250, 30
+			cfg.Points = []point{at(0.1, 128), at(0.01, 128), at(0.001, 128), at(0.05, 8), at(0.05, 128), at(0.05, 1024)}
+		}
 	}
 	return cfg
 }
 
-func (c Claim) Spec(scale claims.Scale) claims.Spec {
-	cfg := c.config(scale)
+// Specs are C3's setups (claims.MultiSetup): the MLP on MNIST and
+// Fashion-MNIST at both scales, and at the full scale P3's SimpleCNN on
+// Fashion-MNIST with P3's grid.
+func (c Claim) Specs(scale claims.Scale) []claims.Spec {
+	ids := []string{setupMNIST, setupFashion}
+	if scale == claims.Full {
+		ids = []string{setupMNIST, setupFashion, setupSimpleCNN}
+	}
+	var out []claims.Spec
+	for _, id := range ids {
+		out = append(out, c.spec(scale, id))
+	}
+	return out
+}
+
+// Spec is the first setup's spec.
+func (c Claim) Spec(scale claims.Scale) claims.Spec { return c.Specs(scale)[0] }
+
+func (c Claim) spec(scale claims.Scale, setup string) claims.Spec {
+	cfg := c.setupConfig(scale, setup)
 	var pts []string
 	for _, p := range cfg.Points {
 		pts = append(pts, fmt.Sprintf("(%g, %d)", p.LR, p.Batch))
 	}
-	setup := []string{
+	data := map[string]string{"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST"}[cfg.Dataset]
+	setupLines := []string{
 		fmt.Sprintf("model %s, plain SGD at constant eta, %d epochs", cfg.Model, cfg.Epochs),
-		fmt.Sprintf("data: MNIST, the first %d training-file images train, the last %d validate (Nielsen's split)", cfg.TrainN, cfg.ValN),
+		fmt.Sprintf("data: %s, the first %d training-file images train, the last %d validate", data, cfg.TrainN, cfg.ValN),
 		fmt.Sprintf("(eta, S) in %v: eta varied at S = 128, S varied at eta = 0.05", pts),
 		fmt.Sprintf("lambda_max by Lanczos (residual %g relative) on the first %d training images, eval mode: at initialisation, at up to %d steps spaced evenly in log(step) over the first %d epoch(s), then every epoch",
 			cfg.Tol, cfg.ProbeN, cfg.ZoomPoints, cfg.ZoomEpochs),
-		fmt.Sprintf("early phase ends after epoch %d (%g of training); plateau time = first point of the 3-point running median at %g of its maximum", cfg.earlyEpoch(), cfg.EarlyFrac, t90Level),
+		fmt.Sprintf("early phase ends at SDE time eta x steps = %.3g for every (eta, S) (%g x the smallest eta x total steps of the grid), where lambda_max is also measured; "+
+			"plateau time = first point of the 3-point running median at %g of its maximum", cfg.earlySDE(), cfg.EarlyFrac, t90Level),
+		fmt.Sprintf("matched training loss: the probe loss evaluated %d times per epoch and at every measurement; lambda_max at the first evaluation at or below each rung of %v", cfg.LossChecks, claims.LossLadder),
+		fmt.Sprintf("batch sharpness (Andreyev & Beneventano 2024) on %d mini-batches of size S at every epoch end%s", cfg.SharpBatches,
+			map[bool]string{true: ", with the mean mini-batch lambda_max", false: ""}[cfg.SharpLambda]),
 		"seeds paired across the grid: seed s gives every (eta, S) the same initialisation and data-order streams",
 	}
+	budget := map[claims.Scale]string{claims.Quick: "about 45 s per setup on 2 quiet cores, estimated: v1 took 34 s quiet, and v2's measurements add 7-34% per unit (measured side by side); 363-479 s per setup measured with the machine at load 12-23",
+		claims.Full: "measured as a sweep, twice (v1 checks, MNIST): 64 units of 18-34 s each on one core, 1,330-1,366 s in all (12-13 min as two shards on 2 cores; reports/archive/full-v1/c3)"}[scale]
+	if setup == setupSimpleCNN {
+		budget = "a cluster job: 48 units; one SimpleCNN step at S = 128 takes 0.3-0.6 s here and one lambda_max on 2,250 images about a minute, " +
+			"so a unit of 30 epochs with its 60-odd measurements is hours on one core"
+	}
 	return claims.Spec{
-		Scale: scale, Seeds: map[claims.Scale]int{claims.Quick: 5, claims.Full: 8}[scale], Data: "mnist", Setup: setup, Config: cfg,
-		Budget: map[claims.Scale]string{claims.Quick: "about 1-2 min on 2 cores", claims.Full: "measured as a sweep, twice: 64 units of 18-34 s each on one core, 1,330-1,366 s in all (12-13 min as two shards on 2 cores; reports/full/c3)"}[scale],
+		Scale: scale, SetupID: setup, Seeds: map[claims.Scale]int{claims.Quick: 5, claims.Full: 8}[scale], Data: cfg.Dataset, Setup: setupLines, Config: cfg,
+		Budget: budget,
 		Tolerance: claims.Tolerance{
 			SameRel: 1e-9, SameAbs: 1e-12, CrossISARel: 0.3, CrossISAAbs: 0.1,
 			Reason: "same ISA: bitwise-deterministic core, 1e-9 absorbs toolchain math changes; another ISA rounds float32 sums differently, " +
@@ -160,18 +229,37 @@ func (c Claim) Spec(scale claims.Scale) claims.Spec {
 	}
 }
 
+// earlySDE is the SDE time t_e = eta x steps at which the early phase
+// ends, the same for every (eta, S): EarlyFrac x the smallest eta x (total
+// steps) of the grid.
+func (c config) earlySDE() float64 {
+	t := math.Inf(1)
+	for _, p := range c.Points {
+		t = math.Min(t, p.LR*float64(c.Epochs*(c.TrainN/p.Batch)))
+	}
+	return c.EarlyFrac * t
+}
+
+// earlyStep is the step of grid point p at which the early phase ends.
+func (c config) earlyStep(p point) int {
+	return max(1, int(math.Ceil(c.earlySDE()/p.LR-1e-9)))
+}
+
 // --- measurements ---------------------------------------------------------
 
 type record struct {
 	Points     []pointRecord `json:"points"`
-	EarlyEpoch int           `json:"early_epoch"`
+	EarlyEpoch int           `json:"early_epoch"` // v1's early phase (information checks)
+	EarlySDE   float64       `json:"early_sde_time"`
+	Ladder     []float64     `json:"loss_ladder"`
 	Stamp      string        `json:"lambda_stamp"`
 }
 
 type pointRecord struct {
 	point
-	Ratio float64          `json:"ratio"`
-	Runs  []claims.SeedRun `json:"runs"` // in seed order
+	Ratio     float64          `json:"ratio"`
+	EarlyStep int              `json:"early_step"` // where the early phase (SDE time) ends
+	Runs      []claims.SeedRun `json:"runs"`       // in seed order
 }
 
 // Grid is the (eta, S) grid and the data of the runs (claims.GridConfig).
@@ -184,6 +272,9 @@ func (c config) Grid() claims.CurvGrid {
 func (c config) Run(pi int, s uint64) claims.CurvRun {
 	r := claims.NewCurvRun("c3", c.Model, c.Points[pi], c.Epochs, s)
 	r.Tol, r.ZoomEpochs, r.ZoomPoints, r.EveryEpoch = c.Tol, c.ZoomEpochs, c.ZoomPoints, true
+	r.AtSteps = []int{c.earlyStep(c.Points[pi])}
+	r.LossChecks, r.LossTargets = c.LossChecks, claims.LossLadder
+	r.SharpBatches, r.SharpLambda = c.SharpBatches, c.SharpLambda
 	return r
 }
 
@@ -193,9 +284,9 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 	if err != nil {
 		return nil, err
 	}
-	rec := record{EarlyEpoch: cfg.earlyEpoch()}
+	rec := record{EarlyEpoch: cfg.earlyEpoch(), EarlySDE: cfg.earlySDE(), Ladder: claims.LossLadder}
 	for pi, p := range cfg.Points {
-		rec.Points = append(rec.Points, pointRecord{point: p, Ratio: p.Ratio(), Runs: runs[pi]})
+		rec.Points = append(rec.Points, pointRecord{point: p, Ratio: p.Ratio(), EarlyStep: cfg.earlyStep(p), Runs: runs[pi]})
 	}
 	if r := runs[0][0]; r.LambdaStamp != "" {
 		rec.Stamp = r.LambdaStamp + " (the first measurement of the first run; every measurement uses this operator and estimator)"

@@ -26,6 +26,17 @@ type runSummary struct {
 	ValAcc     float64
 	TrainAcc   float64
 	EtaLamPost float64 // mean eta lambda_max after the early phase
+	// v2: the early phase in SDE time.
+	EarlyS  float64 // smoothed lambda_max at the early step (SDE time t_e)
+	T90SDE  float64 // SDE time eta x steps of t90
+	LossEnd float64 // probe loss at the last measurement
+	// After the early phase (SDE time), over end-of-epoch measurements:
+	// mean eta x batch sharpness, eta x mean mini-batch lambda_max, eta x
+	// lambda_max (NaN when not measured).
+	EtaSharp, EtaSharpLam, EtaLamEp float64
+	// Growth is lambda_max at the end over lambda_max at the middle of
+	// training (raw measurements): above 1, still sharpening.
+	Growth float64
 }
 
 type pointSummary struct {
@@ -35,6 +46,11 @@ type pointSummary struct {
 	// Intervals over seeds; lambda figures as geometric means.
 	Peak, PeakEpoch, T90Frac, Early, Final, ValAcc stats.Interval
 	EtaPeak, EtaFinal, MaxEtaLam, EtaLamPost       float64
+	EarlyS, T90SDE, LambdaM, LossEnd, Growth       stats.Interval
+	EtaSharp, EtaSharpLam, EtaLamEp                stats.Interval
+	EarlyStep                                      int
+	// eta x batch sharpness at every epoch end, mean over seeds.
+	SharpEpoch, EtaSharpTraj []float64
 	// Mean trajectory over seeds (every seed measures at the same steps).
 	Epoch             []float64
 	Lam, LamLo, LamHi []float64
@@ -51,10 +67,24 @@ type summary struct {
 	RhoErr     string
 	// Orders per seed: config indices sorted by lambda_max, early and final.
 	EarlyOrder, FinalOrder [][]int
+	// v2: the early phase in SDE time, and the matched training loss.
+	EarlySDE    float64
+	TausS       []float64
+	TauS        stats.Interval
+	TauSErr     string
+	RhoS        stats.Correlation
+	RhoSErr     string
+	EarlyOrderS [][]int
+	FinalOrderS [][]int
+	Target      float64
+	TargetErr   string
+	RhoM        stats.Correlation
+	RhoMErr     string
 }
 
-func summariseRun(r claims.SeedRun, lr float64, earlyStep int) runSummary {
-	s := runSummary{Seed: r.Seed}
+func summariseRun(r claims.SeedRun, lr float64, earlyStep, earlyStepS int) runSummary {
+	nan := math.NaN()
+	s := runSummary{Seed: r.Seed, EarlyS: nan, T90SDE: nan, LossEnd: nan, EtaSharp: nan, EtaSharpLam: nan, EtaLamEp: nan, Growth: nan}
 	if r.Diverged || len(r.Points) < 3 {
 		return s
 	}
@@ -96,6 +126,49 @@ func summariseRun(r claims.SeedRun, lr float64, earlyStep int) runSummary {
 	s.Final = stats.Median(lam[len(lam)-3:])
 	s.EtaLamPost = stats.Mean(post)
 	s.ValAcc, s.TrainAcc = float64(r.ValAcc), float64(r.TrainAcc)
+	// v2: the early phase in SDE time.
+	for i, p := range r.Points {
+		if p.Step == earlyStepS {
+			s.EarlyS = sm[i]
+		}
+		if p.Step <= earlyStepS && math.IsNaN(s.EarlyS) && i+1 < len(r.Points) && r.Points[i+1].Step > earlyStepS {
+			s.EarlyS = sm[i] // not measured at the step itself (a record without it): the last point before
+		}
+	}
+	for i, v := range sm {
+		if v >= t90Level*s.Peak {
+			s.T90SDE = lr * float64(r.Points[i].Step)
+			break
+		}
+	}
+	s.LossEnd = float64(r.Points[len(r.Points)-1].Loss)
+	var sh, shl, el []float64
+	for _, p := range r.Points {
+		if r.StepsPerEpoch > 0 && p.Step%r.StepsPerEpoch == 0 && p.Step > earlyStepS {
+			el = append(el, lr*float64(p.Lambda))
+			if p.Sharp != 0 {
+				sh = append(sh, lr*float64(p.Sharp))
+			}
+			if p.SharpLambda != 0 {
+				shl = append(shl, lr*float64(p.SharpLambda))
+			}
+		}
+	}
+	if len(el) > 0 {
+		s.EtaLamEp = stats.Mean(el)
+	}
+	if len(sh) > 0 {
+		s.EtaSharp = stats.Mean(sh)
+	}
+	if len(shl) > 0 {
+		s.EtaSharpLam = stats.Mean(shl)
+	}
+	for i, p := range r.Points {
+		if p.Step >= r.Steps/2 {
+			s.Growth = lam[len(lam)-1] / lam[i]
+			break
+		}
+	}
 	return s
 }
 
@@ -107,9 +180,15 @@ func summarise(rec record) summary {
 	for _, p := range rec.Points {
 		ps := pointSummary{point: p.point, Ratio: p.Ratio}
 		var peak, pe, t90, early, final, acc, maxEL, post []float64
+		ps.EarlyStep = p.EarlyStep
+		var earlyS, t90s, lossEnd, growth, esh, eshl, elep []float64
 		for _, r := range p.Runs {
 			earlyStep := rec.EarlyEpoch * r.StepsPerEpoch
-			rs := summariseRun(r, p.LR, earlyStep)
+			rs := summariseRun(r, p.LR, earlyStep, p.EarlyStep)
+			if rs.OK {
+				earlyS, t90s, lossEnd, growth = append(earlyS, rs.EarlyS), append(t90s, rs.T90SDE), append(lossEnd, rs.LossEnd), append(growth, rs.Growth)
+				esh, eshl, elep = append(esh, rs.EtaSharp), append(eshl, rs.EtaSharpLam), append(elep, rs.EtaLamEp)
+			}
 			ps.Runs = append(ps.Runs, rs)
 			if !rs.OK {
 				continue
@@ -120,6 +199,9 @@ func summarise(rec record) summary {
 		}
 		ps.Peak, ps.PeakEpoch, ps.T90Frac = claims.SeedInterval(peak, true, level), claims.SeedInterval(pe, false, level), claims.SeedInterval(t90, false, level)
 		ps.Early, ps.Final, ps.ValAcc = claims.SeedInterval(early, true, level), claims.SeedInterval(final, true, level), claims.SeedInterval(acc, false, level)
+		ps.EarlyS, ps.T90SDE, ps.LossEnd, ps.Growth = claims.SeedInterval(earlyS, true, level), claims.SeedInterval(t90s, false, level), claims.SeedInterval(lossEnd, false, level), claims.SeedInterval(growth, true, level)
+		ps.EtaSharp, ps.EtaSharpLam, ps.EtaLamEp = claims.SeedInterval(esh, false, level), claims.SeedInterval(eshl, false, level), claims.SeedInterval(elep, false, level)
+		ps.LambdaM = stats.NaNInterval()
 		ps.EtaPeak, ps.EtaFinal = p.LR*ps.Peak.Estimate, p.LR*ps.Final.Estimate
 		ps.MaxEtaLam, ps.EtaLamPost = math.NaN(), stats.Mean(post)
 		if len(maxEL) > 0 {
@@ -155,6 +237,33 @@ func summarise(rec record) summary {
 				m = stats.Interval{Estimate: col[0], Lo: col[0], Hi: col[0]}
 			}
 			ps.Lam, ps.LamLo, ps.LamHi = append(ps.Lam, m.Estimate), append(ps.LamLo, m.Lo), append(ps.LamHi, m.Hi)
+		}
+		for _, r := range p.Runs {
+			if r.Diverged || r.StepsPerEpoch == 0 {
+				continue
+			}
+			k := 0
+			for _, q := range r.Points {
+				if q.Step == 0 || q.Step%r.StepsPerEpoch != 0 || q.Sharp == 0 {
+					continue
+				}
+				if k == len(ps.SharpEpoch) {
+					ps.SharpEpoch, ps.EtaSharpTraj = append(ps.SharpEpoch, q.Epoch), append(ps.EtaSharpTraj, 0)
+				}
+				if k < len(ps.SharpEpoch) && ps.SharpEpoch[k] == q.Epoch {
+					ps.EtaSharpTraj[k] += p.LR * float64(q.Sharp)
+				}
+				k++
+			}
+		}
+		ok := 0
+		for _, r := range p.Runs {
+			if !r.Diverged {
+				ok++
+			}
+		}
+		for k := range ps.EtaSharpTraj {
+			ps.EtaSharpTraj[k] /= float64(max(ok, 1))
 		}
 		sum.Points = append(sum.Points, ps)
 	}
@@ -197,7 +306,83 @@ func summarise(rec record) summary {
 	if sum.Rho, err = stats.SpearmanTest(x, y, level, perms, 3); err != nil {
 		sum.RhoErr = err.Error()
 	}
+	sdeAndMatched(rec, &sum)
 	return sum
+}
+
+// sdeAndMatched fills in the v2 statistics: the order and level at the end
+// of the early phase fixed in SDE time, and the level at a matched
+// training loss.
+func sdeAndMatched(rec record, sum *summary) {
+	sum.EarlySDE = rec.EarlySDE
+	for si, s := range sum.Seeds {
+		var e, f []float64
+		ok := true
+		for _, p := range sum.Points {
+			r := p.Runs[si]
+			ok = ok && r.OK && !math.IsNaN(r.EarlyS)
+			e, f = append(e, r.EarlyS), append(f, r.Final)
+		}
+		if !ok {
+			sum.TauSErr = fmt.Sprintf("seed %d: a run diverged or was not measured at the end of the early phase", s)
+			continue
+		}
+		sum.TausS = append(sum.TausS, stats.KendallTau(e, f))
+		sum.EarlyOrderS, sum.FinalOrderS = append(sum.EarlyOrderS, order(e)), append(sum.FinalOrderS, order(f))
+	}
+	sum.TauS = stats.NaNInterval()
+	if sum.TauSErr == "" {
+		if v, err := stats.MeanT(sum.TausS, level); err != nil {
+			sum.TauSErr = err.Error()
+		} else {
+			sum.TauS = v
+		}
+	}
+	var x, y []float64
+	for _, p := range sum.Points {
+		for _, r := range p.Runs {
+			if r.OK && r.EarlyS > 0 {
+				x, y = append(x, math.Log(p.Ratio)), append(y, math.Log(r.EarlyS))
+			}
+		}
+	}
+	var err error
+	if sum.RhoS, err = stats.SpearmanTest(x, y, level, perms, 5); err != nil {
+		sum.RhoSErr = err.Error()
+	}
+
+	sum.Target = math.NaN()
+	var all []*claims.CurvResult
+	for pi := range rec.Points {
+		for ri := range rec.Points[pi].Runs {
+			all = append(all, &rec.Points[pi].Runs[ri].CurvResult)
+		}
+	}
+	ladder := rec.Ladder
+	if len(ladder) == 0 {
+		ladder = claims.LossLadder
+	}
+	t, ok := claims.MatchedTarget(all, ladder)
+	if !ok {
+		sum.TargetErr = "no rung of the loss ladder was reached by every run (a run diverged or was not tracked)"
+		sum.RhoMErr = sum.TargetErr
+		return
+	}
+	sum.Target = t
+	x, y = nil, nil
+	for pi, p := range rec.Points {
+		var lam []float64
+		for _, r := range p.Runs {
+			if q, ok := r.MatchedAt(t); ok && q.Lambda > 0 {
+				lam = append(lam, float64(q.Lambda))
+				x, y = append(x, math.Log(p.Ratio)), append(y, math.Log(float64(q.Lambda)))
+			}
+		}
+		sum.Points[pi].LambdaM = claims.SeedInterval(lam, true, level)
+	}
+	if sum.RhoM, err = stats.SpearmanTest(x, y, level, perms, 6); err != nil {
+		sum.RhoMErr = err.Error()
+	}
 }
 
 // order returns the indices of xs from the largest value to the smallest.
@@ -228,11 +413,9 @@ func (Claim) Verdict(ev *claims.Evidence) (*claims.Verdict, error) {
 	}
 	sum := summarise(rec)
 
+	reg := registration
 	// (a) every (eta, S) peaks or plateaus early.
-	a := claims.Check{Name: "a: peak or plateau early",
-		Statistic: fmt.Sprintf("plateau time t90 (first point of the smoothed lambda_max at %g of its maximum) as a fraction of training, mean over seeds, per (eta, S)", t90Level),
-		Threshold: fmt.Sprintf("95%% CI below %g at every (eta, S)", t90Max),
-		Reason:    "CLAIMS.md: a peak or plateau 'inside the first ~20% of training'; the thesis: 'within the first few epochs'"}
+	a := reg.Check(checkA).New(stats.NaNInterval(), claims.Inconclusive, "")
 	var outs []claims.Outcome
 	worst := -1
 	for i, p := range sum.Points {
@@ -246,7 +429,7 @@ func (Claim) Verdict(ev *claims.Evidence) (*claims.Verdict, error) {
 		}
 	}
 	o, decider := claims.AllOf(outs)
-	a.Outcome, a.Value = o, stats.NaNInterval()
+	a.Outcome = o
 	show := worst
 	if decider >= 0 {
 		show = decider
@@ -258,41 +441,86 @@ func (Claim) Verdict(ev *claims.Evidence) (*claims.Verdict, error) {
 	}
 	var all []string
 	for _, p := range sum.Points {
-		all = append(all, fmt.Sprintf("(%g, %d) %s", p.LR, p.Batch, stats.G3(p.T90Frac.Estimate)))
+		all = append(all, fmt.Sprintf("(%g, %d) %s (SDE time %s)", p.LR, p.Batch, stats.G3(p.T90Frac.Estimate), stats.G3(p.T90SDE.Estimate)))
 	}
 	a.Detail += "; all: " + strings.Join(all, ", ")
 
-	// (b) the early order is the final order.
-	b := claims.Check{Name: "b: early order kept to the end",
-		Statistic: fmt.Sprintf("Kendall tau between lambda_max across the %d (eta, S) at the end of the early phase (epoch %d) and at the end, per seed, mean over seeds", len(sum.Points), sum.EarlyEpoch),
-		Threshold: fmt.Sprintf("95%% CI above %g", tauMin),
-		Reason:    "tau 0.6 allows 2 of 10 pairs to swap (settings of nearly equal eta/S may swap by noise); unrelated orders give tau 0 +- 0.41 per seed"}
-	if sum.TauErr != "" {
-		b = claims.Failed(b.Name, b.Statistic, b.Threshold, b.Reason, errors.New(sum.TauErr))
-	} else {
-		b.Value, b.Outcome = sum.Tau, claims.Above(sum.Tau, tauMin)
+	tauCheck := func(name string, tau stats.Interval, taus []float64, why, extra string) claims.Check {
+		rc := reg.Check(name)
+		if why != "" {
+			return rc.Failed(errors.New(why))
+		}
 		var per []string
-		for _, t := range sum.Taus {
+		for _, t := range taus {
 			per = append(per, fmt.Sprintf("%.2f", t))
 		}
-		b.Detail = "per seed: " + strings.Join(per, ", ")
+		return rc.New(tau, claims.Above(tau, tauMin), extra+"per seed: "+strings.Join(per, ", "))
 	}
-
-	// (c) the early level is ordered by eta/S.
-	c := claims.Check{Name: "c: early level set by eta/S",
-		Statistic: fmt.Sprintf("Spearman rho of log(eta/S) and log lambda_max at the end of the early phase (epoch %d), over all runs", sum.EarlyEpoch),
-		Threshold: fmt.Sprintf("95%% Fisher-z CI below %g", rhoMax),
-		Reason:    "larger eta or smaller S, lower curvature: a strong negative rank correlation; -0.5 is the conventional edge of a strong one"}
-	if sum.RhoErr != "" {
-		c = claims.Failed(c.Name, c.Statistic, c.Threshold, c.Reason, errors.New(sum.RhoErr))
-	} else {
-		c.Value, c.Outcome = sum.Rho.CI, claims.Below(sum.Rho.CI, rhoMax)
-		c.Detail = fmt.Sprintf("rho %.3f over %d runs, permutation p = %.2g", sum.Rho.Rho, sum.Rho.N, sum.Rho.P)
+	rhoCheck := func(name string, rho stats.Correlation, why, extra string) claims.Check {
+		rc := reg.Check(name)
+		if why != "" {
+			return rc.Failed(errors.New(why))
+		}
+		return rc.New(rho.CI, claims.Below(rho.CI, rhoMax), fmt.Sprintf("%srho %.3f over %d runs, permutation p = %.2g", extra, rho.Rho, rho.N, rho.P))
 	}
-	checks := []claims.Check{a, b, c}
+	var steps []string
+	for _, p := range sum.Points {
+		steps = append(steps, fmt.Sprintf("(%g, %d) step %d", p.LR, p.Batch, p.EarlyStep))
+	}
+	sde := fmt.Sprintf("early phase ends at SDE time %.3g: %s; ", sum.EarlySDE, strings.Join(steps, ", "))
+	v1 := fmt.Sprintf("early phase = epoch %d; ", sum.EarlyEpoch)
+	target := ""
+	if sum.TargetErr == "" {
+		target = fmt.Sprintf("matched loss %g; ", sum.Target)
+	}
+	checks := []claims.Check{
+		a,
+		tauCheck(checkB, sum.TauS, sum.TausS, sum.TauSErr, sde),
+		rhoCheck(checkC, sum.RhoS, sum.RhoSErr, sde),
+		rhoCheck(checkD, sum.RhoM, sum.RhoMErr, target),
+		sharpCheck(reg.Check(checkSharp), sum),
+		tauCheck(checkB1, sum.Tau, sum.Taus, sum.TauErr, v1),
+		rhoCheck(checkC1, sum.Rho, sum.RhoErr, v1),
+	}
 	v := &claims.Verdict{Outcome: claims.Combine(checks), Checks: checks}
 	v.Summary = summaryText(v, sum)
 	return v, nil
+}
+
+// sharpEdge is the band around 2 in which eta x batch sharpness counts as
+// at the edge of stochastic stability (information check).
+const sharpLo, sharpHi = 1.5, 2.5
+
+// sharpCheck reports eta x batch sharpness after the early phase against
+// 2, with eta x lambda_max beside it; its value is the point farthest from
+// the band.
+func sharpCheck(rc claims.RegisteredCheck, sum summary) claims.Check {
+	var outs []claims.Outcome
+	var parts []string
+	show, far := -1, -1.0
+	for i, p := range sum.Points {
+		iv := p.EtaSharp
+		if math.IsNaN(iv.Estimate) {
+			outs = append(outs, claims.Inconclusive)
+			parts = append(parts, fmt.Sprintf("(%g, %d) not measured", p.LR, p.Batch))
+			continue
+		}
+		outs = append(outs, claims.Within(iv, sharpLo, sharpHi))
+		f := fmt.Sprintf("(%g, %d) eta x batch sharpness %s, eta x lambda_max %s", p.LR, p.Batch, iv.Format("%.2f", 1), p.EtaLamEp.Format("%.2f", 1))
+		if !math.IsNaN(p.EtaSharpLam.Estimate) {
+			f += fmt.Sprintf(", eta x mean mini-batch lambda_max %s", p.EtaSharpLam.Format("%.2f", 1))
+		}
+		parts = append(parts, f)
+		if d := math.Abs(math.Log(iv.Estimate / 2)); d > far {
+			show, far = i, d
+		}
+	}
+	o, _ := claims.AllOf(outs)
+	val := stats.NaNInterval()
+	if show >= 0 {
+		val = sum.Points[show].EtaSharp
+	}
+	return rc.New(val, o, strings.Join(parts, "; "))
 }
 
 func summaryText(v *claims.Verdict, sum summary) string {
@@ -341,5 +569,17 @@ func figuresOf(sum summary) map[string]float64 {
 		}
 	}
 	f["a/worst_t90_fraction"] = worst
+	f["b/sde_kendall_tau_mean"] = sum.TauS.Estimate
+	f["c/sde_spearman_rho"] = sum.RhoS.Rho
+	f["d/matched_spearman_rho"] = sum.RhoM.Rho
+	f["matched_loss_target"] = sum.Target
+	f["early_sde_time"] = sum.EarlySDE
+	for _, p := range sum.Points {
+		k := p.Key()
+		f["early_sde_lambda/"+k] = p.EarlyS.Estimate
+		f["matched_lambda/"+k] = p.LambdaM.Estimate
+		f["eta_batch_sharpness/"+k] = p.EtaSharp.Estimate
+		f["t90_sde_time/"+k] = p.T90SDE.Estimate
+	}
 	return f
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,20 +15,24 @@ func (c Claim) Run(ctx context.Context, env *claims.Env, spec claims.Spec) (*cla
 	return claims.RunUnits(ctx, env, c, spec)
 }
 
-// C4 splits into one unit per (seed, regulariser row): the seed's data
-// (prepareData: cheap and deterministic, so every unit of a seed makes
-// it again) and the row's training run.
+// C4 splits into one unit per (seed, row): the seed's data at the row's
+// noise fraction (prepareData: cheap and deterministic, so every unit of
+// a seed makes it again) and the row's training run.
 
 // unitName names the unit of row r and seed s from the row's settings:
-// "dropout=0.5 seed=2", "weight_decay=0.0005 seed=2" ("dropout=0" for the
-// row without a regulariser).
+// "noise=0.5 dropout=0.5 seed=2", "noise=0.5 weight_decay=0.0005 seed=2",
+// "noise=0.2 dropout=0 seed=1" (dropout=0 for a row without a
+// regulariser).
 func unitName(r regulariser, seed uint64) string {
-	var parts []string
-	if r.Dropout != 0 || r.WeightDecay == 0 {
+	parts := []string{"noise=" + strconv.FormatFloat(r.NoiseFrac, 'g', -1, 64)}
+	if r.Dropout != 0 || r.plain() {
 		parts = append(parts, "dropout="+strconv.FormatFloat(r.Dropout, 'g', -1, 64))
 	}
 	if r.WeightDecay != 0 {
 		parts = append(parts, "weight_decay="+strconv.FormatFloat(r.WeightDecay, 'g', -1, 64))
+	}
+	if r.InputNoise != 0 {
+		parts = append(parts, "input_noise="+strconv.FormatFloat(r.InputNoise, 'g', -1, 64))
 	}
 	return strings.Join(append(parts, fmt.Sprintf("seed=%d", seed)), " ")
 }
@@ -47,12 +52,18 @@ func configOf(spec claims.Spec) (config, error) {
 	if cfg.FixedEpoch < cfg.Window || cfg.FixedEpoch > cfg.Epochs || cfg.Window < 1 {
 		return cfg, fmt.Errorf("c4: fixed epoch %d with a window of %d in %d epochs", cfg.FixedEpoch, cfg.Window, cfg.Epochs)
 	}
+	if cfg.EarlyEpoch < 0 || cfg.EarlyEpoch >= cfg.FixedEpoch {
+		return cfg, fmt.Errorf("c4: early phase ending at epoch %d, fixed epoch %d", cfg.EarlyEpoch, cfg.FixedEpoch)
+	}
 	return cfg, nil
 }
 
 // Units lists one unit per (seed, row), seed-major, so that the rows of a
 // seed (paired in every check) are next to each other. Every unit trains
-// the same network for the same epochs: equal costs.
+// the same network for the same epochs; a CSR curve adds about a fifth
+// (eight or nine LASS searches, each about the cost of 1.5 epochs on the
+// quick setups) and input noise (a fresh Gaussian draw per pixel per
+// epoch) about half.
 func (c Claim) Units(spec claims.Spec) []claims.Unit {
 	cfg, ok := spec.Config.(config)
 	if !ok {
@@ -61,7 +72,14 @@ func (c Claim) Units(spec claims.Spec) []claims.Unit {
 	var us []claims.Unit
 	for _, s := range claims.SeedList(spec.Seeds) {
 		for ri, r := range cfg.Rows {
-			us = append(us, claims.Unit{Name: unitName(r, s), Seed: s, Point: ri, Cost: 1})
+			cost := 1.0
+			if r.CSRCurve {
+				cost += 0.2
+			}
+			if r.InputNoise != 0 {
+				cost += 0.5
+			}
+			us = append(us, claims.Unit{Name: unitName(r, s), Seed: s, Point: ri, Cost: cost})
 		}
 	}
 	return us
@@ -76,11 +94,11 @@ func (c Claim) RunUnit(ctx context.Context, env *claims.Env, spec claims.Spec, u
 		return nil, fmt.Errorf("c4: unit %q: no regulariser row %d", u.Name, u.Point)
 	}
 	row := &cfg.Rows[u.Point]
-	trainAll, test, err := env.MNIST()
+	trainAll, test, err := env.Dataset()
 	if err != nil {
 		return nil, err
 	}
-	d, err := prepareData(cfg, trainAll, test, u.Seed)
+	d, err := prepareData(cfg, row.NoiseFrac, trainAll, test, u.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -92,17 +110,26 @@ func (c Claim) RunUnit(ctx context.Context, env *claims.Env, spec claims.Spec, u
 }
 
 // Merge assembles C4's record from the units of the given seeds: rows in
-// the config's order, runs in seed order, one subset per seed.
+// the config's order, runs in seed order, one subset per seed and noise
+// fraction.
 func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results map[string]json.RawMessage) (*claims.Evidence, error) {
 	cfg, err := configOf(spec)
 	if err != nil {
 		return nil, err
 	}
-	rec := record{Epochs: cfg.Epochs, FixedEpoch: cfg.FixedEpoch, Window: cfg.Window, CSR: cfg.CSR}
-	subsets := make([]subsetInfo, len(seeds))
-	for ri, r := range cfg.Rows {
+	rec := record{Epochs: cfg.Epochs, FixedEpoch: cfg.FixedEpoch, Window: cfg.Window, EarlyEpoch: cfg.EarlyEpoch, CSR: cfg.CSR}
+	type key struct {
+		seed uint64
+		frac float64
+	}
+	subsets := map[key]subsetInfo{}
+	var fracs []float64
+	for _, r := range cfg.Rows {
 		row := rowRecord{regulariser: r}
-		for si, s := range seeds {
+		if !slices.Contains(fracs, r.NoiseFrac) {
+			fracs = append(fracs, r.NoiseFrac)
+		}
+		for _, s := range seeds {
 			name := unitName(r, s)
 			raw, ok := results[name]
 			if !ok {
@@ -112,19 +139,25 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 			if err := json.Unmarshal(raw, &u); err != nil {
 				return nil, fmt.Errorf("c4: unit %q: %w", name, err)
 			}
-			if u.Run.Seed != s || u.Subset.Seed != s {
-				return nil, fmt.Errorf("c4: unit %q holds seed %d", name, u.Run.Seed)
+			if u.Run.Seed != s || u.Subset.Seed != s || u.Subset.NoiseFrac != r.NoiseFrac {
+				return nil, fmt.Errorf("c4: unit %q holds seed %d at noise %g", name, u.Run.Seed, u.Subset.NoiseFrac)
 			}
 			row.Runs = append(row.Runs, u.Run)
-			if ri == 0 {
-				subsets[si] = u.Subset
-			} else if u.Subset != subsets[si] {
-				return nil, fmt.Errorf("c4: unit %q: subset %+v, another row of seed %d has %+v", name, u.Subset, s, subsets[si])
+			k := key{s, r.NoiseFrac}
+			if prev, ok := subsets[k]; !ok {
+				subsets[k] = u.Subset
+			} else if prev != u.Subset {
+				return nil, fmt.Errorf("c4: unit %q: subset %+v, another row of seed %d has %+v", name, u.Subset, s, prev)
 			}
 		}
 		rec.Rows = append(rec.Rows, row)
 	}
-	rec.Subsets = subsets
+	slices.Sort(fracs)
+	for _, s := range seeds {
+		for _, f := range fracs {
+			rec.Subsets = append(rec.Subsets, subsets[key{s, f}])
+		}
+	}
 	ev := &claims.Evidence{Seeds: seeds, Data: dataName(env)}
 	if err := ev.SetMeasurements(rec); err != nil {
 		return nil, err
@@ -142,10 +175,13 @@ func dataName(env *claims.Env) string {
 	if env != nil && env.Data != "" {
 		name = env.Data
 	}
-	if name == "mnist" {
+	switch name {
+	case "mnist":
 		// Not the resolved path: it names the machine's module cache and
 		// would make every golden differ between machines.
 		return "MNIST: the GoMNIST module's copy"
+	case "fashion-mnist":
+		return "Fashion-MNIST: Debian's dataset-fashion-mnist (or $SGDCLAIMS_DATA)"
 	}
-	return "MNIST from " + name
+	return name
 }

@@ -3,6 +3,7 @@ package memorisation
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/sgdclaims/sgdclaims/claims"
@@ -10,67 +11,66 @@ import (
 	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
-// rowSummary condenses one regulariser row across seeds. Per-seed values
-// are kept (in seed order) so that rows can be paired.
+// rowSummary condenses one row across seeds. Per-seed values are kept (in
+// seed order) so that rows can be paired.
 type rowSummary struct {
 	regulariser
-	Key string // figure-name prefix: "p0.5", "wd0.0005"
+	Key string // figure-name prefix: "n0.5/p0", "n0.5/wd0.0005", "n0.2/p0"
 	// At the fixed epoch (window mean), per seed.
-	Mis, MisTrue, Clean, Val, CSR []float64
-	BestVal                       []float64 // max over epochs 1..FixedEpoch
-	BestEpoch                     []int
-	HalfClean, HalfMis            []float64 // epochs to half the fixed-epoch accuracy
+	Mis, MisTrue, Clean, Val []float64
+	// The CSR at the fixed epoch (training rows, held-out images), per seed.
+	CSR, CSRHeld []float64
+	BestVal      []float64 // max over epochs 1..FixedEpoch
+	BestEpoch    []int
+	HalfClean    []float64 // epochs to half the fixed-epoch accuracy
+	HalfMis      []float64
+	// CSR rows: the level after the early phase (mean of the measurements
+	// after EarlyEpoch up to FixedEpoch) on training rows and held-out
+	// images, and the largest change from EarlyEpoch on (training rows).
+	CSRLevel, CSRHeldLevel, CSRStab []float64
 	// Intervals across seeds of the above.
-	MisIv, MisTrueIv, CleanIv, ValIv, CSRIv, BestValIv, HalfCleanIv, HalfMisIv stats.Interval
+	MisIv, MisTrueIv, CleanIv, ValIv, CSRIv, CSRHeldIv, BestValIv, HalfCleanIv, HalfMisIv stats.Interval
+	CSRLevelIv, CSRHeldLevelIv, CSRStabIv                                                 stats.Interval
 	// HalfGap is HalfMis - HalfClean per seed, with its interval.
 	HalfGap   []float64
 	HalfGapIv stats.Interval
-	// Paired differences against the baseline row, per seed and as
-	// intervals: Cut = baseline Mis - Mis (memorisation removed), the others
-	// this row minus the baseline.
-	Cut, ValDiff, BestValDiff, CSRDiff         []float64
-	CutIv, ValDiffIv, BestValDiffIv, CSRDiffIv stats.Interval
+	// Paired differences against the baseline row (rows at its noise
+	// fraction), per seed and as intervals: Cut = baseline Mis - Mis
+	// (memorisation removed), ValDiff and BestValDiff this row minus the
+	// baseline, CSRDiff and CSRHeldDiff the baseline minus this row.
+	Cut, ValDiff, BestValDiff, CSRDiff, CSRHeldDiff           []float64
+	CutIv, ValDiffIv, BestValDiffIv, CSRDiffIv, CSRHeldDiffIv stats.Interval
 	// Curves, mean over seeds, index = epoch (0 = initialisation).
 	MisCurve, CleanCurve, ValCurve []float64
-	// CSR along training: epochs and the interval across seeds at each.
-	CSREpochs []int
-	CSRCurve  []stats.Interval
-	// CSR among the set's clean and mislabelled rows at the fixed epoch.
-	CSRCleanIv, CSRMisIv stats.Interval
-	// CSR on held-out clean images (information, not verdict): along
-	// training, at the fixed epoch per seed, and baseline minus this row.
-	CSRHeldCurve             []stats.Interval
-	CSRHeld, CSRHeldDiff     []float64
-	CSRHeldIv, CSRHeldDiffIv stats.Interval
-	Diverged                 []string
+	// CSR along training: the row's epochs and the interval across seeds at each.
+	CSREpochs              []int
+	CSRAlong, CSRHeldAlong []stats.Interval
+	CSRCleanIv, CSRMisIv   stats.Interval // at the fixed epoch, by part of the CSR set
+	Diverged               []string
 }
 
 type summary struct {
 	Rows       []rowSummary
-	Base       int // index of the baseline row (no regulariser), -1 if none
+	Base       int // index of the baseline row (no regulariser, label noise baseNoise), -1 if none
 	FixedEpoch int
 	Window     int
 	Epochs     int
-}
-
-func (s summary) dropoutRows() []int {
-	var out []int
-	for i, r := range s.Rows {
-		if i != s.Base && r.Dropout > 0 && r.WeightDecay == 0 {
-			out = append(out, i)
-		}
-	}
-	return out
+	EarlyEpoch int
 }
 
 func key(r regulariser) string {
-	switch {
-	case r.WeightDecay > 0 && r.Dropout > 0:
-		return fmt.Sprintf("p%g_wd%g", r.Dropout, r.WeightDecay)
-	case r.WeightDecay > 0:
-		return fmt.Sprintf("wd%g", r.WeightDecay)
+	k := fmt.Sprintf("n%g/", r.NoiseFrac)
+	var parts []string
+	if r.Dropout > 0 || r.plain() {
+		parts = append(parts, fmt.Sprintf("p%g", r.Dropout))
 	}
-	return fmt.Sprintf("p%g", r.Dropout)
+	if r.WeightDecay > 0 {
+		parts = append(parts, fmt.Sprintf("wd%g", r.WeightDecay))
+	}
+	if r.InputNoise > 0 {
+		parts = append(parts, fmt.Sprintf("in%g", r.InputNoise))
+	}
+	return k + strings.Join(parts, "_")
 }
 
 // windowMean is the mean of curve over epochs fixed-window+1 .. fixed; NaN
@@ -101,16 +101,67 @@ func halfTime(curve []float64, final float64, fixed int) float64 {
 	return float64(fixed + 1)
 }
 
+// csrAt returns run r's CSR on training rows and held-out images at epoch
+// e (NaN where not measured).
+func csrAt(r runRecord, e int) (train, held float64) {
+	for _, p := range r.CSR {
+		if p.Epoch == e {
+			return float64(p.Ratio), float64(p.HeldOut)
+		}
+	}
+	return math.NaN(), math.NaN()
+}
+
+// csrLevel is the mean CSR (training rows and held-out) over r's
+// measurements after early up to fixed; NaN without one.
+func csrLevel(r runRecord, early, fixed int) (train, held float64) {
+	var st, sh float64
+	n := 0
+	for _, p := range r.CSR {
+		if p.Epoch > early && p.Epoch <= fixed {
+			st += float64(p.Ratio)
+			sh += float64(p.HeldOut)
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN(), math.NaN()
+	}
+	return st / float64(n), sh / float64(n)
+}
+
+// csrStability is the largest |CSR(e) - CSR(early)| over r's training-row
+// measurements after early up to fixed; NaN when CSR(early) or every later
+// one is missing.
+func csrStability(r runRecord, early, fixed int) float64 {
+	ref, _ := csrAt(r, early)
+	if math.IsNaN(ref) {
+		return math.NaN()
+	}
+	worst, n := 0.0, 0
+	for _, p := range r.CSR {
+		if p.Epoch > early && p.Epoch <= fixed {
+			worst = math.Max(worst, math.Abs(float64(p.Ratio)-ref))
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return worst
+}
+
 func summarise(rec record) summary {
-	sum := summary{Base: -1, FixedEpoch: rec.FixedEpoch, Window: rec.Window, Epochs: rec.Epochs}
+	sum := summary{Base: -1, FixedEpoch: rec.FixedEpoch, Window: rec.Window, Epochs: rec.Epochs, EarlyEpoch: rec.EarlyEpoch}
 	fe, w := rec.FixedEpoch, rec.Window
 	for i, row := range rec.Rows {
 		rs := rowSummary{regulariser: row.regulariser, Key: key(row.regulariser)}
-		if row.Dropout == 0 && row.WeightDecay == 0 && sum.Base < 0 {
+		if row.plain() && row.NoiseFrac == baseNoise && sum.Base < 0 {
 			sum.Base = i
 		}
 		n := rec.Epochs + 1
 		rs.MisCurve, rs.CleanCurve, rs.ValCurve = make([]float64, n), make([]float64, n), make([]float64, n)
+		rs.CSREpochs = rec.CSR.epochsFor(row.regulariser, fe)
 		for _, r := range row.Runs {
 			mis, clean, val := jsonfloat.Float64s(r.Mislabelled), jsonfloat.Float64s(r.Clean), jsonfloat.Float64s(r.Val)
 			if r.Diverged > 0 {
@@ -135,13 +186,11 @@ func summarise(rec record) summary {
 			rs.BestVal, rs.BestEpoch = append(rs.BestVal, best), append(rs.BestEpoch, be)
 			hc, hm := halfTime(clean, c, fe), halfTime(mis, m, fe)
 			rs.HalfClean, rs.HalfMis, rs.HalfGap = append(rs.HalfClean, hc), append(rs.HalfMis, hm), append(rs.HalfGap, hm-hc)
-			csr := math.NaN()
-			for _, p := range r.CSR {
-				if p.Epoch == fe {
-					csr = float64(p.Ratio)
-				}
-			}
-			rs.CSR = append(rs.CSR, csr)
+			ct, ch := csrAt(r, fe)
+			rs.CSR, rs.CSRHeld = append(rs.CSR, ct), append(rs.CSRHeld, ch)
+			lt, lh := csrLevel(r, rec.EarlyEpoch, fe)
+			rs.CSRLevel, rs.CSRHeldLevel = append(rs.CSRLevel, lt), append(rs.CSRHeldLevel, lh)
+			rs.CSRStab = append(rs.CSRStab, csrStability(r, rec.EarlyEpoch, fe))
 			for e := 0; e < n && e < len(mis); e++ {
 				k := float64(len(row.Runs))
 				rs.MisCurve[e] += mis[e] / k
@@ -149,33 +198,19 @@ func summarise(rec record) summary {
 				rs.ValCurve[e] += val[e] / k
 			}
 		}
-		rs.MisIv, rs.MisTrueIv, rs.CleanIv, rs.ValIv = stats.MeanTOrNaN(rs.Mis, level), stats.MeanTOrNaN(rs.MisTrue, level), stats.MeanTOrNaN(rs.Clean, level), stats.MeanTOrNaN(rs.Val, level)
-		rs.CSRIv, rs.BestValIv = stats.MeanTOrNaN(rs.CSR, level), stats.MeanTOrNaN(rs.BestVal, level)
-		rs.HalfCleanIv, rs.HalfMisIv, rs.HalfGapIv = stats.MeanTOrNaN(rs.HalfClean, level), stats.MeanTOrNaN(rs.HalfMis, level), stats.MeanTOrNaN(rs.HalfGap, level)
-		// CSR along training, and split by part at the fixed epoch.
-		rs.CSREpochs = rec.CSR.Epochs
-		for _, e := range rec.CSR.Epochs {
+		iv := func(xs []float64) stats.Interval { return stats.MeanTOrNaN(xs, level) }
+		rs.MisIv, rs.MisTrueIv, rs.CleanIv, rs.ValIv = iv(rs.Mis), iv(rs.MisTrue), iv(rs.Clean), iv(rs.Val)
+		rs.CSRIv, rs.CSRHeldIv, rs.BestValIv = iv(rs.CSR), iv(rs.CSRHeld), iv(rs.BestVal)
+		rs.HalfCleanIv, rs.HalfMisIv, rs.HalfGapIv = iv(rs.HalfClean), iv(rs.HalfMis), iv(rs.HalfGap)
+		rs.CSRLevelIv, rs.CSRHeldLevelIv, rs.CSRStabIv = iv(rs.CSRLevel), iv(rs.CSRHeldLevel), iv(rs.CSRStab)
+		for _, e := range rs.CSREpochs {
 			var xs, hs []float64
 			for _, r := range row.Runs {
-				v, h := math.NaN(), math.NaN()
-				for _, p := range r.CSR {
-					if p.Epoch == e {
-						v, h = float64(p.Ratio), float64(p.HeldOut)
-					}
-				}
+				v, h := csrAt(r, e)
 				xs, hs = append(xs, v), append(hs, h)
 			}
-			rs.CSRCurve = append(rs.CSRCurve, stats.MeanTOrNaN(xs, level))
-			rs.CSRHeldCurve = append(rs.CSRHeldCurve, stats.MeanTOrNaN(hs, level))
-			if e == fe {
-				rs.CSRHeld = hs
-			}
-		}
-		if rs.CSRHeld == nil {
-			rs.CSRHeld = make([]float64, len(row.Runs))
-			for k := range rs.CSRHeld {
-				rs.CSRHeld[k] = math.NaN()
-			}
+			rs.CSRAlong = append(rs.CSRAlong, iv(xs))
+			rs.CSRHeldAlong = append(rs.CSRHeldAlong, iv(hs))
 		}
 		var cc, cm []float64
 		for _, r := range row.Runs {
@@ -187,34 +222,81 @@ func summarise(rec record) summary {
 			}
 			cc, cm = append(cc, vc), append(cm, vm)
 		}
-		rs.CSRCleanIv, rs.CSRMisIv, rs.CSRHeldIv = stats.MeanTOrNaN(cc, level), stats.MeanTOrNaN(cm, level), stats.MeanTOrNaN(rs.CSRHeld, level)
+		rs.CSRCleanIv, rs.CSRMisIv = iv(cc), iv(cm)
 		sum.Rows = append(sum.Rows, rs)
-	}
-	if sum.Base >= 0 {
-		b := sum.Rows[sum.Base]
-		for i := range sum.Rows {
-			rs := &sum.Rows[i]
-			if len(rs.Mis) != len(b.Mis) {
-				continue // not paired: leave the differences empty (NaN intervals)
-			}
-			for s := range rs.Mis {
-				rs.Cut = append(rs.Cut, b.Mis[s]-rs.Mis[s])
-				rs.ValDiff = append(rs.ValDiff, rs.Val[s]-b.Val[s])
-				rs.BestValDiff = append(rs.BestValDiff, rs.BestVal[s]-b.BestVal[s])
-				rs.CSRDiff = append(rs.CSRDiff, b.CSR[s]-rs.CSR[s])
-				rs.CSRHeldDiff = append(rs.CSRHeldDiff, b.CSRHeld[s]-rs.CSRHeld[s])
-			}
-		}
 	}
 	for i := range sum.Rows {
 		rs := &sum.Rows[i]
 		rs.CutIv, rs.ValDiffIv, rs.BestValDiffIv, rs.CSRDiffIv, rs.CSRHeldDiffIv = stats.NaNInterval(), stats.NaNInterval(), stats.NaNInterval(), stats.NaNInterval(), stats.NaNInterval()
-		if rs.Cut != nil && i != sum.Base {
-			rs.CutIv, rs.ValDiffIv, rs.BestValDiffIv, rs.CSRDiffIv = stats.MeanTOrNaN(rs.Cut, level), stats.MeanTOrNaN(rs.ValDiff, level), stats.MeanTOrNaN(rs.BestValDiff, level), stats.MeanTOrNaN(rs.CSRDiff, level)
-			rs.CSRHeldDiffIv = stats.MeanTOrNaN(rs.CSRHeldDiff, level)
+		if sum.Base < 0 || i == sum.Base || !sum.paired(i) {
+			continue
 		}
+		b := sum.Rows[sum.Base]
+		for s := range rs.Mis {
+			rs.Cut = append(rs.Cut, b.Mis[s]-rs.Mis[s])
+			rs.ValDiff = append(rs.ValDiff, rs.Val[s]-b.Val[s])
+			rs.BestValDiff = append(rs.BestValDiff, rs.BestVal[s]-b.BestVal[s])
+			rs.CSRDiff = append(rs.CSRDiff, b.CSR[s]-rs.CSR[s])
+			rs.CSRHeldDiff = append(rs.CSRHeldDiff, b.CSRHeld[s]-rs.CSRHeld[s])
+		}
+		rs.CutIv, rs.ValDiffIv, rs.BestValDiffIv = stats.MeanTOrNaN(rs.Cut, level), stats.MeanTOrNaN(rs.ValDiff, level), stats.MeanTOrNaN(rs.BestValDiff, level)
+		rs.CSRDiffIv, rs.CSRHeldDiffIv = stats.MeanTOrNaN(rs.CSRDiff, level), stats.MeanTOrNaN(rs.CSRHeldDiff, level)
 	}
 	return sum
+}
+
+// paired reports whether row i is compared with the baseline: another row
+// at its noise fraction with a run for every seed of it.
+func (s summary) paired(i int) bool {
+	if s.Base < 0 || i == s.Base {
+		return false
+	}
+	r, b := s.Rows[i], s.Rows[s.Base]
+	return r.NoiseFrac == b.NoiseFrac && len(r.Mis) == len(b.Mis)
+}
+
+// find returns the index of the first row paired with the baseline that
+// match accepts, -1 if none.
+func (s summary) find(match func(regulariser) bool) int {
+	for i, r := range s.Rows {
+		if s.paired(i) && match(r.regulariser) {
+			return i
+		}
+	}
+	return -1
+}
+
+// dropoutRows are the rows paired with the baseline that differ from it
+// by dropout only.
+func (s summary) dropoutRows() []int {
+	var out []int
+	for i, r := range s.Rows {
+		if s.paired(i) && r.Dropout > 0 && r.WeightDecay == 0 && r.InputNoise == 0 {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// noiseRows are the unregularised rows with a CSR curve, by rising noise
+// fraction.
+func (s summary) noiseRows() []int {
+	var out []int
+	for i, r := range s.Rows {
+		if r.plain() && r.CSRCurve {
+			out = append(out, i)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b int) int {
+		switch fa, fb := s.Rows[a].NoiseFrac, s.Rows[b].NoiseFrac; {
+		case fa < fb:
+			return -1
+		case fa > fb:
+			return 1
+		}
+		return 0
+	})
+	return out
 }
 
 // above is Above with NaN intervals inconclusive.
@@ -225,49 +307,161 @@ func above(iv stats.Interval, t float64) claims.Outcome {
 	return claims.Above(iv, t)
 }
 
+// below is Below with NaN intervals inconclusive.
+func below(iv stats.Interval, t float64) claims.Outcome {
+	if math.IsNaN(iv.Lo) || math.IsNaN(iv.Hi) {
+		return claims.Inconclusive
+	}
+	return claims.Below(iv, t)
+}
+
+// noiseCorrelation is Spearman's rho between noise fraction and the CSR
+// level (pick: training rows or held-out) over the noise rows' runs, with
+// the per-level intervals for the detail.
+func (s summary) noiseCorrelation(pick func(rowSummary) ([]float64, stats.Interval)) (stats.Correlation, string, error) {
+	var x, y []float64
+	var parts []string
+	levels := 0
+	for _, i := range s.noiseRows() {
+		r := s.Rows[i]
+		vals, iv := pick(r)
+		levels++
+		for _, v := range vals {
+			x, y = append(x, r.NoiseFrac), append(y, v)
+		}
+		parts = append(parts, fmt.Sprintf("noise %g: %s (per seed %s)", r.NoiseFrac, iv.String(), list(vals, "%.3f")))
+	}
+	detail := "CSR level after the early phase by noise fraction: " + strings.Join(parts, "; ")
+	if levels < 3 {
+		return stats.Correlation{}, detail, fmt.Errorf("%d unregularised noise levels with a CSR curve, at least 3 needed", levels)
+	}
+	corr, err := stats.SpearmanTest(x, y, level, spearmanPerms, spearmanSeed)
+	if err != nil {
+		return corr, detail, err
+	}
+	return corr, fmt.Sprintf("rho = %.3f over %d runs (permutation p = %.3g); %s", corr.Rho, corr.N, corr.P, detail), nil
+}
+
 func (c Claim) Verdict(ev *claims.Evidence) (*claims.Verdict, error) {
 	var rec record
 	if err := ev.GetMeasurements(&rec); err != nil {
 		return nil, err
 	}
+	reg := c.Registration()
 	sum := summarise(rec)
-	fe := fmt.Sprintf("epoch %d (mean of epochs %d-%d)", sum.FixedEpoch, sum.FixedEpoch-sum.Window+1, sum.FixedEpoch)
-	var checks []claims.Check
 	if sum.Base < 0 {
-		return nil, fmt.Errorf("c4: no unregularised row (dropout 0, no weight decay) to compare with")
+		return nil, fmt.Errorf("c4: no unregularised row at label noise %g to compare with", baseNoise)
 	}
 	base := sum.Rows[sum.Base]
-	drops := sum.dropoutRows()
+	at := fmt.Sprintf("at epoch %d (mean of epochs %d-%d)", sum.FixedEpoch, sum.FixedEpoch-sum.Window+1, sum.FixedEpoch)
+	var checks []claims.Check
 
 	// 0. Regime.
-	regime := claims.Check{Name: "0: the unregularised network memorises",
-		Statistic: "accuracy of p = 0 on the mislabelled rows against their noisy labels at " + fe,
-		Threshold: fmt.Sprintf("95%% CI above %g (else inconclusive: nothing to slow)", memoriseMin),
-		Reason:    "the claim is about slowing memorisation; if the baseline has not memorised most of the noise by the fixed epoch, the comparison says nothing",
-		Value:     base.MisIv, Outcome: above(base.MisIv, memoriseMin)}
-	if regime.Outcome == claims.DoesNotHold {
-		regime.Outcome = claims.Inconclusive
+	o := above(base.MisIv, memoriseMin)
+	if o == claims.DoesNotHold {
+		o = claims.Inconclusive
 	}
-	regime.Detail = fmt.Sprintf("per seed %s", list(base.Mis, "%.3f"))
-	checks = append(checks, regime)
+	checks = append(checks, reg.Check(ckRegime).New(base.MisIv, o, fmt.Sprintf("%s; per seed %s", at, list(base.Mis, "%.3f"))))
 
-	// 1. Dropout slows memorisation, one check per rate.
-	for _, i := range drops {
-		r := sum.Rows[i]
-		t, reason := cutMild, "a milder rate: the effect must point the same way (dose-response); no margin claimed"
-		if r.Dropout == strongDropout {
-			t, reason = cutStrong, "the 'wide margin': 20 points is at least 40% of the baseline's memorisation (check 0: above 0.5) and several times the seed-to-seed spread"
+	// 6 and 7: each regulariser slows memorisation and keeps clean accuracy.
+	type judged struct {
+		slow, keep, what string
+		cut              float64
+		match            func(regulariser) bool
+	}
+	regs := []judged{
+		{ckSlowDrop, ckKeepDrop, "dropout 0.5", cutStrong, func(r regulariser) bool {
+			return r.Dropout == strongDropout && r.WeightDecay == 0 && r.InputNoise == 0
+		}},
+		{ckSlowWD, ckKeepWD, "weight decay 5e-4", cutOther, func(r regulariser) bool {
+			return r.WeightDecay == weightDecay && r.Dropout == 0 && r.InputNoise == 0
+		}},
+		{ckSlowInput, ckKeepInput, "input noise 0.1", cutOther, func(r regulariser) bool {
+			return r.InputNoise == inputNoise && r.Dropout == 0 && r.WeightDecay == 0
+		}},
+	}
+	var slows, keeps []claims.Check
+	for _, j := range regs {
+		i := sum.find(j.match)
+		if i < 0 {
+			err := fmt.Errorf("no %s row at label noise %g in this setup", j.what, baseNoise)
+			slows, keeps = append(slows, reg.Check(j.slow).Failed(err)), append(keeps, reg.Check(j.keep).Failed(err))
+			continue
 		}
-		checks = append(checks, claims.Check{Name: fmt.Sprintf("1: dropout %g slows memorisation", r.Dropout),
-			Statistic: fmt.Sprintf("mislabelled-row accuracy (noisy labels) of p = 0 minus p = %g at %s, paired by seed", r.Dropout, fe),
-			Threshold: fmt.Sprintf("95%% CI above %g", t), Reason: reason,
-			Value: r.CutIv, Outcome: above(r.CutIv, t),
-			Detail: fmt.Sprintf("p = 0: %s, p = %g: %s; per seed cut %s", base.MisIv.String(), r.Dropout, r.MisIv.String(), list(r.Cut, "%.3f"))})
+		r := sum.Rows[i]
+		slows = append(slows, reg.Check(j.slow).New(r.CutIv, above(r.CutIv, j.cut),
+			fmt.Sprintf("%s: none %s, %s %s; per seed cut %s", at, base.MisIv.String(), r.Name, r.MisIv.String(), list(r.Cut, "%.3f"))))
+		of, ob := above(r.ValDiffIv, -valDrop), above(r.BestValDiffIv, -valDrop)
+		out, k := claims.AllOf([]claims.Outcome{of, ob})
+		shown := r.ValDiffIv
+		if k == 1 || (k < 0 && r.BestValDiffIv.Lo < r.ValDiffIv.Lo) {
+			shown = r.BestValDiffIv
+		}
+		keeps = append(keeps, reg.Check(j.keep).New(shown, out,
+			fmt.Sprintf("%s: %s (per seed %s); best epoch: %s (per seed %s; epochs %v, none's %v); shown: the one with the lower end that decides",
+				at, r.ValDiffIv.String(), list(r.ValDiff, "%+.4f"), r.BestValDiffIv.String(), list(r.BestValDiff, "%+.4f"), r.BestEpoch, base.BestEpoch)))
+	}
+	checks = append(checks, slows...)
+	checks = append(checks, keeps...)
+
+	// 4. Real data first.
+	checks = append(checks, reg.Check(ckRealFirst).New(base.HalfGapIv, above(base.HalfGapIv, halfTimeMargin),
+		fmt.Sprintf("half of the accuracy %s; clean rows %s, mislabelled rows %s epochs; per seed gap %s", at, list(base.HalfClean, "%g"), list(base.HalfMis, "%g"), list(base.HalfGap, "%g"))))
+
+	// 8. CSR rises with the noise fraction (training rows).
+	corr, detail, err := sum.noiseCorrelation(func(r rowSummary) ([]float64, stats.Interval) { return r.CSRLevel, r.CSRLevelIv })
+	if err != nil {
+		checks = append(checks, reg.Check(ckCSRNoise).Failed(err))
+	} else {
+		checks = append(checks, reg.Check(ckCSRNoise).New(corr.CI, above(corr.CI, csrRhoMin), detail))
 	}
 
-	// 2 and 3. Clean learning not hindered, across dropout rates.
-	valCheck := func(name, stat string, pick func(rowSummary) (stats.Interval, []float64), reason string) claims.Check {
-		ck := claims.Check{Name: name, Statistic: stat, Threshold: fmt.Sprintf("95%% CI above %g for every dropout rate", -valDrop), Reason: reason, Value: stats.NaNInterval()}
+	// 9. CSR stabilises after the early phase.
+	{
+		var outs []claims.Outcome
+		var parts []string
+		rows := sum.noiseRows()
+		for _, i := range rows {
+			r := sum.Rows[i]
+			outs = append(outs, below(r.CSRStabIv, csrStable))
+			parts = append(parts, fmt.Sprintf("noise %g: %s (per seed %s)", r.NoiseFrac, r.CSRStabIv.String(), list(r.CSRStab, "%.3f")))
+		}
+		ck := reg.Check(ckCSRStable)
+		if len(rows) == 0 {
+			checks = append(checks, ck.Failed(fmt.Errorf("no unregularised row with a CSR curve")))
+		} else {
+			out, k := claims.AllOf(outs)
+			if k < 0 { // all hold: show the level with the highest upper end
+				for n, i := range rows {
+					if k < 0 || sum.Rows[i].CSRStabIv.Hi > sum.Rows[rows[k]].CSRStabIv.Hi {
+						k = n
+					}
+				}
+			}
+			checks = append(checks, ck.New(sum.Rows[rows[k]].CSRStabIv, out,
+				fmt.Sprintf("shown: noise %g; largest change from epoch %d up to epoch %d: %s", sum.Rows[rows[k]].NoiseFrac, sum.EarlyEpoch, sum.FixedEpoch, strings.Join(parts, "; "))))
+		}
+	}
+
+	// Information: v1's checks 1, 2, 3 and 5, and check 10.
+	for _, dj := range []struct {
+		name string
+		p, t float64
+	}{{ckDrop25, 0.25, cutMild}, {ckDrop50, strongDropout, cutStrong}} {
+		i := sum.find(func(r regulariser) bool { return r.Dropout == dj.p && r.WeightDecay == 0 && r.InputNoise == 0 })
+		if i < 0 {
+			checks = append(checks, reg.Check(dj.name).Failed(fmt.Errorf("no dropout %g row in this setup", dj.p)))
+			continue
+		}
+		r := sum.Rows[i]
+		checks = append(checks, reg.Check(dj.name).New(r.CutIv, above(r.CutIv, dj.t),
+			fmt.Sprintf("%s: p = 0: %s, p = %g: %s; per seed cut %s", at, base.MisIv.String(), r.Dropout, r.MisIv.String(), list(r.Cut, "%.3f"))))
+	}
+	valCheck := func(name string, pick func(rowSummary) (stats.Interval, []float64)) claims.Check {
+		drops := sum.dropoutRows()
+		if len(drops) == 0 {
+			return reg.Check(name).Failed(fmt.Errorf("no dropout row"))
+		}
 		var outs []claims.Outcome
 		var parts []string
 		for _, i := range drops {
@@ -275,62 +469,36 @@ func (c Claim) Verdict(ev *claims.Evidence) (*claims.Verdict, error) {
 			outs = append(outs, above(iv, -valDrop))
 			parts = append(parts, fmt.Sprintf("p = %g: %s (per seed %s)", sum.Rows[i].Dropout, iv.String(), list(per, "%+.4f")))
 		}
-		o, at := claims.AllOf(outs)
-		ck.Outcome = o
-		// Show the deciding rate, else the one with the lowest lower end.
-		show, lo := at, math.Inf(1)
-		if show < 0 {
-			for k, i := range drops {
-				if iv, _ := pick(sum.Rows[i]); show < 0 || iv.Lo < lo {
-					show, lo = k, iv.Lo
+		out, k := claims.AllOf(outs)
+		if k < 0 {
+			lo := math.Inf(1)
+			for n, i := range drops {
+				if iv, _ := pick(sum.Rows[i]); k < 0 || iv.Lo < lo {
+					k, lo = n, iv.Lo
 				}
 			}
 		}
-		if show >= 0 {
-			ck.Value, _ = pick(sum.Rows[drops[show]])
-			ck.Detail = fmt.Sprintf("shown: p = %g; ", sum.Rows[drops[show]].Dropout)
-		}
-		ck.Detail += strings.Join(parts, "; ")
-		return ck
+		shown, _ := pick(sum.Rows[drops[k]])
+		return reg.Check(name).New(shown, out, fmt.Sprintf("%s; shown: p = %g; %s", at, sum.Rows[drops[k]].Dropout, strings.Join(parts, "; ")))
 	}
 	checks = append(checks,
-		valCheck("2: clean validation accuracy kept (fixed epoch)",
-			"clean validation accuracy of dropout p minus p = 0 at "+fe+", paired by seed",
-			func(r rowSummary) (stats.Interval, []float64) { return r.ValDiffIv, r.ValDiff },
-			"CLAIMS.md: drops by at most about 1 point; one point is also about the binomial error of one run's accuracy on the validation set"),
-		valCheck("3: clean validation accuracy kept (best epoch)",
-			fmt.Sprintf("best clean validation accuracy over epochs 1-%d of dropout p minus that of p = 0, paired by seed", sum.FixedEpoch),
-			func(r rowSummary) (stats.Interval, []float64) { return r.BestValDiffIv, r.BestValDiff },
-			"check 2 is weak because memorisation lowers p = 0's accuracy at the fixed epoch; this compares each network at its best (early-stopped) epoch, both maxima with the same selection bias; same 1-point margin"),
-	)
-
-	// 4. Real data first.
-	checks = append(checks, claims.Check{Name: "4: real data is learned before noise",
-		Statistic: fmt.Sprintf("p = 0: epochs to reach half of the %s accuracy, mislabelled rows minus clean rows", fe),
-		Threshold: fmt.Sprintf("95%% CI above %g epochs", halfTimeMargin),
-		Reason:    "the claim is an ordering (clean first), so no margin is claimed; the size is in the table",
-		Value:     base.HalfGapIv, Outcome: above(base.HalfGapIv, halfTimeMargin),
-		Detail: fmt.Sprintf("clean rows %s, mislabelled rows %s epochs; per seed gap %s", list(base.HalfClean, "%g"), list(base.HalfMis, "%g"), list(base.HalfGap, "%g"))})
-
-	// 5. CSR higher when memorising.
-	csr := claims.Check{Name: "5: critical sample ratio higher when memorising",
-		Statistic: fmt.Sprintf("CSR at epoch %d of p = 0 minus p = %g, paired by seed", sum.FixedEpoch, strongDropout),
-		Threshold: fmt.Sprintf("95%% CI above %g", csrMargin),
-		Reason:    "P2 Sec. 4: a network that memorises has a more complex decision boundary near the data; an ordering, no margin claimed"}
-	strong := -1
-	for _, i := range drops {
-		if sum.Rows[i].Dropout == strongDropout {
-			strong = i
-		}
-	}
-	if strong < 0 {
-		csr = claims.Failed(csr.Name, csr.Statistic, csr.Threshold, csr.Reason, fmt.Errorf("no dropout %g row", strongDropout))
+		valCheck(ckValFixed, func(r rowSummary) (stats.Interval, []float64) { return r.ValDiffIv, r.ValDiff }),
+		valCheck(ckValBest, func(r rowSummary) (stats.Interval, []float64) { return r.BestValDiffIv, r.BestValDiff }))
+	if i := sum.find(func(r regulariser) bool { return r.Dropout == strongDropout && r.WeightDecay == 0 && r.InputNoise == 0 }); i < 0 {
+		checks = append(checks, reg.Check(ckCSRDropout).Failed(fmt.Errorf("no dropout %g row", strongDropout)))
 	} else {
-		r := sum.Rows[strong]
-		csr.Value, csr.Outcome = r.CSRDiffIv, above(r.CSRDiffIv, csrMargin)
-		csr.Detail = fmt.Sprintf("p = 0: %s, p = %g: %s; per seed difference %s", base.CSRIv.String(), r.Dropout, r.CSRIv.String(), list(r.CSRDiff, "%+.3f"))
+		r := sum.Rows[i]
+		checks = append(checks, reg.Check(ckCSRDropout).New(r.CSRDiffIv, above(r.CSRDiffIv, csrMargin),
+			fmt.Sprintf("epoch %d, training rows: p = 0: %s, p = %g: %s; per seed difference %s; held-out images: p = 0: %s, p = %g: %s, difference %s",
+				sum.FixedEpoch, base.CSRIv.String(), r.Dropout, r.CSRIv.String(), list(r.CSRDiff, "%+.3f"), base.CSRHeldIv.String(), r.Dropout, r.CSRHeldIv.String(), r.CSRHeldDiffIv.String())))
 	}
-	checks = append(checks, csr)
+	corrH, detailH, err := sum.noiseCorrelation(func(r rowSummary) ([]float64, stats.Interval) { return r.CSRHeldLevel, r.CSRHeldLevelIv })
+	if err != nil {
+		checks = append(checks, reg.Check(ckCSRHeld).Failed(err))
+	} else {
+		checks = append(checks, reg.Check(ckCSRHeld).New(corrH.CI, above(corrH.CI, csrRhoMin), detailH))
+	}
+
 	for _, r := range sum.Rows {
 		if len(r.Diverged) > 0 {
 			for k := range checks {
@@ -338,21 +506,47 @@ func (c Claim) Verdict(ev *claims.Evidence) (*claims.Verdict, error) {
 			}
 		}
 	}
-
 	v := &claims.Verdict{Outcome: claims.Combine(checks), Checks: checks}
 	v.Summary = summaryText(v, sum)
 	return v, nil
 }
 
 func summaryText(v *claims.Verdict, sum summary) string {
-	s := claims.PerCheck(v.Checks)
-	b := sum.Rows[sum.Base]
-	for _, i := range sum.dropoutRows() {
-		r := sum.Rows[i]
-		if r.Dropout == strongDropout {
-			s += fmt.Sprintf(" At epoch %d the unregularised network fits %.0f%% of the mislabelled rows, dropout %g %.0f%%; clean validation accuracy %.1f%% vs %.1f%% (best epochs %.1f%% vs %.1f%%).",
-				sum.FixedEpoch, 100*b.MisIv.Estimate, r.Dropout, 100*r.MisIv.Estimate, 100*b.ValIv.Estimate, 100*r.ValIv.Estimate, 100*b.BestValIv.Estimate, 100*r.BestValIv.Estimate)
+	var judged, info []claims.Check
+	for _, c := range v.Checks {
+		if c.Information {
+			info = append(info, c)
+		} else {
+			judged = append(judged, c)
 		}
+	}
+	s := claims.PerCheck(judged)
+	b := sum.Rows[sum.Base]
+	s += fmt.Sprintf(" At epoch %d the unregularised network (label noise %g) fits %.0f%% of the mislabelled rows", sum.FixedEpoch, b.NoiseFrac, 100*b.MisIv.Estimate)
+	var parts []string
+	for i, r := range sum.Rows {
+		if sum.paired(i) {
+			parts = append(parts, fmt.Sprintf("%s %.0f%%", r.Name, 100*r.MisIv.Estimate))
+		}
+	}
+	if len(parts) > 0 {
+		s += "; " + strings.Join(parts, ", ")
+	}
+	s += fmt.Sprintf("; best clean validation accuracy %.1f%% unregularised.", 100*b.BestValIv.Estimate)
+	var lv []string
+	for _, i := range sum.noiseRows() {
+		r := sum.Rows[i]
+		lv = append(lv, fmt.Sprintf("%.0f%% at noise %g", 100*r.CSRLevelIv.Estimate, r.NoiseFrac))
+	}
+	if len(lv) > 0 {
+		s += " Training-row CSR after epoch " + fmt.Sprint(sum.EarlyEpoch) + ": " + strings.Join(lv, ", ") + "."
+	}
+	if len(info) > 0 {
+		var names []string
+		for _, c := range info {
+			names = append(names, fmt.Sprintf("%s: %s", c.Name, c.Outcome))
+		}
+		s += " Information: " + strings.Join(names, "; ") + "."
 	}
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sgdclaims/sgdclaims/claims"
 	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/nn"
 	"github.com/sgdclaims/sgdclaims/core/rng"
@@ -13,7 +14,7 @@ import (
 )
 
 // setUp builds one seed's problem and moves the model to its minimum.
-func setUp(ctx context.Context, t tier, seed uint64) (*problem, error) {
+func setUp(ctx context.Context, env *claims.Env, t tier, seed uint64) (*problem, error) {
 	dataSeed := rng.Derive(seed, "c2-data-"+t.ID, 0)
 	m, err := nn.New(t.Model, rng.Derive(seed, "c2-init-"+t.ID, 0))
 	if err != nil {
@@ -24,7 +25,11 @@ func setUp(ctx context.Context, t tier, seed uint64) (*problem, error) {
 	if t.Classes == 0 {
 		// Least squares: everything in closed form (core/data).
 		m.Loss = nn.SquaredError
-		ls := data.LinearLeastSquares(t.N, t.Dim, t.NoiseStd, dataSeed)
+		var opts []data.LSOption
+		if t.Condition > 0 {
+			opts = append(opts, data.WithSpectrum(geometricSpectrum(t.Dim, t.Condition)))
+		}
+		ls := data.LinearLeastSquares(t.N, t.Dim, t.NoiseStd, dataSeed, opts...)
 		su.data = ls.Data
 		theta := ls.Minimiser()
 		if len(theta) != m.NumParams() {
@@ -55,7 +60,13 @@ func setUp(ctx context.Context, t tier, seed uint64) (*problem, error) {
 		su.min.GradNorm = jsonfloat.Float(math.Sqrt(gn))
 		su.min.Accuracy = jsonfloat.Float(math.NaN())
 	} else {
-		su.data = data.GaussianMixture(t.N, t.Dim, t.Classes, t.Sep, dataSeed)
+		if t.Data != "" {
+			if su.data, err = imageSubset(env, t, seed); err != nil {
+				return nil, err
+			}
+		} else {
+			su.data = data.GaussianMixture(t.N, t.Dim, t.Classes, t.Sep, dataSeed)
+		}
 		info, err := findMinimum(ctx, m, su.data, t.Minimum, t.WeightDecay, seed)
 		if err != nil {
 			return nil, err
@@ -90,6 +101,51 @@ func setUp(ctx context.Context, t tier, seed uint64) (*problem, error) {
 	return su, nil
 }
 
+// geometricSpectrum is dim input variances spaced geometrically from
+// 1/cond to 1 (the largest last).
+func geometricSpectrum(dim int, cond float64) []float64 {
+	l := make([]float64, dim)
+	for j := range l {
+		l[j] = 1
+		if dim > 1 {
+			l[j] = math.Pow(cond, float64(j)/float64(dim-1)-1)
+		}
+	}
+	return l
+}
+
+// imageSubset is seed's training set of an image tier: t.N images drawn
+// without replacement from the training set env names (stream (seed,
+// "c2-subset-<tier>")), average-pooled by t.Pool.
+func imageSubset(env *claims.Env, t tier, seed uint64) (*data.Dataset, error) {
+	train, _, err := env.Dataset()
+	if err != nil {
+		return nil, err
+	}
+	if t.N > train.N {
+		return nil, fmt.Errorf("tier %s: %d images of %s's %d", t.ID, t.N, train.Name, train.N)
+	}
+	st := rng.New(seed, "c2-subset-"+t.ID, 0)
+	idx := make([]int, train.N)
+	for i := range idx {
+		idx[i] = i
+	}
+	for k := range t.N {
+		j := k + st.IntN(train.N-k)
+		idx[k], idx[j] = idx[j], idx[k]
+	}
+	sub := train.Subset(idx[:t.N])
+	if t.Pool > 1 {
+		if sub, err = sub.AvgPool(t.Pool); err != nil {
+			return nil, err
+		}
+	}
+	if sub.Dim != t.Dim || sub.Classes != t.Classes {
+		return nil, fmt.Errorf("tier %s: pooled %s has %d inputs and %d classes, the tier %d and %d", t.ID, train.Name, sub.Dim, sub.Classes, t.Dim, t.Classes)
+	}
+	return sub, nil
+}
+
 // plan sizes one run from the quadratic model and records its predictions.
 func plan(su *problem, p point, kappa float64, cfg config, seed, index uint64) (runRecord, *stationaryRun) {
 	q := su.quad
@@ -109,7 +165,7 @@ func plan(su *problem, p point, kappa float64, cfg config, seed, index uint64) (
 	}
 	tau := q.RelaxationSteps(eta, kappa)
 	rec.Burn = q.BurnIn(eta, kappa, burnFrac, cfg.MaxSteps/2)
-	rec.Window = min(int(math.Ceil(cfg.Window*tau)), cfg.MaxSteps-rec.Burn)
+	rec.Window = min(max(int(math.Ceil(cfg.Window*tau)), cfg.MinWindow), cfg.MaxSteps-rec.Burn)
 	rec.Every = max(1, int(tau/evalsPerT))
 	rec.Transient = jsonfloat.Float(q.Transient(eta, kappa, rec.Burn, rec.Window))
 	run := &stationaryRun{

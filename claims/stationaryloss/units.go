@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sgdclaims/sgdclaims/claims"
+	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/internal/jsonfloat"
 )
 
@@ -62,12 +63,12 @@ func (c Claim) RunUnit(ctx context.Context, env *claims.Env, spec claims.Spec, u
 	t := &cfg.Tiers[u.Point]
 	s := u.Seed
 	env.Report("minimum and curvature", 0, 1)
-	su, err := setUp(ctx, *t, s)
+	su, err := setUp(ctx, env, *t, s)
 	if err != nil {
 		return nil, fmt.Errorf("tier %s seed %d: %w", t.ID, s, err)
 	}
 	env.Report("minimum and curvature", 1, 1)
-	reshuffle := cfg.Reshuffle && t.ID == "a"
+	reshuffle := t.Reshuffle
 	nruns := len(t.Grid)
 	if reshuffle {
 		nruns *= 2
@@ -139,7 +140,7 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 	for _, t := range cfg.Tiers {
 		tr := tierRecord{ID: t.ID, Title: t.Title, WD: t.WeightDecay, N: t.N}
 		for _, p := range t.Grid {
-			tr.Points = append(tr.Points, pointRecord{LR: p.LR, Batch: p.Batch, Kappa: float64(t.N-p.Batch) / float64(p.Batch*(t.N-1))})
+			tr.Points = append(tr.Points, pointRecord{LR: p.LR, Batch: p.Batch, Discrete: p.Discrete, Kappa: float64(t.N-p.Batch) / float64(p.Batch*(t.N-1))})
 		}
 		for si, s := range seeds {
 			name := unitName(t.ID, s)
@@ -173,15 +174,28 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 	}
 
 	ev := &claims.Evidence{Seeds: seeds, Data: "synthetic: linear regression with Gaussian inputs (a); Gaussian mixtures (b, c); generated from the seeds"}
+	if t := cfg.Tiers[0]; t.Data != "" {
+		dir, err := data.ResolveData(t.Data)
+		if err != nil {
+			dir = "location unknown: " + err.Error()
+		}
+		ev.Data = fmt.Sprintf("%s (%s): %d training images per seed, drawn without replacement, %dx%d average-pooled to %d inputs", t.Data, dir, t.N, t.Pool, t.Pool, t.Dim)
+	}
 	if err := ev.SetMeasurements(rec); err != nil {
 		return nil, err
 	}
 	sum := summarise(rec)
 	ev.Figures = figuresOf(sum)
-	ev.Metrics = map[string]string{
-		"a/ratio_C/mean": "a-excess-ratio", "a/trC_over_trH": "a-trC/trH",
+	ev.Metrics = map[string]string{}
+	for name, unit := range map[string]string{
+		"a/ratio_C/mean": "a-excess-ratio", "a/trC_over_trH": "a-trC/trH", "a/discrete_ratio_exact": "a-discrete-ratio",
 		"b/ratio_C/mean": "b-excess-ratio", "b/trC_over_trH": "b-trC/trH",
 		"c/ratio_C/mean": "c-excess-ratio", "c/slope": "c-slope",
+		"mlp/ratio_C/mean": "mlp-excess-ratio", "mlp/ratio_H/mean": "mlp-excess-ratio-H", "mlp/slope": "mlp-slope",
+	} {
+		if _, ok := ev.Figures[name]; ok {
+			ev.Metrics[name] = unit
+		}
 	}
 	ev.Tables = tablesOf(rec, sum)
 	ev.Plots = plotsOf(rec, sum)
@@ -203,7 +217,7 @@ func unitCost(t tier, cfg config) float64 {
 	m := t.Minimum
 	examples := float64(m.WarmEpochs*t.N + m.AnnealSteps*m.AnnealBatch + m.GDIters*t.N + m.NewtonIters*t.N)
 	runs := 1
-	if cfg.Reshuffle && t.ID == "a" {
+	if t.Reshuffle {
 		runs = 2
 	}
 	for _, p := range t.Grid {

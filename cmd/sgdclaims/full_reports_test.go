@@ -48,7 +48,7 @@ func TestCommittedFullScaleSweeps(t *testing.T) {
 				t.Errorf("%s: %s not judged from complete units: %v", dir, g.Claim, g.Err)
 				continue
 			}
-			want := "**Verdict: " + string(g.Result.Verdict.Outcome) + ".**"
+			want := "**Verdict on " + g.Result.Evidence.Spec.SetupID + ": " + string(g.Result.Verdict.Outcome) + ".**"
 			if !strings.Contains(string(report), want) {
 				t.Errorf("%s: the committed report does not state %q; re-render it: sgdclaims sweep report --dir %s", dir, want, dir)
 			}

@@ -30,6 +30,7 @@ var sweepVerbs = []struct{ name, summary string }{
 	{"report", "re-render the report from stored results alone"},
 	{"slurm", "print an sbatch job-array script for the sweep"},
 	{"k8s", "print a Kubernetes Indexed Job manifest for the sweep"},
+	{"upgrade", "re-identify a sweep planned by an older build (claim runs from before setups), keeping its results"},
 }
 
 func sweepUsage(w io.Writer) {
@@ -63,8 +64,27 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return sweepSlurm(rest, stdout, stderr)
 	case "k8s":
 		return sweepK8s(rest, stdout, stderr)
+	case "upgrade":
+		return sweepUpgrade(rest, stdout, stderr)
 	}
-	return usagef("unknown verb %q (want plan, run, collect, report, slurm or k8s)", verb)
+	return usagef("unknown verb %q (want plan, run, collect, report, slurm, k8s or upgrade)", verb)
+}
+
+func sweepUpgrade(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("sweep upgrade", stderr)
+	dir := dirFlag(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return usagef("--dir: required")
+	}
+	n, err := runner.Upgrade(*dir)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	fmt.Fprintf(stdout, "%d runs re-identified in %s\n", n, *dir)
+	return nil
 }
 
 // dirFlag adds the --dir flag every verb takes.

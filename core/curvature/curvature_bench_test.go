@@ -1,6 +1,7 @@
 package curvature
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -222,7 +223,10 @@ func BenchmarkTraceSpread(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		est  func(Operator, TraceConfig) (*TraceEstimate, error)
-	}{{"Hutchinson", Hutchinson}, {"HutchPlusPlus", HutchPlusPlus}, {"XTrace", XTrace}} {
+	}{{"Hutchinson", Hutchinson}, {"HutchPlusPlus", HutchPlusPlus}, {"XTrace", XTrace},
+		{"XTraceSigns", func(op Operator, c TraceConfig) (*TraceEstimate, error) {
+			return xtrace(context.Background(), op, c, xtraceSigns)
+		}}} {
 		b.Run(c.name, func(b *testing.B) {
 			var vals []float64
 			for i := 0; i < b.N; i++ {

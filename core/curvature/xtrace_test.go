@@ -1,6 +1,7 @@
 package curvature
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
@@ -31,13 +32,18 @@ func TestXTraceBeatsHutchPlusPlusOnDecayingSpectra(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var sumX, ssX, ssH float64
+		var sumX, ssX, ssH, ssS float64
 		covered := 0
 		for s := uint64(1); s <= seeds; s++ {
 			x, err := XTrace(op, TraceConfig{Budget: budget, Seed: s})
 			if err != nil {
 				t.Fatal(err)
 			}
+			xs, err := xtrace(context.Background(), op, TraceConfig{Budget: budget, Seed: s}, xtraceSigns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ssS += (xs.Value - truth) * (xs.Value - truth)
 			h, err := HutchPlusPlus(op, TraceConfig{Budget: budget, Seed: s})
 			if err != nil {
 				t.Fatal(err)
@@ -54,8 +60,8 @@ func TestXTraceBeatsHutchPlusPlusOnDecayingSpectra(t *testing.T) {
 			}
 		}
 		meanX, rmseX, rmseH := sumX/seeds, math.Sqrt(ssX/seeds), math.Sqrt(ssH/seeds)
-		t.Logf("spectrum k^-%g (trace %.4g): XTrace bias %.2g, RMSE %.3g; Hutch++ RMSE %.3g (ratio %.2f); error bar covers %d of %d",
-			p, truth, meanX, rmseX, rmseH, rmseH/rmseX, covered, seeds)
+		t.Logf("spectrum k^-%g (trace %.4g): XTrace bias %.2g, RMSE %.3g (with sign vectors %.3g); Hutch++ RMSE %.3g (ratio %.2f); error bar covers %d of %d",
+			p, truth, meanX, rmseX, math.Sqrt(ssS/seeds), rmseH, rmseH/rmseX, covered, seeds)
 		if math.Abs(meanX) > 4*rmseX/math.Sqrt(seeds) {
 			t.Errorf("k^-%g: mean error %.3g is beyond 4 standard errors (%.3g): biased", p, meanX, 4*rmseX/math.Sqrt(seeds))
 		}
