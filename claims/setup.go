@@ -124,7 +124,8 @@ type SetupFilter struct {
 }
 
 // ParseSetupFilter parses verify's --data: "all" (or "") for every setup,
-// else a comma-separated list of dataset names (data.Names). A path is
+// else a comma-separated list of dataset names (data.Names, or Synthetic:
+// "--data synthetic" keeps the synthetic setups alone). A path is
 // refused: the setups name their data, and $SGDCLAIMS_DATA says where a
 // named dataset is read from.
 func ParseSetupFilter(list string) (SetupFilter, error) {
@@ -135,8 +136,8 @@ func ParseSetupFilter(list string) (SetupFilter, error) {
 	var f SetupFilter
 	for _, name := range strings.Split(list, ",") {
 		name = strings.TrimSpace(name)
-		if !slices.Contains(data.Names, name) {
-			return SetupFilter{}, fmt.Errorf("%q: want all or a comma-separated list of %s (each claim's setups name their data; set %s to read a named dataset from another folder)",
+		if !slices.Contains(data.Names, name) && name != Synthetic {
+			return SetupFilter{}, fmt.Errorf("%q: want all or a comma-separated list of %s, synthetic (each claim's setups name their data; set %s to read a named dataset from another folder)",
 				name, strings.Join(data.Names, ", "), data.DataEnv)
 		}
 		if !slices.Contains(f.Data, name) {

@@ -68,6 +68,9 @@ func TestSetupFilter(t *testing.T) {
 	if !f.Keeps(Spec{Data: Synthetic}) || !f.Keeps(Spec{Data: "fashion-mnist"}) || f.Keeps(Spec{Data: "mnist"}) {
 		t.Errorf("filter %+v keeps the wrong setups", f)
 	}
+	if f, err := ParseSetupFilter("synthetic"); err != nil || f.Keeps(Spec{Data: "mnist"}) || !f.Keeps(Spec{Data: Synthetic}) {
+		t.Errorf("--data synthetic: %+v, %v (want the synthetic setups alone)", f, err)
+	}
 	if f, _ := ParseSetupFilter("all"); !f.Keeps(Spec{Data: "cifar10"}) {
 		t.Error("all does not keep every setup")
 	}

@@ -115,8 +115,8 @@ func TestSweepSlurmJobArray(t *testing.T) {
 	}
 }
 
-// TestSweepSlurmClaimUnits runs a real claim (C2 at the quick scale: nine
-// units, one per tier and seed) as a Slurm job array, one unit per task,
+// TestSweepSlurmClaimUnits runs a real claim (C2's synthetic setup at the
+// quick scale: nine units, one per tier and seed) as a Slurm job array, one unit per task,
 // collects the verdict from the stored units and compares it with the
 // golden that `go test ./claims/stationaryloss` checks a one-process run against: the
 // same verdict, and the same figures within the golden's tolerance
@@ -128,7 +128,7 @@ func TestSweepSlurmClaimUnits(t *testing.T) {
 	work := t.TempDir()
 	bin := buildBinary(ctx, t, work)
 	dir := filepath.Join(work, "sweep")
-	code, stdout, stderr := runCmd("sweep", "plan", "--claim", "c2", "--scale", "quick", "--dir", dir)
+	code, stdout, stderr := runCmd("sweep", "plan", "--claim", "c2", "--scale", "quick", "--data", "synthetic", "--dir", dir)
 	if code != 0 || strings.Count(stdout, "\tclaim-unit\t") != 9 {
 		t.Fatalf("plan: exit %d\n%s%s", code, stdout, stderr)
 	}

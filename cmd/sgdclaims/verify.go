@@ -31,7 +31,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("verify", stderr)
 	list := fs.String("claims", "all", "comma-separated claim `ids` or names to run (known: "+claims.Known()+")")
 	scaleName := fs.String("scale", "quick", "`quick` (minutes on two cores) or full (the paper's regime as far as the data allow)")
-	dataName := fs.String("data", "all", "the setups to judge, by their data: `all`, or a comma-separated list of "+strings.Join(data.Names, ", ")+
+	dataName := fs.String("data", "all", "the setups to judge, by their data: `all`, or a comma-separated list of "+strings.Join(data.Names, ", ")+", synthetic"+
 		" (synthetic setups always run; a setup whose data are absent is reported \"not run\"; $SGDCLAIMS_DATA says where named data are read from)")
 	seeds := fs.Int("seeds", 0, "replicates per claim (0 = each claim's default, 3 at quick scale; at least 2 for an interval)")
 	out := fs.String("out", defaultVerifyOut, "output `DIR` for report.md, results.json and plots/")
