@@ -138,7 +138,9 @@ func TestSweepSlurmClaimUnits(t *testing.T) {
 	}
 	sbatchWait(ctx, t, work, dir, script)
 	code, stdout, stderr = runCmd("sweep", "collect", "--dir", dir, "--require-complete")
-	if code != 0 || !strings.Contains(stdout, "9 runs: 9 done") {
+	// Exit 1 is a verdict other than holds (the synthetic setup is
+	// inconclusive at the quick scale): the golden decides below.
+	if (code != 0 && code != 1) || !strings.Contains(stdout, "9 runs: 9 done") {
 		t.Fatalf("collect: exit %d\n%s%s", code, stdout, stderr)
 	}
 	s, err := runner.Open(dir)
