@@ -137,6 +137,22 @@ func (e *Env) MNIST() (train, test *data.Dataset, err error) {
 	return data.LoadShared(name)
 }
 
+// DataLabel names a setup's data (Spec.Data or Env.Data; "" is MNIST) for
+// evidence and reports, by where it is read from but without a
+// machine-specific path: goldens and sweep results record it, and a
+// resolved path would make them differ between machines.
+func DataLabel(name string) string {
+	switch name {
+	case "", "mnist":
+		return "MNIST (the GoMNIST module's copy, or $SGDCLAIMS_DATA)"
+	case "fashion-mnist":
+		return "Fashion-MNIST (Debian's dataset-fashion-mnist, or $SGDCLAIMS_DATA)"
+	case "cifar10":
+		return "CIFAR-10 ($SGDCLAIMS_DATA)"
+	}
+	return name
+}
+
 // RunClaim runs c at env's scale and judges it: the spec (with env's seed
 // override), the run, the stamp (ISA, GOMAXPROCS, Go version, wall time),
 // and the verdict.

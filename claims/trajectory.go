@@ -183,8 +183,11 @@ func topEigen(ctx context.Context, m *nn.Model, b data.Batch, sel string, tol fl
 func (r *CurvRun) Run(ctx context.Context) (*CurvResult, error) {
 	start := time.Now()
 	p := r.Parts
-	sh := p.Train.Shape
-	m, err := nn.New(nn.ResolveSpec(r.Spec, sh.C, sh.H, sh.W, p.Train.Classes), r.InitSeed)
+	spec, err := nn.SpecForData(r.Spec, p.Train)
+	if err != nil {
+		return nil, err
+	}
+	m, err := nn.New(spec, r.InitSeed)
 	if err != nil {
 		return nil, err
 	}

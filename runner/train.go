@@ -208,13 +208,11 @@ func checkModelSpec(spec string) error {
 // bare CNN name (nn.IsBareName) completed with d's image shape and class
 // count. The error is a *FieldError naming "model".
 func ModelSpecFor(spec string, d *data.Dataset) (string, error) {
-	if !nn.IsBareName(spec) {
-		return spec, nil
+	s, err := nn.SpecForData(spec, d)
+	if err != nil {
+		return "", fieldErr("model", "%v", err)
 	}
-	if !d.Shape.IsImage() {
-		return "", fieldErr("model", "%s takes images, but %s has no image shape", spec, d.Name)
-	}
-	return nn.ResolveSpec(spec, d.Shape.C, d.Shape.H, d.Shape.W, d.Classes), nil
+	return s, nil
 }
 
 // Check loads the data (once per process) and checks the sizes: the split,

@@ -221,10 +221,6 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 }
 
 func dataName(spec claims.Spec, cfg config) string {
-	name := map[string]string{"mnist": "MNIST (the GoMNIST module's copy)", "fashion-mnist": "Fashion-MNIST"}[spec.Data]
-	if name == "" {
-		name = spec.Data
-	}
 	return fmt.Sprintf("%s: per seed a random %d training images; the first %d test images held out (the first %d of them traced)",
-		name, cfg.TrainExamples, cfg.ValExamples, cfg.TraceExamples)
+		claims.DataLabel(spec.Data), cfg.TrainExamples, cfg.ValExamples, cfg.TraceExamples)
 }

@@ -158,7 +158,7 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 			rec.Subsets = append(rec.Subsets, subsets[key{s, f}])
 		}
 	}
-	ev := &claims.Evidence{Seeds: seeds, Data: dataName(env)}
+	ev := &claims.Evidence{Seeds: seeds, Data: claims.DataLabel(spec.Data)}
 	if err := ev.SetMeasurements(rec); err != nil {
 		return nil, err
 	}
@@ -168,20 +168,4 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 	ev.Plots = plotsOf(rec, sum)
 	ev.Notes = notesOf(rec, sum)
 	return ev, nil
-}
-
-func dataName(env *claims.Env) string {
-	name := "mnist"
-	if env != nil && env.Data != "" {
-		name = env.Data
-	}
-	switch name {
-	case "mnist":
-		// Not the resolved path: it names the machine's module cache and
-		// would make every golden differ between machines.
-		return "MNIST: the GoMNIST module's copy"
-	case "fashion-mnist":
-		return "Fashion-MNIST: Debian's dataset-fashion-mnist (or $SGDCLAIMS_DATA)"
-	}
-	return name
 }

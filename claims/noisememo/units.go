@@ -132,12 +132,8 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 }
 
 func dataName(spec claims.Spec, cfg config) string {
-	name := map[string]string{"mnist": "MNIST (the GoMNIST module's copy)", "fashion-mnist": "Fashion-MNIST"}[spec.Data]
-	if name == "" {
-		name = spec.Data
-	}
 	return fmt.Sprintf("%s: per seed a random %d training images with %.0f%% of the labels redrawn; the first %d test images held out",
-		name, cfg.TrainExamples, 100*cfg.NoiseFrac, cfg.ValExamples)
+		claims.DataLabel(spec.Data), cfg.TrainExamples, 100*cfg.NoiseFrac, cfg.ValExamples)
 }
 
 // seedData is one seed's data: the noisy training subset, which of its rows

@@ -95,28 +95,11 @@ func (c Claim) RunUnit(ctx context.Context, env *claims.Env, spec claims.Spec, u
 		return nil, fmt.Errorf("c7: unit %q: no gamma %d", u.Name, u.Point)
 	}
 	gamma := cfg.Gammas[u.Point]
-	trainAll, test, err := env.Dataset()
+	hd, err := claims.LoadHeads(env, cfg.TrainN, cfg.ValN, cfg.ProbeN, cfg.Model)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("c7: %w", err)
 	}
-	if cfg.TrainN > trainAll.N || cfg.ValN > test.N || cfg.ProbeN > cfg.TrainN {
-		return nil, fmt.Errorf("c7: %d training, %d validation, %d probe examples asked of %d and %d", cfg.TrainN, cfg.ValN, cfg.ProbeN, trainAll.N, test.N)
-	}
-	tr, err := trainAll.Head(cfg.TrainN)
-	if err != nil {
-		return nil, err
-	}
-	val, err := test.Head(cfg.ValN)
-	if err != nil {
-		return nil, err
-	}
-	spec1 := cfg.Model
-	if nn.IsBareName(spec1) {
-		if !tr.Shape.IsImage() {
-			return nil, fmt.Errorf("c7: %s takes images; %s has no image shape", spec1, tr.Name)
-		}
-		spec1 = nn.ResolveSpec(spec1, tr.Shape.C, tr.Shape.H, tr.Shape.W, tr.Classes)
-	}
+	tr, val, spec1 := hd.Train, hd.Val, hd.Model
 	// Initialisation and data order depend on the seed only: a seed's
 	// runs are paired across gamma.
 	m, err := nn.New(spec1, rng.Derive(u.Seed, "c7-init", 0))
@@ -205,7 +188,7 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 		}
 		rec.Gammas = append(rec.Gammas, row)
 	}
-	ev := &claims.Evidence{Seeds: seeds, Data: dataName(spec)}
+	ev := &claims.Evidence{Seeds: seeds, Data: claims.DataLabel(spec.Data)}
 	if err := ev.SetMeasurements(rec); err != nil {
 		return nil, err
 	}
@@ -215,13 +198,4 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 	ev.Plots = plotsOf(rec, sum)
 	ev.Notes = notesOf(rec, sum, cfg)
 	return ev, nil
-}
-
-func dataName(spec claims.Spec) string {
-	switch spec.Data {
-	case "fashion-mnist":
-		return "Fashion-MNIST (core/data: Debian's dataset-fashion-mnist or $SGDCLAIMS_DATA)"
-	default:
-		return "MNIST: the GoMNIST module's copy (or $SGDCLAIMS_DATA)"
-	}
 }

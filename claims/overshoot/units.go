@@ -176,28 +176,11 @@ func (c Claim) RunUnit(ctx context.Context, env *claims.Env, spec claims.Spec, u
 	if err := checkConfig(cfg); err != nil {
 		return nil, err
 	}
-	trainAll, test, err := env.Dataset()
+	hd, err := claims.LoadHeads(env, cfg.TrainN, cfg.ValN, cfg.ProbeN, cfg.Model)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("c8: %w", err)
 	}
-	if cfg.TrainN > trainAll.N || cfg.ValN > test.N || cfg.ProbeN > cfg.TrainN {
-		return nil, fmt.Errorf("c8: %d training, %d validation, %d probe examples asked of %d and %d", cfg.TrainN, cfg.ValN, cfg.ProbeN, trainAll.N, test.N)
-	}
-	tr, err := trainAll.Head(cfg.TrainN)
-	if err != nil {
-		return nil, err
-	}
-	val, err := test.Head(cfg.ValN)
-	if err != nil {
-		return nil, err
-	}
-	spec1 := cfg.Model
-	if nn.IsBareName(spec1) {
-		if !tr.Shape.IsImage() {
-			return nil, fmt.Errorf("c8: %s takes images; %s has no image shape", spec1, tr.Name)
-		}
-		spec1 = nn.ResolveSpec(spec1, tr.Shape.C, tr.Shape.H, tr.Shape.W, tr.Classes)
-	}
+	tr, val, spec1 := hd.Train, hd.Val, hd.Model
 	m, err := nn.New(spec1, rng.Derive(u.Seed, "c8-init", 0))
 	if err != nil {
 		return nil, err
@@ -256,7 +239,7 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 		}
 		rec.Runs = append(rec.Runs, r)
 	}
-	ev := &claims.Evidence{Seeds: seeds, Data: dataName(spec)}
+	ev := &claims.Evidence{Seeds: seeds, Data: claims.DataLabel(spec.Data)}
 	if err := ev.SetMeasurements(rec); err != nil {
 		return nil, err
 	}
@@ -266,14 +249,4 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 	ev.Plots = plotsOf(rec, sum)
 	ev.Notes = notesOf(rec, sum, cfg)
 	return ev, nil
-}
-
-// dataName names the data without machine-specific paths (goldens record it).
-func dataName(spec claims.Spec) string {
-	switch spec.Data {
-	case "fashion-mnist":
-		return "Fashion-MNIST (core/data: Debian's dataset-fashion-mnist or $SGDCLAIMS_DATA)"
-	default:
-		return "MNIST: the GoMNIST module's copy (or $SGDCLAIMS_DATA)"
-	}
 }

@@ -152,11 +152,8 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 }
 
 func dataName(spec claims.Spec, cfg config) string {
-	name := map[string]string{"mnist": "MNIST (the GoMNIST module's copy)", "fashion-mnist": "Fashion-MNIST"}[spec.Data]
-	if name == "" {
-		name = spec.Data
-	}
-	return fmt.Sprintf("%s: the first %d training-file images train, the last %d validate, lambda_max on the first %d", name, cfg.TrainN, cfg.ValN, cfg.ProbeN)
+	return fmt.Sprintf("%s: the first %d training-file images train, the last %d validate, lambda_max on the first %d",
+		claims.DataLabel(spec.Data), cfg.TrainN, cfg.ValN, cfg.ProbeN)
 }
 
 // runSchedule trains one schedule and measures, after every epoch, the

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/sgdclaims/sgdclaims/core/data"
 )
 
 // CNN specs (see the package documentation for the grammar):
@@ -39,6 +41,22 @@ func ResolveSpec(spec string, c, h, w, classes int) string {
 		return fmt.Sprintf("%s:%dx%dx%d-%d", spec, c, h, w, classes)
 	}
 	return spec
+}
+
+// SpecForData is the model spec a run builds on data d: spec itself, or a
+// bare model name completed with d's image shape and class count
+// (ResolveSpec). A bare name on data without an image shape (a flat
+// synthetic set) is an error, where ResolveSpec would build a nonsense
+// 784x1x1 "image". Every caller that takes --model or a spec's model field
+// goes through it: the runner, the curvature command and the claims.
+func SpecForData(spec string, d *data.Dataset) (string, error) {
+	if !IsBareName(spec) {
+		return spec, nil
+	}
+	if !d.Shape.IsImage() {
+		return "", fmt.Errorf("%s takes images, but %s has no image shape", spec, d.Name)
+	}
+	return ResolveSpec(spec, d.Shape.C, d.Shape.H, d.Shape.W, d.Classes), nil
 }
 
 // IsBareName reports whether spec is a bare model name that ResolveSpec
