@@ -147,6 +147,13 @@ func (st *Status) RunTable() (header []string, rows [][]string) {
 	}
 	header = append([]string{"#", "run", "id", "state"}, figs...)
 	header = append(header, "seconds")
+	cpu := false // the CPU-seconds column only when some run recorded them
+	for _, r := range st.Runs {
+		cpu = cpu || (r.Result != nil && r.Result.Stamp.CPUSeconds > 0)
+	}
+	if cpu {
+		header = append(header, "cpu seconds")
+	}
 	for _, r := range st.Runs {
 		row := []string{fmt.Sprint(r.Run.Index), r.Run.Label, r.Run.ID, r.State.String()}
 		if r.State == Diverged {
@@ -161,11 +168,18 @@ func (st *Status) RunTable() (header []string, rows [][]string) {
 			}
 			row = append(row, cell)
 		}
-		secs := ""
+		secs, cpus := "", ""
 		if r.Result != nil {
 			secs = fmt.Sprintf("%.1f", r.Result.Stamp.Seconds)
+			if c := r.Result.Stamp.CPUSeconds; c > 0 {
+				cpus = fmt.Sprintf("%.1f", c)
+			}
 		}
-		rows = append(rows, append(row, secs))
+		row = append(row, secs)
+		if cpu {
+			row = append(row, cpus)
+		}
+		rows = append(rows, row)
 	}
 	return header, rows
 }

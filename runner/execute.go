@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -183,6 +184,10 @@ var ErrInterrupted = errors.New("interrupted")
 
 // executeOne decodes, runs and stores one run. A panic in the run is
 // reported as its failure, not a crash of the sweep.
+// runsStarted and runsInFlight tell executeOne whether a run had the
+// process to itself, so that its CPU time is its own.
+var runsStarted, runsInFlight atomic.Int64
+
 func (s *Sweep) executeOne(ctx context.Context, run Run, env *Env, task string) (r *Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -195,7 +200,13 @@ func (s *Sweep) executeOne(ctx context.Context, run Run, env *Env, task string) 
 	}
 	host, _ := os.Hostname()
 	start := time.Now()
+	me := runsStarted.Add(1)
+	solo := runsInFlight.Add(1) == 1
+	cpu0 := processCPUSeconds()
 	out, err := cfg.Execute(ctx, env)
+	cpu := processCPUSeconds() - cpu0
+	solo = solo && runsStarted.Load() == me
+	runsInFlight.Add(-1)
 	if err != nil {
 		return nil, err
 	}
@@ -204,5 +215,8 @@ func (s *Sweep) executeOne(ctx context.Context, run Run, env *Env, task string) 
 	}
 	stamp := Stamp{ISA: out.ISA, GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), Host: host, Provenance: provenance.Current(),
 		Started: start.UTC().Format(time.RFC3339), Seconds: time.Since(start).Seconds(), Task: task}
+	if solo && cpu > 0 {
+		stamp.CPUSeconds = cpu
+	}
 	return s.store(run, out, stamp)
 }

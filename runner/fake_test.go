@@ -19,6 +19,9 @@ type sleepConfig struct {
 	SleepMS int  `json:"sleep_ms,omitempty"`
 	Diverge bool `json:"diverge,omitempty"`
 	Fail    bool `json:"fail,omitempty"`
+	// Spin makes the run busy-wait instead of sleeping, so that it uses
+	// CPU time.
+	Spin bool `json:"spin,omitempty"`
 }
 
 func init() {
@@ -49,6 +52,11 @@ func (c *sleepConfig) Execute(ctx context.Context, env *runner.Env) (*runner.Out
 			return nil, err
 		}
 		env.Progress(step, 0)
+		if c.Spin {
+			for t := time.Now(); time.Since(t) < 5*time.Millisecond; {
+			}
+			continue
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	if c.Fail {

@@ -541,3 +541,35 @@ func TestIndexFromEnvAndShards(t *testing.T) {
 		t.Errorf("FormatRanges: %s", got)
 	}
 }
+
+// A run that had the process to itself records its CPU time; runs that
+// overlapped (two workers) do not, since the process's CPU time would
+// mix theirs. The CPU-seconds column appears in the run table only when
+// some run has the figure.
+func TestCPUSecondsOnlyForSoloRuns(t *testing.T) {
+	spin := `{"kind":"test-sleep","base":{"sleep_ms":150,"spin":true},"grid":{"n":[0,1]}}`
+	for _, tc := range []struct {
+		workers int
+		solo    bool
+	}{{1, true}, {2, false}} {
+		dir := t.TempDir()
+		s := plan(t, dir, spin)
+		if _, err := s.Execute(context.Background(), runner.All(2), runner.Options{Workers: tc.workers}); err != nil {
+			t.Fatal(err)
+		}
+		st := s.Status()
+		for _, r := range st.Runs {
+			cpu := r.Result.Stamp.CPUSeconds
+			if tc.solo && cpu < 0.01 { // well under the 150 ms: the machine may be shared
+				t.Errorf("workers %d, run %d: cpu_seconds %g after a 150 ms busy wait, want >= 0.01", tc.workers, r.Run.Index, cpu)
+			}
+			if !tc.solo && cpu != 0 {
+				t.Errorf("workers %d, run %d: cpu_seconds %g recorded for overlapping runs", tc.workers, r.Run.Index, cpu)
+			}
+		}
+		header, _ := st.RunTable()
+		if has := slices.Contains(header, "cpu seconds"); has != tc.solo {
+			t.Errorf("workers %d: run table header %v: cpu seconds column %v, want %v", tc.workers, header, has, tc.solo)
+		}
+	}
+}

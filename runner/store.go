@@ -50,6 +50,13 @@ type Stamp struct {
 	Host       string  `json:"host"`
 	Started    string  `json:"started"`
 	Seconds    float64 `json:"seconds"`
+	// CPUSeconds is the process's CPU time (user + system, every core)
+	// over the run, recorded only when the run had the process to itself
+	// (no other run of the sweep started or was running meanwhile): on a
+	// shared machine it is the budget figure that load does not inflate
+	// the way it inflates Seconds. Omitted otherwise, and in results from
+	// before it existed, whose checksums it leaves valid.
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
 	// Task names the scheduler task that ran it ("slurm job 12_3",
 	// "k8s index 3"), when there was one.
 	Task string `json:"task,omitempty"`
