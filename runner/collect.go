@@ -98,6 +98,9 @@ func (st *Status) Summary() []string {
 	if idx := st.Indices(Diverged); len(idx) > 0 {
 		lines = append(lines, "diverged: "+FormatRanges(idx))
 	}
+	if b := st.Budget(); b != "" {
+		lines = append(lines, b)
+	}
 	if len(st.ISAs) > 1 {
 		var parts []string
 		for _, isa := range sortedKeys(st.ISAs) {
@@ -184,6 +187,73 @@ func (st *Status) RunTable() (header []string, rows [][]string) {
 	return header, rows
 }
 
+// gridPoint is a run's label without its seed= token, and whether it had
+// one: the runs of a grid point differ only in their seed.
+func gridPoint(label string) (key string, seeded bool) {
+	var keep []string
+	for _, tok := range strings.Fields(label) {
+		if strings.HasPrefix(tok, "seed=") {
+			seeded = true
+			continue
+		}
+		keep = append(keep, tok)
+	}
+	return strings.Join(keep, " "), seeded
+}
+
+// Budget says what the missing runs will cost, from the CPU seconds of the
+// finished runs that recorded them (runs alone in their process): the
+// missing runs of a grid point measured at another seed are priced at that
+// point's mean; the others are counted, not priced, since grid points
+// differ in cost (a batch of 8 against one of 1024). It returns "" when no
+// run recorded its CPU time.
+func (st *Status) Budget() string {
+	type point struct {
+		cpu     float64
+		n       int
+		missing int
+	}
+	points := map[string]*point{}
+	measured, total := 0, 0.0
+	for _, r := range st.Runs {
+		key, _ := gridPoint(r.Run.Label)
+		p := points[key]
+		if p == nil {
+			p = &point{}
+			points[key] = p
+		}
+		switch {
+		case r.State == Missing || r.State == Corrupt:
+			p.missing++
+		case r.Result != nil && r.Result.Stamp.CPUSeconds > 0:
+			p.cpu += r.Result.Stamp.CPUSeconds
+			p.n++
+			measured++
+			total += r.Result.Stamp.CPUSeconds
+		}
+	}
+	if measured == 0 {
+		return ""
+	}
+	priced, unpriced, need := 0, 0, 0.0
+	for _, p := range points {
+		if p.n > 0 {
+			priced += p.missing
+			need += float64(p.missing) * p.cpu / float64(p.n)
+		} else {
+			unpriced += p.missing
+		}
+	}
+	line := fmt.Sprintf("budget: %d runs measured alone took %.0f CPU-s (%.0f per run)", measured, total, total/float64(measured))
+	if priced > 0 {
+		line += fmt.Sprintf("; the %d missing runs at measured grid points need about %.2f CPU-h", priced, need/3600)
+	}
+	if unpriced > 0 {
+		line += fmt.Sprintf("; %d missing runs at grid points not measured yet", unpriced)
+	}
+	return line
+}
+
 // SeedTable aggregates over seeds: one row per grid point without its
 // seed, with each figure's mean and standard deviation over the finished,
 // non-diverged runs. It returns nil when no run's label names a seed.
@@ -197,15 +267,8 @@ func (st *Status) SeedTable() (header []string, rows [][]string) {
 	groups := map[string]*group{}
 	anySeed := false
 	for _, r := range st.Runs {
-		var keep []string
-		for _, tok := range strings.Fields(r.Run.Label) {
-			if strings.HasPrefix(tok, "seed=") {
-				anySeed = true
-				continue
-			}
-			keep = append(keep, tok)
-		}
-		key := strings.Join(keep, " ")
+		key, seeded := gridPoint(r.Run.Label)
+		anySeed = anySeed || seeded
 		g := groups[key]
 		if g == nil {
 			g = &group{label: key, values: map[string][]float64{}}

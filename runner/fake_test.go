@@ -22,6 +22,8 @@ type sleepConfig struct {
 	// Spin makes the run busy-wait instead of sleeping, so that it uses
 	// CPU time.
 	Spin bool `json:"spin,omitempty"`
+	// Seed only labels the run (seed=N), as a train run's seed does.
+	Seed int `json:"seed,omitempty"`
 }
 
 func init() {

@@ -573,3 +573,35 @@ func TestCPUSecondsOnlyForSoloRuns(t *testing.T) {
 		}
 	}
 }
+
+// Budget prices the missing runs of a grid point measured at another seed
+// at that point's mean CPU time and only counts those of points not
+// measured at all.
+func TestBudgetPricesMeasuredGridPoints(t *testing.T) {
+	dir := t.TempDir()
+	s := plan(t, dir, `{"kind":"test-sleep","base":{"sleep_ms":60,"spin":true},"grid":{"n":[0,1],"seed":[1,2,3]}}`)
+	if got := s.Status().Budget(); got != "" {
+		t.Errorf("budget before any run: %q, want none", got)
+	}
+	var first []int // n=0 at seed 1 only: the other five runs are missing
+	for _, r := range s.Runs() {
+		if r.Label == "n=0 seed=1" {
+			first = append(first, r.Index)
+		}
+	}
+	if len(first) != 1 {
+		t.Fatalf("no single run labelled n=0 seed=1 in %v", s.Runs())
+	}
+	if _, err := s.Execute(context.Background(), first, runner.Options{Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	got := s.Status().Budget()
+	for _, want := range []string{"budget: 1 runs measured alone", "the 2 missing runs at measured grid points need about", "; 3 missing runs at grid points not measured yet"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("budget %q does not say %q", got, want)
+		}
+	}
+	if !slices.Contains(s.Status().Summary(), got) {
+		t.Errorf("summary %v does not carry the budget line", s.Status().Summary())
+	}
+}

@@ -242,7 +242,7 @@ func yamlBomb(levels int) string {
 
 var yamlErrorCases = []struct{ name, spec, want string }{
 	{"unknown top field", "kind: test-sleep\ngrid: {n: [1]}\nextra: 1\n", "extra: unknown field (line 3)"},
-	{"unknown base field", "kind: test-sleep\nbase:\n  nn: 1\ngrid: {n: [1]}\n", "base.nn: unknown field (known: n, sleep_ms, diverge, fail, spin) (line 3)"},
+	{"unknown base field", "kind: test-sleep\nbase:\n  nn: 1\ngrid: {n: [1]}\n", "base.nn: unknown field (known: n, sleep_ms, diverge, fail, spin, seed) (line 3)"},
 	{"unknown grid field", "kind: test-sleep\ngrid:\n  n: [1]\n  lrr: [0.1]\n", "grid.lrr: unknown field"},
 	{"wrong type", "kind: train\ngrid:\n  lr:\n    - 0.1\n    - 0.2\n    - x\n", "grid.lr[2]: want a number, got string (line 6)"},
 	{"yes is a string", "kind: test-sleep\ngrid: {n: [1], diverge: [yes]}\n", "grid.diverge[0]: want true or false, got string"},
