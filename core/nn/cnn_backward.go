@@ -18,10 +18,13 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 		nd := &c.nodes[i]
 		g := b.grad[i+1][:n*nd.out.size()]
 		// A convolution masks its signal group by group while it is in
-		// cache (the same values: the mask is elementwise).
+		// cache (the same values: the mask is elementwise), unless the
+		// node that reads its output did so while writing it (premask).
 		var mask []float32
 		if nd.kind == nodeConv && nd.relu && !(nd.drop && dropScale != 1) {
-			mask = b.act[i+1]
+			if !premasked(c, i+1, dropScale) {
+				mask = b.act[i+1]
+			}
 		} else if nd.relu {
 			kernels.ReluBackward(len(g), b.act[i+1], g, g)
 			if nd.drop && dropScale != 1 {
@@ -30,6 +33,8 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 		}
 		x := b.act[nd.src]
 		dst := m.gradBuf(b, nd.src, input)
+		// maskDst: apply the source's ReLU mask (its output x) to dst.
+		maskDst := dst != nil && premasked(c, nd.src, dropScale)
 		switch nd.kind {
 		case nodeConv:
 			var dw []float32
@@ -40,7 +45,7 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 			if grad != nil && nd.b >= 0 {
 				db = grad[nd.b:]
 			}
-			convBackwardPar(nd, m.params[nd.w:], x, g, n, dw, db, beta, dst, nd.srcBeta, s.works(c), mask)
+			convBackwardPar(nd, m.params[nd.w:], x, g, n, dw, db, beta, dst, nd.srcBeta, s.works(c), mask, maskDst)
 		case nodeDense:
 			in, out := nd.in.size(), nd.out.c
 			if grad != nil {
@@ -55,7 +60,7 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 			m.bnBackward(nd, x, g, n, grad, beta, dst, s)
 		case nodeMaxPool:
 			if dst != nil {
-				maxPoolBackward(nd, x, g, n, nd.srcBeta, dst)
+				maxPoolBackward(nd, x, g, n, nd.srcBeta, dst, maskDst)
 			}
 		case nodeGAP:
 			if dst != nil {
@@ -71,6 +76,30 @@ func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, b
 		}
 	}
 }
+
+// premasked reports whether the gradient of buffer buf (buf >= 1, the output
+// of node buf-1) gets its ReLU mask from its one reader's backward pass
+// (cnode.maskSrc) rather than from its producer's: so when the producer
+// is a convolution with a ReLU that no dropout follows in this pass, and
+// the reader writes the gradient with beta 0.
+func premasked(c *cnnArch, buf int, dropScale float32) bool {
+	if buf < 1 || !cnnPremask {
+		return false
+	}
+	p := &c.nodes[buf-1]
+	if !p.relu || p.kind != nodeConv || (p.drop && dropScale != 1) {
+		return false
+	}
+	for i := buf; i < len(c.nodes); i++ {
+		if r := &c.nodes[i]; r.src == buf {
+			return r.maskSrc && r.srcBeta == 0
+		}
+	}
+	return false
+}
+
+// cnnPremask switches premasked on; tests turn it off to compare.
+var cnnPremask = true
 
 // convBackward, for the n examples of input x and output signal g, sets
 // (wbeta 0) or adds to dw the weight gradient sum_e g_e col(x_e)^T when dw
@@ -132,9 +161,9 @@ func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float
 // any GOMAXPROCS. With db set (and dw), it also sets (wbeta 0) or adds to
 // db the bias gradient, channelSums of the masked g.
 func convBackwardPar(nd *cnode, w, x, g []float32, n int, dw, db []float32, wbeta float32,
-	dst []float32, dbeta float32, works []convWork, mask []float32) {
+	dst []float32, dbeta float32, works []convWork, mask []float32, maskDst bool) {
 	if !(dw != nil && convWeightGradChunked && nd.geom.C >= weightGradChannels) {
-		convBackwardGroups(nd, w, x, g, n, dw, wbeta, dst, dbeta, works, mask)
+		convBackwardGroups(nd, w, x, g, n, dw, wbeta, dst, dbeta, works, mask, maskDst)
 		if db != nil {
 			channelSums(n, nd.out, g, wbeta, db) // g is masked now
 		}
@@ -142,14 +171,16 @@ func convBackwardPar(nd *cnode, w, x, g []float32, n int, dw, db []float32, wbet
 	}
 	// The masks and the input gradient by groups, then the weight and bias
 	// gradients by channel chunks.
-	convBackwardGroups(nd, w, x, g, n, nil, 0, dst, dbeta, works, mask)
+	convBackwardGroups(nd, w, x, g, n, nil, 0, dst, dbeta, works, mask, maskDst)
 	convWeightGrad(nd, x, g, n, dw, db, wbeta, works)
 }
 
 // convBackwardGroups is convBackwardPar without the bias gradient, by
-// groups of examples.
+// groups of examples. With maskDst (and dbeta 0) each example's input
+// gradient is passed through ReluBackward with x as the mask right after
+// its col2im.
 func convBackwardGroups(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float32,
-	dst []float32, dbeta float32, works []convWork, mask []float32) {
+	dst []float32, dbeta float32, works []convWork, mask []float32, maskDst bool) {
 	geo := nd.geom
 	k, p, co := geo.Rows(), geo.Cols(), nd.out.c
 	is, os := nd.in.size(), nd.out.size()
@@ -157,6 +188,10 @@ func convBackwardGroups(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta
 	groups := (n + gr - 1) / gr
 	if groups < 2 || len(works) < 2 || (dw == nil && dst == nil) {
 		convBackward(nd, w, x, g, n, dw, wbeta, dst, dbeta, works[0].col, works[0].dcol, works[0].ybuf, mask)
+		if maskDst && dst != nil {
+			d := dst[:n*is]
+			kernels.ReluBackward(len(d), x, d, d)
+		}
 		return
 	}
 	// gather returns group e0's signal channel-major, in buf unless it is
@@ -189,7 +224,11 @@ func convBackwardGroups(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta
 		gb := gather(e0, gn, cw.ybuf)
 		kernels.GemmSerial(true, false, k, ld, co, 1, w, k, gb, ld, 0, cw.dcol, ld)
 		for j := 0; j < gn; j++ {
-			kernels.Col2im(geo, cw.dcol[j*p:], ld, dbeta, dst[(e0+j)*is:(e0+j+1)*is])
+			d := dst[(e0+j)*is : (e0+j+1)*is]
+			kernels.Col2im(geo, cw.dcol[j*p:], ld, dbeta, d)
+			if maskDst {
+				kernels.ReluBackward(len(d), x[(e0+j)*is:], d, d)
+			}
 		}
 	})
 	if dw == nil {
