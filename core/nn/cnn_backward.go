@@ -156,10 +156,12 @@ func convBackward(nd *cnode, w, x, g []float32, n int, dw []float32, wbeta float
 // convBackwardPar is convBackward with the groups' ReLU masks and input
 // gradients (dcol GEMM and col2im) run in parallel, each group on one
 // goroutine, when there are several; the weight gradient, a sum over the
-// groups in order, then runs group by group as in convBackward. Every value
-// is computed as convBackward computes it, so the result is the same for
-// any GOMAXPROCS. With db set (and dw), it also sets (wbeta 0) or adds to
-// db the bias gradient, channelSums of the masked g.
+// groups in order, then runs by chunks of input channels (convWeightGrad)
+// or, for layers with few input channels, group by group as in
+// convBackward. Every value is computed as convBackward computes it, so the
+// result is the same for any GOMAXPROCS. With db set, it also sets (wbeta
+// 0) or adds to db the bias gradient, channelSums of the masked g. With
+// maskDst, the input gradient gets the ReLU mask of x (see premasked).
 func convBackwardPar(nd *cnode, w, x, g []float32, n int, dw, db []float32, wbeta float32,
 	dst []float32, dbeta float32, works []convWork, mask []float32, maskDst bool) {
 	if !(dw != nil && convWeightGradChunked && nd.geom.C >= weightGradChannels) {
