@@ -53,6 +53,11 @@ type cnode struct {
 	// srcBeta, skipBeta: 0 for the first writer of the buffer's gradient in
 	// backward order, 1 for later ones (see arch.link).
 	srcBeta, skipBeta float32
+	// maskSrc: this node (a convolution or max pooling) is the only reader
+	// of its source buffer, which a convolution with a ReLU wrote, so its
+	// backward pass may apply that ReLU's mask to the gradient it writes,
+	// while it is in cache (see cnnBackward).
+	maskSrc bool
 }
 
 // cnnArch is a parsed convolutional spec.
@@ -267,6 +272,21 @@ func (c *cnnArch) link() {
 			}
 			seen[n.skip] = true
 		}
+	}
+	readers := make([]int, len(c.shapes))
+	for i := range c.nodes {
+		readers[c.nodes[i].src]++
+		if c.nodes[i].skip >= 0 {
+			readers[c.nodes[i].skip]++
+		}
+	}
+	for i := range c.nodes {
+		n := &c.nodes[i]
+		if n.src < 1 || readers[n.src] != 1 || (n.kind != nodeConv && n.kind != nodeMaxPool) {
+			continue
+		}
+		p := &c.nodes[n.src-1]
+		n.maskSrc = p.kind == nodeConv && p.relu
 	}
 }
 

@@ -511,8 +511,10 @@ func maxPoolForward(nd *cnode, x, y []float32, n int) {
 }
 
 // maxPoolBackward routes g (the output's gradient or tangent) to the window
-// maxima of x, overwriting (beta 0) or adding to dst.
-func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float32) {
+// maxima of x, overwriting (beta 0) or adding to dst. With mask (and beta
+// 0), each channel of dst is then passed through ReluBackward with x as the
+// mask, while it is in cache (x is a ReLU's output: see premasked).
+func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float32, mask bool) {
 	in, out := nd.in, nd.out
 	// MaxPool2Backward sets every pixel of an even-sized channel.
 	covered := nd.pool == 2 && in.h%2 == 0 && in.w%2 == 0
@@ -527,6 +529,9 @@ func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float
 			o := g[(e*out.c+c)*out.h*out.w:][:out.h*out.w]
 			if nd.pool == 2 && beta == 0 {
 				kernels.MaxPool2Backward(in.h, in.w, img, o, d)
+				if mask {
+					kernels.ReluBackward(len(d), img, d, d)
+				}
 				continue
 			}
 			if nd.pool == 2 {
@@ -554,6 +559,10 @@ func maxPoolBackward(nd *cnode, x, g []float32, n int, beta float32, dst []float
 					d[poolArg(img, in.w, nd.pool, oy, ox)] += o[oy*out.w+ox]
 				}
 			}
+		}
+		if mask && nd.pool != 2 {
+			d := dst[e*in.size() : (e+1)*in.size()]
+			kernels.ReluBackward(len(d), x[e*in.size():], d, d)
 		}
 	})
 }

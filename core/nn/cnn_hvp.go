@@ -197,7 +197,7 @@ func (m *Model) cnnTangent(tw *cnnTangentWork, n int, v, out []float32, accumula
 			m.bnTangentBackward(nd, n, x, rx, rg, gz, v, out, beta, dst, hess)
 		case nodeMaxPool:
 			if dst != nil {
-				maxPoolBackward(nd, x, rg, n, nd.srcBeta, dst)
+				maxPoolBackward(nd, x, rg, n, nd.srcBeta, dst, false)
 			}
 		case nodeGAP:
 			if dst != nil {
