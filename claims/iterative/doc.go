@@ -11,12 +11,13 @@
 // are written beside the constants in iterative.go and registered in
 // registration.go.
 //
-// The measurements are core's (core/nn, blocks.go): Model.TraceBlocks
-// records h_i, F_i(h_i) and dL/dh_i per example, and
+// The measurements are core's (core/nn, blocks.go and cnn_blocks.go):
+// Model.TraceBlocks records h_i, F_i(h_i) and dL/dh_i per example, and
 // Model.EvaluateWithoutBlocks evaluates the network with a block replaced
-// by the identity. They cover the residual MLPs (resmlp) only: the CNN
-// ResNets' basic blocks (resnet20/32/56) are not traced by core, so the
-// claim has no ResNet setup (see the package note in iterative.go).
+// by the identity, for the residual MLPs (resmlp) and the CNN ResNets'
+// basic blocks (resnet20/32/56) alike. On a ResNet the claim judges the
+// identity-shortcut blocks and names the downsampling ones, left out (see
+// the package note in iterative.go).
 //
 // The claim registers itself as "c9" (short name "iterative-inference");
 // claims/all imports it. Its units are one training run per seed, with all

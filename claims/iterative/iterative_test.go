@@ -114,7 +114,8 @@ func TestConfig(t *testing.T) {
 				t.Errorf("%s %s: %v", sc, spec.SetupID, err)
 				continue
 			}
-			_, b, _ := blocksOf(cfg.Model)
+			bs, _ := blocksOf(cfg.Model)
+			b := bs.n()
 			if cfg.Group != max(1, b/4) {
 				t.Errorf("%s %s: group %d of %d blocks", sc, spec.SetupID, cfg.Group, b)
 			}
@@ -133,6 +134,9 @@ func TestConfig(t *testing.T) {
 	}
 	for name, edit := range map[string]func(*config){
 		"not a resmlp":          func(c *config) { c.Model = "mlp:784-16-10" },
+		"not a ResNet":          func(c *config) { c.Model = "simplecnn:1x28x28-10" },
+		"bad ResNet spec":       func(c *config) { c.Model = "resnet20:28x28-10" },
+		"negative chunk":        func(c *config) { c.Chunk = -1 },
 		"one block":             func(c *config) { c.Model = "resmlp:784-16x1-10" },
 		"groups overlap":        func(c *config) { c.Group = 3 },
 		"last trace not last":   func(c *config) { c.TraceEpochs = []int{0, 1} },
@@ -158,8 +162,21 @@ type plant struct {
 }
 
 func planted(p plant) record {
-	const B = 8
-	rec := record{Model: "resmlp:784-128x8-10", Blocks: B, Width: 128, Epochs: 12, TraceEpochs: []int{0, 12}, Group: 2, ValExamples: 2000, TraceExamples: 2000}
+	return plantedBlocks(p, record{Model: "resmlp:784-128x8-10", Blocks: 8, Width: 128, Group: 2})
+}
+
+// plantedCNN is planted for resnet20's seven identity blocks (q = 1).
+func plantedCNN(p plant) record {
+	bs, err := blocksOf("resnet20:1x28x28-10")
+	if err != nil {
+		panic(err)
+	}
+	return plantedBlocks(p, record{Model: "resnet20:1x28x28-10", Blocks: bs.n(), Group: 1, BlockNames: bs.names, Excluded: bs.excluded})
+}
+
+func plantedBlocks(p plant, rec record) record {
+	B := rec.Blocks
+	rec.Epochs, rec.TraceEpochs, rec.ValExamples, rec.TraceExamples = 12, []int{0, 12}, 2000, 2000
 	if p.cosInit == nil {
 		p.cosInit = func(i, s int) float64 { return 0.002 * math.Sin(float64(3*i+s)) }
 	}
@@ -333,5 +350,88 @@ func TestPlantedReport(t *testing.T) {
 	f := figuresOf(sum)
 	if f["block0/drop_acc"] <= f["block7/drop_acc"] || !(f["rho_rel"] < -0.9) {
 		t.Errorf("figures: drop %v vs %v, rho %v", f["block0/drop_acc"], f["block7/drop_acc"], f["rho_rel"])
+	}
+}
+
+// tinyCNN is a miniature resnet20 spec: a few dozen images, one epoch.
+func tinyCNN(t *testing.T) claims.Spec {
+	for _, spec := range (Claim{}).Specs(claims.Quick) {
+		if spec.SetupID == "resnet20-fashion-mnist" {
+			cfg := spec.Config.(config)
+			cfg.TrainExamples, cfg.ValExamples, cfg.TraceExamples = 64, 40, 20
+			cfg.Epochs, cfg.TraceEpochs = 1, []int{0, 1}
+			spec.Config = cfg
+			return spec
+		}
+	}
+	t.Fatal("no resnet20-fashion-mnist setup")
+	return claims.Spec{}
+}
+
+// TestSmokeCNN runs the miniature resnet20 spec through the framework:
+// the seven identity blocks are traced and removed, the two downsampling
+// blocks named and left out.
+func TestSmokeCNN(t *testing.T) {
+	spec := tinyCNN(t)
+	claimtest.SkipAbsent(t, spec)
+	res, err := claims.RunSpec(context.Background(), Claim{}, spec, &claims.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimtest.Evidence(t, Claim{}, res)
+	var rec record
+	if err := res.Evidence.GetMeasurements(&rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Blocks != 7 || rec.Width != 0 || len(rec.Runs) != 3 || strings.Join(rec.BlockNames, " ") != "layer1.0 layer1.1 layer1.2 layer2.1 layer2.2 layer3.1 layer3.2" ||
+		strings.Join(rec.Excluded, " ") != "layer2.0 layer3.0" {
+		t.Fatalf("record: %d blocks %v (excluded %v), width %d, %d runs", rec.Blocks, rec.BlockNames, rec.Excluded, rec.Width, len(rec.Runs))
+	}
+	for _, r := range rec.Runs {
+		if len(r.Traces) != 2 || len(r.Drops) != 7 || len(r.Traces[1].Blocks) != 7 {
+			t.Fatalf("seed %d: %d traces, %d removals", r.Seed, len(r.Traces), len(r.Drops))
+		}
+		for i, b := range r.Traces[1].Blocks {
+			if math.IsNaN(float64(b.Cos)) || !(b.RelNorm > 0) || !(b.HNorm > 0) {
+				t.Errorf("seed %d block %d: %+v", r.Seed, i, b)
+			}
+		}
+	}
+	if len(res.Verdict.Checks) != len(registration.Checks) {
+		t.Errorf("%d checks, %d registered", len(res.Verdict.Checks), len(registration.Checks))
+	}
+	found := false
+	for _, n := range res.Evidence.Notes {
+		found = found || strings.Contains(n, "layer2.0, layer3.0")
+	}
+	if !found {
+		t.Errorf("no note names the excluded downsampling blocks: %q", res.Evidence.Notes)
+	}
+}
+
+// The checks on resnet20's seven identity blocks (q = 1): as the claim
+// says, holds; relative changes growing with depth, does not hold; a late
+// block that matters most, does not hold by check 3.
+func TestPlantedOutcomesCNN(t *testing.T) {
+	c := Claim{}
+	if v := claimtest.Judge(t, c, plantedCNN(iterative())); v.Outcome != claims.Holds {
+		t.Errorf("iterative ResNet: %s (%s)", v.Outcome, v.Summary)
+	}
+	p := iterative()
+	p.rel = func(i, s int) float64 { return 0.05*float64(1+i) + 0.002*wobble(i, s) }
+	v := claimtest.Judge(t, c, plantedCNN(p))
+	if v.Outcome != claims.DoesNotHold || claimtest.CheckOutcome(t, v, "2:") != claims.DoesNotHold || claimtest.CheckOutcome(t, v, "1:") != claims.Holds {
+		t.Errorf("growing relative changes: %s (%s)", v.Outcome, v.Summary)
+	}
+	p = iterative()
+	p.drop = func(i, s int) float64 { return 0.01*float64(i) + 0.001*wobble(i, s) }
+	v = claimtest.Judge(t, c, plantedCNN(p))
+	if v.Outcome != claims.DoesNotHold || claimtest.CheckOutcome(t, v, "3:") != claims.DoesNotHold {
+		t.Errorf("late blocks matter more: %s (%s)", v.Outcome, v.Summary)
+	}
+	rec := plantedCNN(iterative())
+	tabs := tablesOf(rec, summarise(rec))
+	if len(tabs[0].Rows) != 7 || tabs[0].Rows[3][0] != "3 (layer2.1)" {
+		t.Errorf("block rows %d, row 3 labelled %q", len(tabs[0].Rows), tabs[0].Rows[3][0])
 	}
 }

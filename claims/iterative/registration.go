@@ -21,7 +21,7 @@ const (
 )
 
 var registration = claims.Registration{
-	Claim: "c9", Version: 2,
+	Claim: "c9", Version: 3,
 	Checks: []claims.RegisteredCheck{
 		{
 			Name:      check0,
@@ -102,5 +102,23 @@ var registration = claims.Registration{
 			"-0.08 to -0.15, early minus late drop +3.3 [1.8, 4.7] points); resmlp-fashion-mnist does not hold by check 2 (rho +0.39 " +
 			"[-0.03, 0.69]; checks 0 and 1 hold, check 3 inconclusive at +0.9 [-0.8, 2.6] points). No full-scale result: only the wall " +
 			"times of one epoch and whether its loss diverged",
+	}, {
+		Date: "2026-12-03", Version: 3,
+		What: "setup changes, checks' words unchanged. New setups on He et al.'s CIFAR ResNets, now that core traces their basic blocks: " +
+			"resnet20-fashion-mnist (quick: resnet20:1x28x28-10, 2,000 training images, 3 epochs at eta 0.1, batch 32, 500 traced and 1,000 " +
+			"held-out images) and at the full scale resnet56-cifar10 and resnet56-fashion-mnist (the whole training files, 30 epochs at eta " +
+			"0.1, batch 128). On a ResNet 'block' in the checks means an identity-shortcut block (7 of resnet20's 9, 25 of resnet56's 27): " +
+			"the downsampling blocks change the representation's shape, where cos(F_i, dL/dh_i) and the identity removal are undefined, so " +
+			"they are named in the notes and left out; q = a quarter of the judged blocks as before. The full scale's resmlp-deep-fashion-mnist " +
+			"from eta 0.02 to 0.01, because it cannot give a verdict at 0.02: every one of its 5 seeds diverged there. The resmlp quick setups " +
+			"are unchanged",
+		Seen: "v2's quick results on both resmlp setups (goldens c9-resmlp-mnist and c9-resmlp-fashion-mnist, committed in 3672fd7): does " +
+			"not hold on both by check 2 (||F_i||/||h_i|| rises with depth: Spearman rho +0.62 [0.27, 0.82] and +0.39 [-0.03, 0.69]); checks 0 " +
+			"and 1 hold on both; check 3 holds on MNIST (+3.3 [1.8, 4.7] points) and is inconclusive on Fashion-MNIST (+0.9 [-0.8, 2.6]). " +
+			"Of v2's full scale only the steps at which the 5 resmlp-deep-fashion-mnist units of last session's sweep diverged (7, 11,705, " +
+			"11,962, 19,045 and 19,046 of 28,110), no statistic of the claim; and, at eta 0.01, divergence-only training runs of that setup's " +
+			"seed 3 (2 epochs) and seed 5 (14 epochs) that print whether and where the loss diverged and nothing else: neither diverged. Of the ResNet setups " +
+			"no result: timing-only runs of resnet20 training and evaluation on Fashion-MNIST (wall times printed, nothing else) to size the " +
+			"quick setup, and the tiny smoke config of the package's tests (resnet20 on 64 images, 1 epoch)",
 	}},
 }

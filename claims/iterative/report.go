@@ -3,6 +3,7 @@ package iterative
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/sgdclaims/sgdclaims/claims"
 	"github.com/sgdclaims/sgdclaims/claims/stats"
@@ -55,7 +56,7 @@ func tablesOf(rec record, sum summary) []claims.Table {
 		Header: []string{"block", "cos(F, dL/dh_i)", "< 0 (%)", "cos(F, dL/dh_i+1)", "||F||/||h||", "||F||", "||h||", "accuracy drop (points)", "loss increase (nats)"},
 	}
 	for _, p := range sum.Per {
-		blocks.Rows = append(blocks.Rows, []string{fmt.Sprint(p.Block), p.CosIv.Format("%+.3f", 1), p.CosNegIv.Format("%.1f", 100), p.CosNextIv.Format("%+.3f", 1),
+		blocks.Rows = append(blocks.Rows, []string{blockLabel(rec, p.Block), p.CosIv.Format("%+.3f", 1), p.CosNegIv.Format("%.1f", 100), p.CosNextIv.Format("%+.3f", 1),
 			p.RelIv.Format("%.3g", 1), p.FNormIv.Format("%.3g", 1), p.HNormIv.Format("%.3g", 1), pct(p.DropIv), p.LossUpIv.Format("%.3g", 1)})
 	}
 	init := claims.Table{
@@ -65,7 +66,7 @@ func tablesOf(rec record, sum summary) []claims.Table {
 	}
 	if sum.HasInit {
 		for _, p := range sum.Per {
-			init.Rows = append(init.Rows, []string{fmt.Sprint(p.Block), p.CosInitIv.Format("%+.3f", 1), p.RelInitIv.Format("%.3g", 1)})
+			init.Rows = append(init.Rows, []string{blockLabel(rec, p.Block), p.CosInitIv.Format("%+.3f", 1), p.RelInitIv.Format("%.3g", 1)})
 		}
 	}
 	over := claims.Table{
@@ -202,6 +203,14 @@ func plotsOf(rec record, sum summary) []claims.Plot {
 	return []claims.Plot{cos, rel, drop}
 }
 
+// blockLabel is block i's row label: its index, and a CNN ResNet block's name.
+func blockLabel(rec record, i int) string {
+	if i < len(rec.BlockNames) {
+		return fmt.Sprintf("%d (%s)", i, rec.BlockNames[i])
+	}
+	return fmt.Sprint(i)
+}
+
 func notesOf(rec record, sum summary) []string {
 	notes := []string{
 		"Gradients: dL/dh_i is the gradient of each example's own loss with respect to block i's input h_i, through the whole rest of the " +
@@ -209,8 +218,17 @@ func notesOf(rec record, sum summary) []string {
 			"The cosine with the gradient at the block's output, dL/dh_i+1, is reported beside it (information check i1).",
 		"Removal: a block replaced by the identity (h_i+1 = h_i) with every other weight as trained, evaluated without retraining " +
 			"(core/nn EvaluateWithoutBlocks, bitwise the smaller network WithoutBlocks builds).",
-		"ResNets: P4 studies CNN ResNets; core's block trace covers the residual MLPs only (the CNN ResNets' basic blocks are not traced), " +
-			"so this claim is judged on residual MLPs alone.",
+	}
+	if len(rec.BlockNames) > 0 {
+		notes = append(notes, fmt.Sprintf("CNN ResNet: post-activation basic blocks h_i+1 = relu(S_i(h_i) + F_i(h_i)), F_i = bn2(conv2(relu(bn1(conv1 h_i)))), "+
+			"evaluation mode (BatchNorm's running statistics); h_i is a ReLU output (h_i >= 0), so removing an identity block (F_i := 0) gives "+
+			"h_i+1 = h_i exactly. Only the %d identity-shortcut blocks are judged, block i of the tables and plots being %s; the downsampling "+
+			"blocks %s change the representation's shape (S_i = strided 1x1 convolution and BatchNorm), where cos(F_i, dL/dh_i) and the identity "+
+			"removal are undefined, and are left out of every check (core's trace measures them against the shortcut's output).",
+			len(rec.BlockNames), strings.Join(rec.BlockNames, ", "), strings.Join(rec.Excluded, ", ")))
+	} else {
+		notes = append(notes, "Residual MLP: blocks h_i+1 = h_i + F_i(h_i); the CNN ResNet setups (resnet20 at the quick scale, resnet56 at the full "+
+			"scale) judge He et al.'s basic blocks with the same checks.")
 	}
 	if b := sum.Blocks - 1; b > 0 && !math.IsNaN(sum.Per[0].FNormIv.Estimate) && !math.IsNaN(sum.Per[b].FNormIv.Estimate) {
 		notes = append(notes, fmt.Sprintf("Norms after epoch %d (means over seeds and traced examples): ||F_i(h_i)|| goes from %.3g (block 0) to %.3g "+

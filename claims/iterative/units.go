@@ -30,20 +30,22 @@ func configOf(spec claims.Spec) (config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	_, b, err := blocksOf(cfg.Model)
+	bs, err := blocksOf(cfg.Model)
 	if err != nil {
 		return cfg, err
 	}
-	n := len(cfg.TraceEpochs)
+	b, n := bs.n(), len(cfg.TraceEpochs)
 	switch {
 	case b < 2:
-		return cfg, fmt.Errorf("c9: %s has %d block; early and late blocks need at least 2", cfg.Model, b)
+		return cfg, fmt.Errorf("c9: %s has %d identity-shortcut block; early and late blocks need at least 2", cfg.Model, b)
 	case cfg.Group < 1 || 2*cfg.Group > b:
 		return cfg, fmt.Errorf("c9: groups of %d blocks of %d: want 1 <= q <= B/2", cfg.Group, b)
 	case cfg.Epochs < 1 || n == 0 || cfg.TraceEpochs[n-1] != cfg.Epochs || !slices.IsSorted(cfg.TraceEpochs) || cfg.TraceEpochs[0] < 0:
 		return cfg, fmt.Errorf("c9: trace epochs %v must increase from >= 0 to the last epoch %d", cfg.TraceEpochs, cfg.Epochs)
 	case cfg.TraceExamples < 1 || cfg.TraceExamples > cfg.ValExamples || cfg.TrainExamples < cfg.Batch:
 		return cfg, fmt.Errorf("c9: %d traced of %d held-out images, %d training images at batch %d", cfg.TraceExamples, cfg.ValExamples, cfg.TrainExamples, cfg.Batch)
+	case cfg.Chunk < 0:
+		return cfg, fmt.Errorf("c9: chunk %d", cfg.Chunk)
 	}
 	return cfg, nil
 }
@@ -81,24 +83,30 @@ func (c Claim) RunUnit(ctx context.Context, env *claims.Env, spec claims.Spec, u
 	if err != nil {
 		return nil, err
 	}
-	r, err := runSeed(ctx, cfg, sub, val, traced, u.Seed)
+	bs, err := blocksOf(cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	r, err := runSeed(ctx, cfg, bs, sub, val, traced, u.Seed)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", u.Name, err)
 	}
 	return r, nil
 }
 
-// runSeed trains one seed's network, traces its blocks after the trace
-// epochs, and removes each block of the trained network in turn.
-func runSeed(ctx context.Context, cfg config, sub, val, traced *data.Dataset, seed uint64) (runRecord, error) {
+// runSeed trains one seed's network, traces its judged blocks after the
+// trace epochs, and removes each judged block of the trained network in
+// turn.
+func runSeed(ctx context.Context, cfg config, bs blockSet, sub, val, traced *data.Dataset, seed uint64) (runRecord, error) {
 	m, err := nn.New(cfg.Model, rng.Derive(seed, "c9-init", 0))
 	if err != nil {
 		return runRecord{}, err
 	}
+	m.Chunk = cfg.Chunk
 	nan := jsonfloat.Float(math.NaN())
 	r := runRecord{Seed: seed, Acc: nan, Loss: nan}
 	trace := func(epoch int) error {
-		t, err := traceOf(m, traced, epoch)
+		t, err := traceOf(m, bs, traced, epoch)
 		if err != nil {
 			return err
 		}
@@ -114,12 +122,9 @@ func runSeed(ctx context.Context, cfg config, sub, val, traced *data.Dataset, se
 		Model: m, Train: sub, Epochs: cfg.Epochs,
 		LR: optim.ConstantLR(cfg.LR), Batch: optim.ConstantBatch(cfg.Batch),
 		Seed: rng.Derive(seed, "c9-train", 0),
-		OnStep: func(s *train.StepInfo) error {
-			if s.Step%64 == 0 {
-				return ctx.Err()
-			}
-			return nil
-		},
+		// Every step: a resnet56 step at batch 128 takes about 2 s of CPU,
+		// so checking every 64th kept a cancelled unit running for minutes.
+		OnStep: func(*train.StepInfo) error { return ctx.Err() },
 		OnEpoch: func(e *train.EpochStats) error {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -139,7 +144,7 @@ func runSeed(ctx context.Context, cfg config, sub, val, traced *data.Dataset, se
 	}
 	loss, hits := m.Evaluate(val.All())
 	r.Acc, r.Loss = jsonfloat.Float(float64(hits)/float64(val.N)), jsonfloat.Float(loss)
-	for i := range m.ResidualBlocks() {
+	for _, i := range bs.judged {
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
@@ -152,18 +157,20 @@ func runSeed(ctx context.Context, cfg config, sub, val, traced *data.Dataset, se
 	return r, nil
 }
 
-// traceOf traces m's blocks on d and condenses them per block.
-func traceOf(m *nn.Model, d *data.Dataset, epoch int) (traceRecord, error) {
+// traceOf traces m's blocks on d and condenses the judged ones per block.
+func traceOf(m *nn.Model, bs blockSet, d *data.Dataset, epoch int) (traceRecord, error) {
 	t, err := m.TraceBlocks(d.All())
 	if err != nil {
 		return traceRecord{}, err
 	}
 	tr := traceRecord{Epoch: epoch, Acc: jsonfloat.Float(float64(t.Correct) / float64(t.N)), Loss: jsonfloat.Float(t.Loss)}
-	for i, st := range t.Stats() {
+	stats := t.Stats()
+	for _, i := range bs.judged {
+		st := stats[i]
 		var fs, hs float64
 		for n := range t.N {
-			fs += rowNorm(t.F[i], n, t.Width)
-			hs += rowNorm(t.H[i], n, t.Width)
+			fs += rowNorm(t.F[i], n, t.Sizes[i+1])
+			hs += rowNorm(t.H[i], n, t.Sizes[i])
 		}
 		k := float64(t.N)
 		tr.Blocks = append(tr.Blocks, blockRecord{
@@ -190,9 +197,15 @@ func (c Claim) Merge(env *claims.Env, spec claims.Spec, seeds []uint64, results 
 	if err != nil {
 		return nil, err
 	}
-	w, b, _ := blocksOf(cfg.Model)
-	rec := record{Model: cfg.Model, Blocks: b, Width: w, Epochs: cfg.Epochs, TraceEpochs: cfg.TraceEpochs, Group: cfg.Group,
+	bs, err := blocksOf(cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	rec := record{Model: cfg.Model, Blocks: bs.n(), Width: bs.width, Epochs: cfg.Epochs, TraceEpochs: cfg.TraceEpochs, Group: cfg.Group,
 		ValExamples: cfg.ValExamples, TraceExamples: cfg.TraceExamples}
+	if bs.width == 0 {
+		rec.BlockNames, rec.Excluded = bs.names, bs.excluded
+	}
 	for _, s := range seeds {
 		name := unitName(s)
 		raw, ok := results[name]

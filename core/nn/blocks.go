@@ -27,36 +27,96 @@ import (
 // representation h_i (the loss as a function of h_i, which is what
 // dL/dh_i differentiates).
 //
-// Everything here is evaluation mode (no dropout) and works on resmlp
-// models only; the CNN ResNets' basic blocks are not covered.
+// Everything here is evaluation mode (no dropout). It works on the resmlp
+// models and on the CNN ResNets' basic blocks (resnet20/32/56: see
+// cnn_blocks.go for what h_i, F_i(h_i) and dL/dh_i are there, and how the
+// downsampling blocks are measured).
 
-// ResidualBlocks returns the number of residual blocks B of a resmlp model,
-// and 0 for every other architecture.
+// ResidualBlocks returns the number of residual blocks B of a resmlp model
+// or a CNN ResNet (every basic block, downsampling ones included), and 0
+// for every other architecture.
 func (m *Model) ResidualBlocks() int {
+	if m.a.cnn != nil {
+		return len(m.a.cnn.res)
+	}
 	if m.a.kind != "resmlp" {
 		return 0
 	}
 	return (len(m.a.steps) - 2) / 2
 }
 
+// ResidualBlock describes one residual block of a model.
+type ResidualBlock struct {
+	// Name is the block's state_dict prefix: "layer2.0" in a CNN ResNet,
+	// "3" (the nn.Sequential index) in a resmlp.
+	Name string
+	// Identity is true when the shortcut is the identity, i.e. h_{i+1}
+	// and h_i share a shape; false for a downsampling block, whose
+	// shortcut is a strided 1x1 convolution and BatchNorm.
+	Identity bool
+	// In and Out are the per-example sizes of h_i and h_{i+1}.
+	In, Out int
+}
+
+// ResidualBlockInfo describes the model's residual blocks, block 0 first
+// (nil for a model without any).
+func (m *Model) ResidualBlockInfo() []ResidualBlock {
+	if c := m.a.cnn; c != nil {
+		var out []ResidualBlock
+		for _, r := range c.res {
+			out = append(out, ResidualBlock{Name: r.name, Identity: r.identity(), In: c.shapes[r.in].size(), Out: c.shapes[r.out].size()})
+		}
+		return out
+	}
+	var out []ResidualBlock
+	for i := range m.ResidualBlocks() {
+		w := m.a.widths[1]
+		out = append(out, ResidualBlock{Name: strconv.Itoa(2 + i), Identity: true, In: w, Out: w})
+	}
+	return out
+}
+
 // BlockTrace is what TraceBlocks records for a batch of N examples through
-// a resmlp of B blocks of width W. Every slice holds N x W values,
-// row-major (example n at [n*W, (n+1)*W)).
+// a residual network of B blocks. Every slice holds N rows, row-major
+// (example n of H[i] at [n*Sizes[i], (n+1)*Sizes[i])); in a resmlp every
+// row has the blocks' width W.
 type BlockTrace struct {
-	N, Width, Blocks int
+	N, Blocks int
+	// Width is the common width W of every h_i of a resmlp, and 0 when
+	// the sizes differ (a CNN ResNet).
+	Width int
+	// Sizes[i], i = 0..B, is the per-example size of h_i (of H[i] and
+	// G[i]); F[i] has rows of Sizes[i+1].
+	Sizes []int
+	// Identity[i] is true when block i's shortcut is the identity (h_i and
+	// h_{i+1} share a shape): every resmlp block, and a CNN ResNet's
+	// blocks other than the first of stages 2 and 3.
+	Identity []bool
+	// PostReLU is true when a ReLU follows the residual sum (the CNN
+	// ResNets' basic blocks: h_{i+1} = relu(h_i + F_i(h_i))); false for
+	// the resmlp (h_{i+1} = h_i + F_i(h_i)).
+	PostReLU bool
 	// H[i], i = 0..B, is h_i: H[i] is block i's input for i < B, and H[B]
 	// the last block's output (the input of the output layer).
 	H [][]float32
 	// F[i], i = 0..B-1, is block i's residual F_i(h_i), computed directly
-	// (lin2's output plus its bias), so H[i+1] = H[i] + F[i] up to float32
-	// rounding.
+	// (lin2's output plus its bias in a resmlp, bn2's output in a CNN
+	// ResNet), so H[i+1] = H[i] + F[i] (resmlp, up to float32 rounding)
+	// or relu(H[i] + F[i]) (identity blocks of a CNN ResNet, exactly).
 	F [][]float32
+	// S[i] is a downsampling block's shortcut output S_i(h_i) (the strided
+	// 1x1 convolution and BatchNorm), of F[i]'s shape, so that
+	// H[i+1] = relu(S[i] + F[i]) exactly; nil for identity blocks. It is
+	// the reference representation of a downsampling block (see
+	// RelativeNorms).
+	S [][]float32
 	// G[i], i = 0..B, is the gradient of each example's own loss (not
 	// divided by N) with respect to h_i: G[i][n*W+j] = d loss_n / d h_i[n, j],
-	// through the whole rest of the network (block i included). G[i+1] is
-	// the gradient at block i's output. For h_0, which is a ReLU output,
-	// G[0] is the gradient with respect to h_0 itself, not masked by the
-	// ReLU that produced it.
+	// through the whole rest of the network (block i included: its
+	// residual branch and its shortcut). G[i+1] is the gradient at block
+	// i's output. Every h_i that is a ReLU output (h_0 in both kinds, and
+	// every h_i of a CNN ResNet) has the gradient with respect to h_i
+	// itself, not masked by the ReLU that produced it.
 	G [][]float32
 	// Loss is the mean loss over the batch and Correct its argmax hits,
 	// as Evaluate returns them.
@@ -66,21 +126,29 @@ type BlockTrace struct {
 
 // TraceBlocks runs m on b in evaluation mode and records every block's
 // input, residual and representation gradient (see BlockTrace). It returns
-// an error for a model that is not a resmlp or a batch that does not fit.
-// The batch is processed in Chunk rows at a time; every per-example figure
-// is computed row by row, so the result does not depend on GOMAXPROCS.
+// an error for a model without residual blocks (neither a resmlp nor a CNN
+// ResNet) or a batch that does not fit. The batch is processed in Chunk
+// rows at a time; every per-example figure is computed row by row, so the
+// result does not depend on GOMAXPROCS.
 func (m *Model) TraceBlocks(b data.Batch) (*BlockTrace, error) {
 	nb := m.ResidualBlocks()
 	if nb == 0 {
-		return nil, fmt.Errorf("model %s: TraceBlocks needs a resmlp (residual blocks)", m.a.spec)
+		return nil, fmt.Errorf("model %s: TraceBlocks needs a residual network (resmlp or CNN ResNet)", m.a.spec)
 	}
 	if err := m.CheckBatch(b); err != nil {
 		return nil, err
+	}
+	if m.a.cnn != nil {
+		return m.cnnTraceBlocks(b), nil
 	}
 	a := m.a
 	w := a.widths[1]
 	t := &BlockTrace{N: b.N, Width: w, Blocks: nb}
 	for i := 0; i <= nb; i++ {
+		t.Sizes = append(t.Sizes, w)
+		if i < nb {
+			t.Identity = append(t.Identity, true)
+		}
 		t.H = append(t.H, make([]float32, b.N*w))
 		t.G = append(t.G, make([]float32, b.N*w))
 		if i < nb {
@@ -166,27 +234,42 @@ func (t *BlockTrace) checkBlock(who string, i int) {
 
 // Cosines returns, per example, cos(F_i(h_i), dL/dh_i): negative when block
 // i moves the representation against the gradient of the loss at its input
-// (iterative inference). 0 for an example whose F or gradient is zero.
+// (iterative inference). 0 for an example whose F or gradient is zero; NaN
+// for a downsampling block, where F_i(h_i) and h_i differ in shape.
 func (t *BlockTrace) Cosines(i int) []float64 {
 	t.checkBlock("Cosines", i)
-	return t.perExample(func(r0, r1 int) float64 { return cosine(t.F[i][r0:r1], t.G[i][r0:r1]) })
+	if !t.Identity[i] {
+		return t.perExample(func(int) float64 { return math.NaN() })
+	}
+	w := t.Sizes[i]
+	return t.perExample(func(n int) float64 { return cosine(t.F[i][n*w:(n+1)*w], t.G[i][n*w:(n+1)*w]) })
 }
 
 // CosinesNext returns, per example, cos(F_i(h_i), dL/dh_{i+1}), the
 // gradient at the block's output (the first-order change of the loss from
 // adding F_i to h_i with the later blocks held as they are, in the
 // expansion L(h_i + F_i) ~ L(h_i) + <F_i, dL/dh_{i+1}>).
+// It is defined for downsampling blocks too (F_i and h_{i+1} share a
+// shape).
 func (t *BlockTrace) CosinesNext(i int) []float64 {
 	t.checkBlock("CosinesNext", i)
-	return t.perExample(func(r0, r1 int) float64 { return cosine(t.F[i][r0:r1], t.G[i+1][r0:r1]) })
+	w := t.Sizes[i+1]
+	return t.perExample(func(n int) float64 { return cosine(t.F[i][n*w:(n+1)*w], t.G[i+1][n*w:(n+1)*w]) })
 }
 
 // RelativeNorms returns, per example, ||F_i(h_i)|| / ||h_i|| (+Inf where
-// h_i = 0 and F_i is not, 0 where both are).
+// h_i = 0 and F_i is not, 0 where F_i is). For a downsampling block the
+// reference is the shortcut's output, ||F_i(h_i)|| / ||S_i(h_i)||: what
+// the residual is added to.
 func (t *BlockTrace) RelativeNorms(i int) []float64 {
 	t.checkBlock("RelativeNorms", i)
-	return t.perExample(func(r0, r1 int) float64 {
-		f, h := norm32(t.F[i][r0:r1]), norm32(t.H[i][r0:r1])
+	ref, rw := t.H[i], t.Sizes[i]
+	if !t.Identity[i] {
+		ref, rw = t.S[i], t.Sizes[i+1]
+	}
+	fw := t.Sizes[i+1]
+	return t.perExample(func(n int) float64 {
+		f, h := norm32(t.F[i][n*fw:(n+1)*fw]), norm32(ref[n*rw:(n+1)*rw])
 		if f == 0 {
 			return 0
 		}
@@ -194,10 +277,10 @@ func (t *BlockTrace) RelativeNorms(i int) []float64 {
 	})
 }
 
-func (t *BlockTrace) perExample(f func(r0, r1 int) float64) []float64 {
+func (t *BlockTrace) perExample(f func(n int) float64) []float64 {
 	out := make([]float64, t.N)
 	for n := range out {
-		out[n] = f(n*t.Width, (n+1)*t.Width)
+		out[n] = f(n)
 	}
 	return out
 }
@@ -207,7 +290,8 @@ type BlockStats struct {
 	Block int `json:"block"`
 	// Cos is the mean over examples of cos(F_i(h_i), dL/dh_i), CosMedian
 	// its median, and CosNegative the fraction of examples with a
-	// negative cosine; CosNext is the mean of cos(F_i, dL/dh_{i+1}).
+	// negative cosine (all three NaN for a downsampling block); CosNext is
+	// the mean of cos(F_i, dL/dh_{i+1}).
 	Cos         float64 `json:"cos"`
 	CosMedian   float64 `json:"cos_median"`
 	CosNegative float64 `json:"cos_negative"`
@@ -233,6 +317,10 @@ func (t *BlockTrace) Stats() []BlockStats {
 			RelNorm: mean(r), RelNormMedian: median(r)}
 		if t.N > 0 {
 			out[i].CosNegative = float64(neg) / float64(t.N)
+		}
+		if !t.Identity[i] {
+			nan := math.NaN()
+			out[i].Cos, out[i].CosMedian, out[i].CosNegative = nan, nan, nan
 		}
 	}
 	return out
@@ -265,7 +353,7 @@ func median(x []float64) float64 {
 func (m *Model) dropSet(who string, drop []int) ([]bool, error) {
 	nb := m.ResidualBlocks()
 	if nb == 0 {
-		return nil, fmt.Errorf("model %s: %s needs a resmlp (residual blocks)", m.a.spec, who)
+		return nil, fmt.Errorf("model %s: %s needs a residual network (resmlp or CNN ResNet)", m.a.spec, who)
 	}
 	mask := make([]bool, nb)
 	for _, i := range drop {
@@ -279,9 +367,13 @@ func (m *Model) dropSet(who string, drop []int) ([]bool, error) {
 
 // EvaluateWithoutBlocks is Evaluate with the listed blocks (0-based)
 // replaced by the identity, h_{i+1} = h_i: the "lesion" of Veit et al.
-// (2016) that C9 compares between early and late blocks. The result is
-// bitwise that of WithoutBlocks(drop...).Evaluate(b). Dropping no blocks is
-// Evaluate. m is not modified.
+// (2016) that C9 compares between early and late blocks. In a CNN ResNet
+// that is the residual branch set to zero, F_i := 0: an identity block
+// then gives h_{i+1} = relu(h_i) = h_i exactly (h_i >= 0, a ReLU output),
+// and a downsampling block keeps its shortcut, h_{i+1} = relu(S_i(h_i)),
+// as Veit et al. do. The result is bitwise that of
+// WithoutBlocks(drop...).Evaluate(b). Dropping no blocks is Evaluate. m is
+// not modified.
 func (m *Model) EvaluateWithoutBlocks(b data.Batch, drop ...int) (loss float64, correct int, err error) {
 	mask, err := m.dropSet("EvaluateWithoutBlocks", drop)
 	if err != nil {
@@ -290,23 +382,31 @@ func (m *Model) EvaluateWithoutBlocks(b data.Batch, drop ...int) (loss float64, 
 	if err := m.CheckBatch(b); err != nil {
 		return 0, 0, err
 	}
+	if m.a.cnn != nil {
+		return m.cnnEvaluateFrom(b, 0, nil, mask)
+	}
 	return m.evaluateFrom(b, 0, nil, mask)
 }
 
 // EvaluateFromBlock evaluates the rest of the network from the
-// representation h (N x Width, row-major) given as h_i, block i's input
-// (i = 0..B; i = B feeds the output layer alone): the loss as a function of
-// h_i, whose gradient TraceBlocks reports as G[i]. b supplies the labels
-// (or targets) and N; its inputs are not read. Evaluation mode.
+// representation h (N rows of h_i's size, row-major; see
+// ResidualBlockInfo) given as h_i, block i's input (i = 0..B; i = B feeds
+// the output layer alone, or a CNN ResNet's pooling and output layer): the
+// loss as a function of h_i, whose gradient TraceBlocks reports as G[i]. b
+// supplies the labels (or targets) and N; its inputs are not read.
+// Evaluation mode.
 func (m *Model) EvaluateFromBlock(i int, h []float32, b data.Batch) (loss float64, correct int, err error) {
 	nb := m.ResidualBlocks()
 	if nb == 0 {
-		return 0, 0, fmt.Errorf("model %s: EvaluateFromBlock needs a resmlp (residual blocks)", m.a.spec)
+		return 0, 0, fmt.Errorf("model %s: EvaluateFromBlock needs a residual network (resmlp or CNN ResNet)", m.a.spec)
 	}
 	if i < 0 || i > nb {
 		return 0, 0, fmt.Errorf("model %s: EvaluateFromBlock: block %d outside [0, %d]", m.a.spec, i, nb)
 	}
 	w := m.a.widths[1]
+	if c := m.a.cnn; c != nil {
+		w = c.shapes[c.blockBuf(i)].size()
+	}
 	if len(h) < b.N*w {
 		return 0, 0, fmt.Errorf("model %s: EvaluateFromBlock: h has %d values, want N*%d = %d", m.a.spec, len(h), w, b.N*w)
 	}
@@ -314,6 +414,9 @@ func (m *Model) EvaluateFromBlock(i int, h []float32, b data.Batch) (loss float6
 	lb.X = make([]float32, b.N*m.InputDim()) // not read; satisfies CheckBatch
 	if err := m.CheckBatch(lb); err != nil {
 		return 0, 0, err
+	}
+	if m.a.cnn != nil {
+		return m.cnnEvaluateFrom(lb, i, h, make([]bool, nb))
 	}
 	return m.evaluateFrom(lb, i, h, make([]bool, nb))
 }
@@ -380,11 +483,16 @@ func (m *Model) evalStep(p *bufs, s, n int) {
 // WithoutBlocks returns a new resmlp with the listed blocks removed and
 // every other parameter copied (the input layer, the kept blocks in order,
 // the output layer), with m's loss, dropout and chunk settings. At least
-// one block must remain (a resmlp has at least one).
+// one block must remain (a resmlp has at least one). For a CNN ResNet see
+// cnnWithoutBlocks: any blocks may go, and a downsampling block leaves its
+// shortcut behind.
 func (m *Model) WithoutBlocks(drop ...int) (*Model, error) {
 	mask, err := m.dropSet("WithoutBlocks", drop)
 	if err != nil {
 		return nil, err
+	}
+	if m.a.cnn != nil {
+		return m.cnnWithoutBlocks(mask)
 	}
 	kept := 0
 	for _, d := range mask {

@@ -73,6 +73,7 @@ type cnnArch struct {
 	maxCol  int      // largest im2col matrix of one group of examples (see convGroup)
 	maxOut  int      // largest output of one group
 	hasBN   bool
+	res     []resBlock // the residual blocks, in order (see cnn_blocks.go)
 }
 
 // bnEps is PyTorch's BatchNorm default eps; bnMomentum its running-average
@@ -197,13 +198,19 @@ func (b *cnnBuilder) gap(name string) int {
 	return b.push(cnode{kind: nodeGAP, name: name, src: b.cur, skip: -1, in: in, out: cshape{in.c, 1, 1}, b: -1})
 }
 
-// add sums the current buffer and buffer skip (same shapes).
+// add sums the current buffer and buffer skip (same shapes). When the sum
+// closes a basic block (see resBlockOf), the block is recorded.
 func (b *cnnBuilder) add(name string, skip int) int {
 	in := b.shape()
 	if b.a.shapes[skip] != in {
 		b.fail("layer %s: residual sum of %s and %s", name, in, b.a.shapes[skip])
 	}
-	return b.push(cnode{kind: nodeAdd, name: name, src: b.cur, skip: skip, in: in, out: in, b: -1})
+	f := b.cur
+	out := b.push(cnode{kind: nodeAdd, name: name, src: f, skip: skip, in: in, out: in, b: -1})
+	if r, ok := b.a.resBlockOf(name, f, skip, out); ok {
+		b.a.res = append(b.a.res, r)
+	}
+	return out
 }
 
 func (b *cnnBuilder) flatten() { b.flat = true }

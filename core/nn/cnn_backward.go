@@ -12,11 +12,23 @@ import (
 // (beta 0 overwrites, 1 adds) when grad is set; the input gradient to input
 // when set.
 func (m *Model) cnnBackward(b *bufs, n int, dropScale float32, grad []float32, beta float32, input []float32) {
+	m.cnnBackwardHook(b, n, dropScale, grad, beta, input, nil)
+}
+
+// cnnBackwardHook is cnnBackward calling hook(i+1, g), when hook is set,
+// with buffer i+1's complete gradient g (the gradient with respect to node
+// i's output after its ReLU, before any mask is applied) just before node
+// i is differentiated: every reader of buffer i+1 comes later in the
+// program, so its contributions are all in by then.
+func (m *Model) cnnBackwardHook(b *bufs, n int, dropScale float32, grad []float32, beta float32, input []float32, hook func(buf int, g []float32)) {
 	c := m.a.cnn
 	s := m.cnnScratch()
 	for i := len(c.nodes) - 1; i >= 0; i-- {
 		nd := &c.nodes[i]
 		g := b.grad[i+1][:n*nd.out.size()]
+		if hook != nil {
+			hook(i+1, g)
+		}
 		// A convolution masks its signal group by group while it is in
 		// cache (the same values: the mask is elementwise), unless the
 		// node that reads its output did so while writing it (premask).

@@ -97,38 +97,44 @@ func (m *Model) cnnInit(normal func() float64) {
 func (m *Model) cnnForward(b *bufs, n int, drop *dropout) {
 	s := m.cnnScratch()
 	for i := range m.a.cnn.nodes {
-		nd := &m.a.cnn.nodes[i]
-		x, y := b.act[nd.src], b.act[i+1][:n*nd.out.size()]
-		fused := false
-		switch nd.kind {
-		case nodeConv:
-			var bias []float32
-			if nd.b >= 0 {
-				bias = m.params[nd.b:]
-			}
-			// The ReLU is applied example by example while the output is
-			// in cache, unless dropout follows it.
-			fused = nd.relu && !(nd.drop && drop != nil)
-			convForwardPar(nd, m.params[nd.w:], x, y, n, s.works(m.a.cnn), bias, fused)
-		case nodeDense:
-			kernels.Gemm(false, true, n, nd.out.c, nd.in.size(), 1, x, nd.in.size(),
-				m.params[nd.w:nd.b], nd.in.size(), 0, y, nd.out.c)
-			kernels.AddBias(n, nd.out.c, m.params[nd.b:nd.b+nd.out.c], y, nd.out.c)
-		case nodeBN:
-			m.bnForward(nd, x, y, n, s)
-		case nodeMaxPool:
-			maxPoolForward(nd, x, y, n)
-		case nodeGAP:
-			gapForward(nd, x, y, n)
-		case nodeAdd:
-			copy(y, x[:len(y)])
-			kernels.Axpy(len(y), 1, b.act[nd.skip], y)
+		m.cnnNode(b, i, n, drop, s)
+	}
+}
+
+// cnnNode runs node i of the program on n rows: it writes buffer i+1 from
+// the buffers the node reads.
+func (m *Model) cnnNode(b *bufs, i, n int, drop *dropout, s *cnnState) {
+	nd := &m.a.cnn.nodes[i]
+	x, y := b.act[nd.src], b.act[i+1][:n*nd.out.size()]
+	fused := false
+	switch nd.kind {
+	case nodeConv:
+		var bias []float32
+		if nd.b >= 0 {
+			bias = m.params[nd.b:]
 		}
-		if nd.relu && !fused {
-			kernels.Relu(len(y), y, y)
-			if nd.drop && drop != nil {
-				drop.apply(y)
-			}
+		// The ReLU is applied example by example while the output is
+		// in cache, unless dropout follows it.
+		fused = nd.relu && !(nd.drop && drop != nil)
+		convForwardPar(nd, m.params[nd.w:], x, y, n, s.works(m.a.cnn), bias, fused)
+	case nodeDense:
+		kernels.Gemm(false, true, n, nd.out.c, nd.in.size(), 1, x, nd.in.size(),
+			m.params[nd.w:nd.b], nd.in.size(), 0, y, nd.out.c)
+		kernels.AddBias(n, nd.out.c, m.params[nd.b:nd.b+nd.out.c], y, nd.out.c)
+	case nodeBN:
+		m.bnForward(nd, x, y, n, s)
+	case nodeMaxPool:
+		maxPoolForward(nd, x, y, n)
+	case nodeGAP:
+		gapForward(nd, x, y, n)
+	case nodeAdd:
+		copy(y, x[:len(y)])
+		kernels.Axpy(len(y), 1, b.act[nd.skip], y)
+	}
+	if nd.relu && !fused {
+		kernels.Relu(len(y), y, y)
+		if nd.drop && drop != nil {
+			drop.apply(y)
 		}
 	}
 }

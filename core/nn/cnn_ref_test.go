@@ -14,6 +14,10 @@ import (
 type cnnRef struct {
 	m     *Model
 	train bool // BatchNorm with batch statistics
+	// from > 0 starts the program at buffer from, given per example as h
+	// (the nodes before it are not run; the batch's inputs are not read).
+	from int
+	h    [][]float64
 }
 
 // outputs returns the logits of every example at parameters theta.
@@ -25,7 +29,10 @@ func (r cnnRef) outputs(theta []float64, b data.Batch) [][]float64 {
 	for e := range bufs[0] {
 		bufs[0][e] = f64(b.X[e*in : (e+1)*in])
 	}
-	for i := range c.nodes {
+	if r.from > 0 {
+		bufs[r.from] = r.h
+	}
+	for i := r.from; i < len(c.nodes); i++ {
 		nd := &c.nodes[i]
 		x := bufs[nd.src]
 		y := make([][]float64, b.N)

@@ -127,12 +127,16 @@
 //
 // # Residual blocks
 //
-// For a resmlp, TraceBlocks records per example every block's input h_i,
-// residual F_i(h_i) and representation gradient dL/dh_i (BlockTrace:
-// Cosines, CosinesNext, RelativeNorms, Stats), EvaluateWithoutBlocks
-// evaluates with blocks replaced by the identity (bitwise the model that
-// WithoutBlocks builds without them), and EvaluateFromBlock evaluates the
-// rest of the network from a given h_i. See blocks.go.
+// For a resmlp and for the CIFAR ResNets' basic blocks, TraceBlocks
+// records per example every block's input h_i, residual F_i(h_i) and
+// representation gradient dL/dh_i (BlockTrace: Cosines, CosinesNext,
+// RelativeNorms, Stats), EvaluateWithoutBlocks evaluates with blocks
+// replaced by the identity (bitwise the model that WithoutBlocks builds
+// without them), and EvaluateFromBlock evaluates the rest of the network
+// from a given h_i; ResidualBlockInfo names the blocks and tells identity
+// from downsampling ones. See blocks.go, and cnn_blocks.go for what the
+// three are in a post-activation block relu(S(h) + F(h)) and how the
+// downsampling blocks are measured.
 //
 // # Performance and determinism
 //
