@@ -257,7 +257,8 @@ func (c Claim) spec(scale claims.Scale, setup string) claims.Spec {
 			pts(roleFamily), pts(roleControl), pts(roleGrid), pts(roleBreak), cfg.BaseBatch),
 		fmt.Sprintf("at the end: lambda_max by Lanczos (residual %g relative) and Tr(H) by Hutch++ (%d HVPs) on the first %d training images, eval mode, mean cross-entropy; validation accuracy",
 			cfg.Tol, cfg.TraceBudget, cfg.ProbeN),
-		fmt.Sprintf("matched training loss: the loss on those %d images evaluated %d times per epoch; lambda_max at the first evaluation at or below each rung of the ladder %v",
+		fmt.Sprintf("matched training loss: the loss on those %d images evaluated %d times per epoch; lambda_max at the first evaluation at or below each rung of the ladder %v; "+
+			"each lambda_max after a run's first (at initialisation) warm-started from the previous one's top Ritz vector",
 			cfg.ProbeN, cfg.LossChecks, claims.LossLadder),
 		"seeds paired across the grid: seed s gives every point the same initialisation and data-order streams",
 	}

@@ -89,6 +89,13 @@ var registration = claims.Registration{
 				"v1's a and c kept as information",
 			Seen: "v1's MNIST results (above) and issue 12's figures: at equal epochs (0.0125, 64) ends at training loss 0.017 with lambda_max 26 and (0.2, 64) at 0.0001 with 0.05. " +
 				"No result of the v2 checks and no Fashion-MNIST result of C1 had been seen; the matched-loss code ran only on a tiny synthetic smoke run (claims/trajectory_test.go)"},
+		{Date: "2026-12-03", Version: 2,
+			What: "measurement, not checks: every lambda_max of a run after its first (at initialisation) is Lanczos warm-started from the previous measurement's " +
+				"top Ritz vector (claims.CurvRun, issue 14) instead of restarted from the same random vector; the stopping rule (Ritz residual <= 1e-3 x lambda_max) " +
+				"and every check, statistic and threshold are unchanged. The figures move by the different Lanczos starts only: against a converged cold Lanczos " +
+				"every tracked value agrees to 1e-3 relative or better (claims.TestCurvRunTrackingAccuracy); goldens refreshed",
+			Seen: "the v2 results of the quick setups before the change, goldens/c1-mlp-mnist.json (inconclusive) and goldens/c1-mlp-fashion-mnist.json (does not hold); " +
+				"the change was made for speed (fewer Hessian-vector products per measurement), not because of any result"},
 	},
 }
 

@@ -202,7 +202,8 @@ func (c Claim) spec(scale claims.Scale, setup string) claims.Spec {
 		fmt.Sprintf("model %s, plain SGD at constant eta, %d epochs", cfg.Model, cfg.Epochs),
 		fmt.Sprintf("data: %s, the first %d training-file images train, the last %d validate", data, cfg.TrainN, cfg.ValN),
 		fmt.Sprintf("(eta, S) in %v: eta varied at S = 128, S varied at eta = 0.05", pts),
-		fmt.Sprintf("lambda_max by Lanczos (residual %g relative) on the first %d training images, eval mode: at initialisation, at up to %d steps spaced evenly in log(step) over the first %d epoch(s), then every epoch",
+		fmt.Sprintf("lambda_max by Lanczos (residual %g relative) on the first %d training images, eval mode: at initialisation, at up to %d steps spaced evenly in log(step) over the first %d epoch(s), then every epoch; "+
+			"each measurement after a run's first warm-started from the previous one's top Ritz vector",
 			cfg.Tol, cfg.ProbeN, cfg.ZoomPoints, cfg.ZoomEpochs),
 		fmt.Sprintf("early phase ends at SDE time eta x steps = %.3g for every (eta, S) (%g x the smallest eta x total steps of the grid), where lambda_max is also measured; "+
 			"plateau time = first point of the 3-point running median at %g of its maximum", cfg.earlySDE(), cfg.EarlyFrac, t90Level),
