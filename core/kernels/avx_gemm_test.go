@@ -145,13 +145,13 @@ func TestGemm256StridedB(t *testing.T) {
 	if !hasAVX2FMA {
 		t.Skip("no AVX2+FMA")
 	}
-	defer func(sb func(m, ldb int) bool) { stridedBPolicy = sb }(stridedBPolicy)
-	stridedBPolicy = func(int, int) bool { return true }
+	defer func(sb func(g *gemmArch, m, ldb int) bool) { stridedBPolicy = sb }(stridedBPolicy)
+	stridedBPolicy = func(*gemmArch, int, int) bool { return true }
 	testArchGemm(t, gemm256)
 }
 
 func testPathsAgree(t *testing.T, g *gemmArch) {
-	defer func(sb func(m, ldb int) bool, tc func(m int) bool) {
+	defer func(sb func(g *gemmArch, m, ldb int) bool, tc func(m int) bool) {
 		stridedBPolicy, transCPolicy = sb, tc
 	}(stridedBPolicy, transCPolicy)
 	r := rand.New(rand.NewPCG(9, 10))
@@ -166,7 +166,7 @@ func testPathsAgree(t *testing.T, g *gemmArch) {
 			}
 			c0 := randSlice(r, m*n)
 			run := func(alt bool) []float32 {
-				stridedBPolicy = func(int, int) bool { return alt }
+				stridedBPolicy = func(*gemmArch, int, int) bool { return alt }
 				transCPolicy = func(int) bool { return alt }
 				c := append([]float32(nil), c0...)
 				g.gemm(false, transB, m, n, k, 0.75, a, k, b, ldb, 0.5, c, n)

@@ -207,7 +207,7 @@ func (g *gemmArch) gemmEpi(procs int, epi *gemmEpilogue, transA, transB bool, m,
 		epi: epi}
 	p := &args
 	p.transC = g.kernelT != nil && transB && !transA && transCPolicy(m)
-	p.stridedB = !p.transC && g.kernelSB != nil && !transB && stridedBPolicy(m, ldb)
+	p.stridedB = !p.transC && g.kernelSB != nil && !transB && stridedBPolicy(g, m, ldb)
 
 	// The decomposition into tasks and the shared operand's blocks.
 	var sharedBlocks, blockSize int
@@ -486,7 +486,13 @@ var transCPolicy = useTransC
 // B's rows are a multiple of 4 KiB apart: then the kc rows of a panel fall
 // into a few cache sets of L1 and L2, and at m >= 128 packing wins by up to
 // 15%.
-func useStridedB(m, ldb int) bool {
+func useStridedB(g *gemmArch, m, ldb int) bool {
+	if g.edgeBuf {
+		// AVX2 (6x16 tiles, measured on the Xeon of 2026-12-03 with
+		// BenchmarkGemmStridedB): even at m = 64, 10-15% behind packing
+		// at m = 128 and 256.
+		return m <= 64
+	}
 	return m <= 64 || (m <= 256 && (4*ldb)%4096 != 0)
 }
 
