@@ -82,9 +82,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	"$PY" bench/pytorch_cnn_step.py --models simplecnn --skip-hvp --rounds 1 --threads "1,$procs" --min-time 2 --data "$fashion" |
 		grep '^Benchmark' >>"$raw" || die "bench/pytorch_cnn_step.py failed"
 	echo "bench-compare: round $r/$ROUNDS: curvature" >&2
-	# XTrace is left out (twice Hutch++'s time here for a smaller error
-	# bar; core/curvature's BenchmarkTraceXTrace100 has it).
-	SGDCLAIMS_ISA=$ISA gob '^BenchmarkCompareCurvature$/^(hvp|lambdamax|tracking|trace)$/^(lanczos|power|Hutchinson|HutchPlusPlus)$' "1,$procs" 1x
+	SGDCLAIMS_ISA=$ISA gob '^BenchmarkCompareCurvature$' "1,$procs" 1x
 	"$PY" bench/compare/pytorch_mlp.py --mnist "$mnist" --threads "1,$procs" --min-time 1 --curvature-only |
 		grep '^Benchmark' >>"$raw" || die "bench/compare/pytorch_mlp.py failed"
 	r=$((r + 1))
