@@ -12,6 +12,7 @@ help:
 	@echo "make fmt     - gofmt -w"
 	@echo "make vet     - go vet"
 	@echo "make bench   - benchmarks per ISA (see bench/README.md); benchstat-isa, benchstat-compare"
+	@echo "make bench-compare - side by side with OpenBLAS and PyTorch, ratios (bench/compare/)"
 	@echo "make generate - regenerate the avo assembly (core/kernels/_gen)"
 
 verify:
@@ -65,7 +66,7 @@ BENCH_REPORT ?= $(GO) run ./cmd/sgdclaims bench-report
 # rewrites it to a key=value pair so benchstat can make it the column.
 BENCH_ISA_SED = s\#^(Benchmark[^ \t]*)/(generic|avx2|avx512|cuda|gonum|openblas)(-[0-9]+)?([ \t])\#\1/isa=\2\3\4\#
 
-.PHONY: bench benchstat-isa benchstat-compare
+.PHONY: bench benchstat-isa benchstat-compare bench-compare
 bench:
 	@mkdir -p $(BENCH_OUT)
 	@echo "$(GO) test -bench '$(BENCH_RUN)' -count $(BENCH_COUNT) -cpu $(BENCH_CPU) ./bench/ > $(BENCH_OUT)/bench.txt"
@@ -82,3 +83,10 @@ benchstat-compare:
 	@test -n "$(OLD)" -a -n "$(NEW)" || { echo "usage: make benchstat-compare OLD=old.txt NEW=new.txt" >&2; exit 2; }
 	$(BENCHSTAT) old=$(OLD) new=$(NEW)
 	$(BENCH_REPORT) old=$(OLD) new=$(NEW)
+
+# `make bench-compare` runs our SGEMM, MLP and simplecnn steps, HVP,
+# lambda_max and trace next to OpenBLAS and PyTorch 1.13 in interleaved
+# rounds (ROUNDS=3) and prints medians and ratios with the machine
+# (bench/compare/compare.sh; needs python3-torch and libopenblas0-pthread).
+bench-compare:
+	@BENCH_OUT=$(BENCH_OUT) GO=$(GO) sh bench/compare/compare.sh

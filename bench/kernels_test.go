@@ -12,9 +12,11 @@ import (
 )
 
 // gemmShapes are the GEMMs of the MLP 784-512-512-10 at batch 128 (first
-// layer, hidden layer, its weight gradient) and at batch 1024, as m x k x n:
-// C is m x n, the inner dimension k.
-var gemmShapes = [][3]int{{128, 784, 512}, {128, 512, 512}, {512, 512, 128}, {1024, 784, 512}}
+// layer, hidden layer, its weight gradient), at batch 1024, and at batch 32
+// (first layer, first layer's weight gradient), as m x k x n: C is m x n,
+// the inner dimension k.
+var gemmShapes = [][3]int{{128, 784, 512}, {128, 512, 512}, {512, 512, 128}, {1024, 784, 512},
+	{32, 784, 512}, {512, 32, 784}}
 
 // paramCount is the number of parameters of the MLP 784-512-512-10: the
 // length of the vectors SGD's updates and the curvature code's dot

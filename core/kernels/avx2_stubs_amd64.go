@@ -7,6 +7,9 @@ package kernels
 // gemmKernel256x6x16 computes one full 6x16 tile of C from packed panels (AVX2, FMA).
 func gemmKernel256x6x16(kc int, a *float32, b *float32, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint64, flags int)
 
+// gemmKernel256x6x16s computes one full 6x16 tile of C from a packed A panel and B in place (AVX2, FMA).
+func gemmKernel256x6x16s(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, rows int, mask uint64, flags int)
+
 // packCopy256W6 packs a kc x (full*6+rem) block (stride ld) into 6-wide panels, zero-padding the last.
 func packCopy256W6(dst *float32, src *float32, ld int, kc int, full int, rem int, pstride int)
 
@@ -42,6 +45,9 @@ func addBias256(m int, n int, bias *float32, c *float32, ldc int)
 
 // sumRows256 computes out[j] = beta*out[j] + sum_i a[i*lda+j] for j < n, rows in order.
 func sumRows256(m int, n int, a *float32, lda int, beta float32, out *float32, flags int)
+
+// addBiasRelu256 computes c[i*ldc+j] = max(c[i*ldc+j]+bias[j], 0) for i < m, j < n (as relu256).
+func addBiasRelu256(m int, n int, bias *float32, c *float32, ldc int)
 
 // col2imChan256 adds the column rows src (kh*kw rows of oh x ow, ld apart) of one channel
 // onto its h x w image dst, strides 1, padding ph, in Col2im's order; taps[chunk*kw+j]

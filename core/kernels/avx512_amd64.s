@@ -3030,6 +3030,92 @@ sumRows512_done4:
 	VZEROUPPER
 	RET
 
+// func addBiasRelu512(m int, n int, bias *float32, c *float32, ldc int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·addBiasRelu512(SB), NOSPLIT, $0-40
+	MOVQ   m+0(FP), AX
+	MOVQ   bias+16(FP), CX
+	MOVQ   c+24(FP), DX
+	MOVQ   ldc+32(FP), BX
+	SHLQ   $0x02, BX
+	VPXORD Z31, Z31, Z31
+	TESTQ  AX, AX
+	JZ     addBiasRelu512_done2
+
+addBiasRelu512_row1:
+	MOVQ n+8(FP), SI
+	MOVQ CX, DI
+	MOVQ DX, R8
+	CMPQ SI, $0x00000040
+	JL   addBiasRelu512_loop14
+
+addBiasRelu512_loop43:
+	VMOVUPS (DI), Z0
+	VMOVUPS (R8), Z4
+	VADDPS  Z0, Z4, Z4
+	VMAXPS  Z4, Z31, Z4
+	VADDPS  Z31, Z4, Z4
+	VMOVUPS Z4, (R8)
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 64(R8), Z5
+	VADDPS  Z1, Z5, Z5
+	VMAXPS  Z5, Z31, Z5
+	VADDPS  Z31, Z5, Z5
+	VMOVUPS Z5, 64(R8)
+	VMOVUPS 128(DI), Z2
+	VMOVUPS 128(R8), Z6
+	VADDPS  Z2, Z6, Z6
+	VMAXPS  Z6, Z31, Z6
+	VADDPS  Z31, Z6, Z6
+	VMOVUPS Z6, 128(R8)
+	VMOVUPS 192(DI), Z3
+	VMOVUPS 192(R8), Z7
+	VADDPS  Z3, Z7, Z7
+	VMAXPS  Z7, Z31, Z7
+	VADDPS  Z31, Z7, Z7
+	VMOVUPS Z7, 192(R8)
+	ADDQ    $0x00000100, DI
+	ADDQ    $0x00000100, R8
+	SUBQ    $0x00000040, SI
+	CMPQ    SI, $0x00000040
+	JGE     addBiasRelu512_loop43
+
+addBiasRelu512_loop14:
+	CMPQ    SI, $0x10
+	JL      addBiasRelu512_tail5
+	VMOVUPS (DI), Z0
+	VMOVUPS (R8), Z4
+	VADDPS  Z0, Z4, Z4
+	VMAXPS  Z4, Z31, Z4
+	VADDPS  Z31, Z4, Z4
+	VMOVUPS Z4, (R8)
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000040, R8
+	SUBQ    $0x10, SI
+	JMP     addBiasRelu512_loop14
+
+addBiasRelu512_tail5:
+	TESTQ     SI, SI
+	JZ        addBiasRelu512_done6
+	MOVL      $0x0000ffff, R9
+	BZHIL     SI, R9, R9
+	KMOVW     R9, K1
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS.Z (R8), K1, Z4
+	VADDPS    Z0, Z4, Z4
+	VMAXPS    Z4, Z31, Z4
+	VADDPS    Z31, Z4, Z4
+	VMOVUPS   Z4, K1, (R8)
+
+addBiasRelu512_done6:
+	ADDQ BX, DX
+	DECQ AX
+	JNZ  addBiasRelu512_row1
+
+addBiasRelu512_done2:
+	VZEROUPPER
+	RET
+
 // func col2imChan512(h int, w int, kh int, kw int, ph int, oh int, ow int, src *float32, ld int, dst *float32, taps *int64)
 // Requires: AVX, AVX512F, BMI2, CMOV
 TEXT ·col2imChan512(SB), NOSPLIT, $0-88

@@ -49,6 +49,9 @@ func addBias512(m int, n int, bias *float32, c *float32, ldc int)
 // sumRows512 computes out[j] = beta*out[j] + sum_i a[i*lda+j] for j < n, rows in order.
 func sumRows512(m int, n int, a *float32, lda int, beta float32, out *float32, flags int)
 
+// addBiasRelu512 computes c[i*ldc+j] = max(c[i*ldc+j]+bias[j], 0) for i < m, j < n (as relu512).
+func addBiasRelu512(m int, n int, bias *float32, c *float32, ldc int)
+
 // col2imChan512 adds the column rows src (kh*kw rows of oh x ow, ld apart) of one channel
 // onto its h x w image dst, strides 1, padding ph, in Col2im's order; taps[chunk*kw+j]
 // is tap j's lane mask and byte offset for the chunk of pixels chunk*lanes...

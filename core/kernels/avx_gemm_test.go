@@ -127,11 +127,35 @@ func TestGemm512PathsAgree(t *testing.T) {
 	if !HasAVX512() {
 		t.Skip("no AVX-512")
 	}
-	defer func(sb func(m, ldb int) bool, tc func(m int) bool) {
+	testPathsAgree(t, gemm512)
+}
+
+// TestGemm256PathsAgree is TestGemm512PathsAgree for AVX2 (B read in place;
+// it has no transposed-C kernel).
+func TestGemm256PathsAgree(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("no AVX2+FMA")
+	}
+	testPathsAgree(t, gemm256)
+}
+
+// TestGemm256StridedB runs the AVX2 GEMM tests with B read in place
+// wherever op(B) = B (edges included: partial panels, rows past C's edge).
+func TestGemm256StridedB(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("no AVX2+FMA")
+	}
+	defer func(sb func(g *gemmArch, m, ldb int) bool) { stridedBPolicy = sb }(stridedBPolicy)
+	stridedBPolicy = func(*gemmArch, int, int) bool { return true }
+	testArchGemm(t, gemm256)
+}
+
+func testPathsAgree(t *testing.T, g *gemmArch) {
+	defer func(sb func(g *gemmArch, m, ldb int) bool, tc func(m int) bool) {
 		stridedBPolicy, transCPolicy = sb, tc
 	}(stridedBPolicy, transCPolicy)
 	r := rand.New(rand.NewPCG(9, 10))
-	for _, s := range [][3]int{{1, 1, 1}, {24, 300, 100}, {33, 513, 47}, {64, 784, 512}, {200, 100, 3}} {
+	for _, s := range [][3]int{{1, 1, 1}, {24, 300, 100}, {33, 513, 47}, {64, 784, 512}, {200, 100, 3}, {32, 512, 784}, {7, 40, 17}} {
 		m, k, n := s[0], s[1], s[2]
 		for _, transB := range []bool{false, true} {
 			a := randSlice(r, m*k)
@@ -142,10 +166,10 @@ func TestGemm512PathsAgree(t *testing.T) {
 			}
 			c0 := randSlice(r, m*n)
 			run := func(alt bool) []float32 {
-				stridedBPolicy = func(int, int) bool { return alt }
+				stridedBPolicy = func(*gemmArch, int, int) bool { return alt }
 				transCPolicy = func(int) bool { return alt }
 				c := append([]float32(nil), c0...)
-				gemm512.gemm(false, transB, m, n, k, 0.75, a, k, b, ldb, 0.5, c, n)
+				g.gemm(false, transB, m, n, k, 0.75, a, k, b, ldb, 0.5, c, n)
 				return c
 			}
 			want, got := run(false), run(true)

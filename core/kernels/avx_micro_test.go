@@ -79,26 +79,32 @@ func BenchmarkPack(b *testing.B) {
 // BenchmarkGemmStridedB compares packing op(B) = B with reading it in place
 // (gemmKernel512x8x32s), single-threaded; useStridedB encodes the outcome.
 func BenchmarkGemmStridedB(b *testing.B) {
-	if !HasAVX512() {
-		b.Skip("no AVX-512")
-	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	defer func(p func(m, ldb int) bool) { stridedBPolicy = p }(stridedBPolicy)
-	for _, s := range [][3]int{{32, 784, 512}, {64, 512, 512}, {128, 512, 512}, {128, 512, 1024}, {256, 784, 512}, {1024, 784, 512}} {
-		m, k, n := s[0], s[1], s[2]
-		a, bm, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
-		for _, inPlace := range []bool{false, true} {
-			name := fmt.Sprintf("%dx%dx%d/packed", m, k, n)
-			if inPlace {
-				name = fmt.Sprintf("%dx%dx%d/inplace", m, k, n)
-			}
-			b.Run(name, func(b *testing.B) {
-				stridedBPolicy = func(int, int) bool { return inPlace }
-				for b.Loop() {
-					gemm512.gemm(false, false, m, n, k, 1, a, k, bm, n, 0, c, n)
+	defer func(p func(g *gemmArch, m, ldb int) bool) { stridedBPolicy = p }(stridedBPolicy)
+	for _, arch := range []struct {
+		name string
+		g    *gemmArch
+		ok   bool
+	}{{"avx512", gemm512, HasAVX512()}, {"avx2", gemm256, hasAVX2FMA}} {
+		if !arch.ok {
+			continue
+		}
+		for _, s := range [][3]int{{32, 784, 512}, {64, 512, 512}, {128, 512, 512}, {128, 512, 1024}, {256, 784, 512}, {1024, 784, 512}} {
+			m, k, n := s[0], s[1], s[2]
+			a, bm, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+			for _, inPlace := range []bool{false, true} {
+				name := fmt.Sprintf("%s/%dx%dx%d/packed", arch.name, m, k, n)
+				if inPlace {
+					name = fmt.Sprintf("%s/%dx%dx%d/inplace", arch.name, m, k, n)
 				}
-				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
+				b.Run(name, func(b *testing.B) {
+					stridedBPolicy = func(*gemmArch, int, int) bool { return inPlace }
+					for b.Loop() {
+						arch.g.gemm(false, false, m, n, k, 1, a, k, bm, n, 0, c, n)
+					}
+					b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				})
+			}
 		}
 	}
 }

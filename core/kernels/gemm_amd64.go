@@ -66,6 +66,8 @@ type gemmArch struct {
 	// op(A) = A, op(B) = B^T (see runT and useTransC): an 8 x 32 tile of
 	// C^T from 8 rows of B in place and a 32-wide packed panel of A^T.
 	kernelT func(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32, rows int, mask uint64, flags int)
+	// addBias and addBiasRelu are the fused epilogue's kernels (GemmBias).
+	addBias, addBiasRelu func(m, n int, bias, c *float32, ldc int)
 }
 
 // Micro-kernel flags.
@@ -105,10 +107,11 @@ type gemmArgs struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 
-	kc       int  // KC for this call, a function of k alone
-	kBlocks  int  // ceil(k / kc)
-	stridedB bool // op(B) = B is read in place, not packed
-	transC   bool // computed as C^T = B*A^T (runT)
+	kc       int           // KC for this call, a function of k alone
+	kBlocks  int           // ceil(k / kc)
+	stridedB bool          // op(B) = B is read in place, not packed
+	transC   bool          // computed as C^T = B*A^T (runT)
+	epi      *gemmEpilogue // nil: none
 
 	// Tasks are ranges of tilesPerTask tiles of unit columns (splitCols)
 	// or rows of C.
@@ -177,6 +180,13 @@ func (g *gemmArch) gemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 // same for any procs.
 func (g *gemmArch) gemmProcs(procs int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	b []float32, ldb int, beta float32, c []float32, ldc int) {
+	g.gemmEpi(procs, nil, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmEpi is gemmProcs with an optional fused epilogue (bias, ReLU; see
+// gemm_epilogue_amd64.go) applied to each tile after its last k-block.
+func (g *gemmArch) gemmEpi(procs int, epi *gemmEpilogue, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
+	b []float32, ldb int, beta float32, c []float32, ldc int) {
 	// The assembly does no bounds checks of its own.
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
@@ -185,15 +195,19 @@ func (g *gemmArch) gemmProcs(procs int, transA, transB bool, m, n, k int, alpha 
 	if k == 0 || alpha == 0 {
 		// BLAS semantics: A and B are not referenced.
 		scaleMatrix(m, n, beta, c, ldc)
+		if epi != nil {
+			g.epilogue(epi, m, n, c, ldc, 0)
+		}
 		return
 	}
 
 	kBlocks := (k + g.kcMax - 1) / g.kcMax
 	args := gemmArgs{transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, kc: (k + kBlocks - 1) / kBlocks, kBlocks: kBlocks}
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, kc: (k + kBlocks - 1) / kBlocks, kBlocks: kBlocks,
+		epi: epi}
 	p := &args
 	p.transC = g.kernelT != nil && transB && !transA && transCPolicy(m)
-	p.stridedB = !p.transC && g.kernelSB != nil && !transB && stridedBPolicy(m, ldb)
+	p.stridedB = !p.transC && g.kernelSB != nil && !transB && stridedBPolicy(g, m, ldb)
 
 	// The decomposition into tasks and the shared operand's blocks.
 	var sharedBlocks, blockSize int
@@ -328,6 +342,10 @@ func (g *gemmArch) run(p *gemmArgs, w *gemmWorker, i0, i1, j0, j1 int) {
 			if beta == 0 {
 				flags = 0
 			}
+			epi := p.epi
+			if pb < p.kBlocks-1 {
+				epi = nil
+			}
 			for ic := i0; ic < i1; ic += g.mc {
 				mc := min(g.mc, i1-ic)
 				var ap []float32
@@ -348,16 +366,17 @@ func (g *gemmArch) run(p *gemmArgs, w *gemmWorker, i0, i1, j0, j1 int) {
 							f |= gemmEdge
 						}
 						pa, cij := &ap[ir/mr*p.aStride], (ic+ir)*p.ldc+jc+jr
-						if p.stridedB {
-							g.kernelSB(kc, pa, &p.b[pc*p.ldb+jc+jr], p.ldb, &p.c[cij], p.ldc, p.alpha, beta, rows, lowBits(cols), f)
-							continue
+						switch {
+						case p.stridedB:
+							g.stridedTile(w, kc, pa, p.b[pc*p.ldb+jc+jr:], p.ldb, p.c[cij:], p.ldc, p.alpha, beta, rows, cols, f)
+						case f&gemmEdge != 0 && g.edgeBuf:
+							g.edgeTile(w, kc, pa, &bp[jr/nr*p.bStride], p.c[cij:], p.ldc, p.alpha, beta, rows, cols, f)
+						default:
+							g.kernel(kc, pa, &bp[jr/nr*p.bStride], &p.c[cij], p.ldc, p.alpha, beta, rows, lowBits(cols), f)
 						}
-						pbp := &bp[jr/nr*p.bStride]
-						if f&gemmEdge != 0 && g.edgeBuf {
-							g.edgeTile(w, kc, pa, pbp, p.c[cij:], p.ldc, p.alpha, beta, rows, cols, f)
-							continue
+						if epi != nil {
+							g.epilogue(epi, rows, cols, p.c[cij:], p.ldc, jc+jr)
 						}
-						g.kernel(kc, pa, pbp, &p.c[cij], p.ldc, p.alpha, beta, rows, lowBits(cols), f)
 					}
 				}
 			}
@@ -437,6 +456,9 @@ func (g *gemmArch) runT(p *gemmArgs, w *gemmWorker, j0, j1 int) {
 			for ip := 0; ip < p.m; ip += colsA {
 				g.kernelT(kc, bp, ldb, &xp[ip/colsA*p.aStride], &p.c[ip*p.ldc+jt], p.ldc,
 					p.alpha, beta, min(colsA, p.m-ip), lowBits(cols), flags)
+				if p.epi != nil && pb == p.kBlocks-1 {
+					g.epilogue(p.epi, min(colsA, p.m-ip), cols, p.c[ip*p.ldc+jt:], p.ldc, jt)
+				}
 			}
 		}
 	}
@@ -464,7 +486,13 @@ var transCPolicy = useTransC
 // B's rows are a multiple of 4 KiB apart: then the kc rows of a panel fall
 // into a few cache sets of L1 and L2, and at m >= 128 packing wins by up to
 // 15%.
-func useStridedB(m, ldb int) bool {
+func useStridedB(g *gemmArch, m, ldb int) bool {
+	if g.edgeBuf {
+		// AVX2 (6x16 tiles, measured on the Xeon of 2026-12-03 with
+		// BenchmarkGemmStridedB): even at m = 64, 10-15% behind packing
+		// at m = 128 and 256.
+		return m <= 64
+	}
 	return m <= 64 || (m <= 256 && (4*ldb)%4096 != 0)
 }
 

@@ -472,12 +472,8 @@ func (m *Model) evalStep(p *bufs, s, n int) {
 		copy(dst, p.act[st.skip][:n*l.out])
 		beta = 1
 	}
-	kernels.Gemm(false, true, n, l.out, l.in, 1, p.act[st.src], l.in,
-		m.params[l.w:l.b], l.in, beta, dst, l.out)
-	kernels.AddBias(n, l.out, m.params[l.b:l.b+l.out], dst, l.out)
-	if st.relu {
-		kernels.Relu(n*l.out, dst, dst)
-	}
+	kernels.GemmBias(false, true, n, l.out, l.in, 1, p.act[st.src], l.in,
+		m.params[l.w:l.b], l.in, beta, dst, l.out, m.params[l.b:l.b+l.out], st.relu)
 }
 
 // WithoutBlocks returns a new resmlp with the listed blocks removed and

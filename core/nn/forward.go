@@ -153,14 +153,12 @@ func (m *Model) forward(b *bufs, n int, drop *dropout) {
 			copy(dst, b.act[st.skip][:n*l.out])
 			beta = 1
 		}
-		kernels.Gemm(false, true, n, l.out, l.in, 1, b.act[st.src], l.in,
-			m.params[l.w:l.b], l.in, beta, dst, l.out)
-		kernels.AddBias(n, l.out, m.params[l.b:l.b+l.out], dst, l.out)
-		if st.relu {
-			kernels.Relu(n*l.out, dst, dst)
-			if drop != nil {
-				drop.apply(dst)
-			}
+		// Bias and ReLU fused into the GEMM's write-back: the same bits as
+		// Gemm, AddBias, Relu.
+		kernels.GemmBias(false, true, n, l.out, l.in, 1, b.act[st.src], l.in,
+			m.params[l.w:l.b], l.in, beta, dst, l.out, m.params[l.b:l.b+l.out], st.relu)
+		if st.relu && drop != nil {
+			drop.apply(dst)
 		}
 	}
 }

@@ -14,11 +14,13 @@ func genAVX2() {
 	laneMaskTable()
 	laneIotaTable()
 	gemmKernel256(6, 2, 4)
+	gemmKernel256s(6, 2)
 	for _, w := range []int{6, 16} {
 		packCopy256(w)
 		packTrans256(w)
 	}
 	elem256()
+	addBiasRelu256()
 	col2imChan(256)
 	im2colChan(256)
 	maxPool2AVX2(false)

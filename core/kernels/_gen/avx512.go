@@ -12,6 +12,7 @@ func genAVX512() {
 		packTrans512(w)
 	}
 	elem512()
+	addBiasRelu512()
 	col2imChan(512)
 	im2colChan(512)
 	poolTables()

@@ -59,6 +59,7 @@ import (
 func TestImpl(t *testing.T, impl kernels.Impl) {
 	t.Run("Gemm", func(t *testing.T) { testGemm(t, impl) })
 	t.Run("GemmEdgeCases", func(t *testing.T) { testGemmEdgeCases(t, impl) })
+	t.Run("GemmBias", func(t *testing.T) { testGemmBias(t, impl) })
 	t.Run("Axpy", func(t *testing.T) { testAxpy(t, impl) })
 	t.Run("Scale", func(t *testing.T) { testScale(t, impl) })
 	t.Run("Dot", func(t *testing.T) { testDot(t, impl) })
