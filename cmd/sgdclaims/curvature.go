@@ -41,6 +41,10 @@ type curvatureReport struct {
 	ISA        string  `json:"isa"`
 	GOMAXPROCS int     `json:"gomaxprocs"`
 
+	// TraceExact is Tr(C) under --operator covariance, summed exactly
+	// from the per-example gradients.
+	TraceExact *float64 `json:"trace_exact,omitempty"`
+
 	Eigen   *curvature.Eigenpairs    `json:"eigenvalues,omitempty"`
 	Trace   *curvature.TraceEstimate `json:"trace,omitempty"`
 	Density *densityReport           `json:"density,omitempty"`
@@ -81,7 +85,8 @@ func runCurvature(args []string, stdout, stderr io.Writer) error {
 	densityProbes := fs.Int("density-probes", 5, "random probes for --density")
 	densitySteps := fs.Int("density-steps", 50, "Lanczos steps per probe for --density")
 	vector := fs.String("vector", "", "a direction v in `FILE.safetensors`, under the weights' keys: print ||Hv|| and v^T H v")
-	operator := fs.String("operator", "hessian", "curvature matrix: hessian or ggn (generalized Gauss-Newton)")
+	operator := fs.String("operator", "hessian", "curvature matrix: hessian, ggn (generalized Gauss-Newton), fisher (empirical Fisher, mean of per-example gradient outer products) "+
+		"or covariance (the per-example gradient covariance C = F - g g^T, SGD's noise at batch size 1; its exact trace is printed)")
 	wd := fs.Float64("weight-decay", 0, "include an L2 term wd/2 ||theta||^2 in the loss (adds wd*I)")
 	seed := fs.Uint64("seed", 1, "seed of the Lanczos start vector and the probes")
 	tol := fs.Float64("tol", 1e-3, "relative tolerance of the eigenvalues (see --stop)")
@@ -110,8 +115,10 @@ func runCurvature(args []string, stdout, stderr io.Writer) error {
 		return usagef("--trace-estimator %q: must be hutch++, xtrace or hutchinson", *estimator)
 	case *density && (*densityProbes < 1 || *densitySteps < 1):
 		return usagef("--density-probes %d / --density-steps %d: must be positive", *densityProbes, *densitySteps)
-	case *operator != "hessian" && *operator != "ggn":
-		return usagef("--operator %q: must be hessian or ggn", *operator)
+	case *operator != "hessian" && *operator != "ggn" && *operator != "fisher" && *operator != "covariance":
+		return usagef("--operator %q: must be hessian, ggn, fisher or covariance", *operator)
+	case *wd != 0 && (*operator == "fisher" || *operator == "covariance"):
+		return usagef("--weight-decay %g: not with --operator %s (an L2 term adds wd*theta to every example's gradient; it is not part of the gradient noise)", *wd, *operator)
 	case !(*wd >= 0) || math.IsInf(*wd, 0):
 		return usagef("--weight-decay %g: must be finite and non-negative", *wd)
 	case !(*tol > 0 && *tol < 1):
@@ -197,10 +204,18 @@ func runCurvature(args []string, stdout, stderr io.Writer) error {
 		WeightDecay: *wd,
 		Selection:   fmt.Sprintf("first %d training images of %s, in file order", batch.N, *dataName),
 	}
-	var op *curvature.Network
-	if *operator == "ggn" {
+	var op curvatureOperator
+	switch *operator {
+	case "ggn":
 		op, err = curvature.NewGGN(model, batch, cfg)
-	} else {
+	case "fisher":
+		op, err = curvature.NewEmpiricalFisher(model, batch, cfg)
+	case "covariance":
+		// Fisher products: no N x P matrix of per-example gradients.
+		var c *curvature.Covariance
+		c, err = curvature.NewGradientCovariance(model, batch, curvature.CovarianceConfig{Products: curvature.CovarianceFisher, Selection: cfg.Selection})
+		op = covarianceOperator{c}
+	default:
 		op, err = curvature.NewHessian(model, batch, cfg)
 	}
 	if err != nil {
@@ -251,6 +266,10 @@ func runCurvature(args []string, stdout, stderr io.Writer) error {
 		}
 		rep.Density = &densityReport{Density: d}
 		rep.Density.ImpliedTrace, rep.Density.ImpliedTraceSE = d.Trace()
+	}
+	if c, ok := op.(covarianceOperator); ok {
+		t := c.Trace()
+		rep.TraceExact = &t
 	}
 	if v != nil {
 		hv := make([]float64, p)
@@ -323,6 +342,9 @@ func printCurvature(w io.Writer, r *curvatureReport) {
 			fmt.Fprintf(w, "warning: not every eigenvalue reached the tolerance in %d iterations (raise --max-iter or --tol)\n", e.Iterations)
 		}
 	}
+	if t := r.TraceExact; t != nil {
+		fmt.Fprintf(w, "\n%s trace: %.6g (exact, from the %d per-example gradients)\n", opName, *t, r.Examples)
+	}
 	if t := r.Trace; t != nil {
 		fmt.Fprintf(w, "\n%s trace: %.6g ± %.2g (standard error; %s, %d HVPs)\n", opName, t.Value, t.StdErr, t.Stamp.Estimator, t.Applications)
 	}
@@ -372,6 +394,21 @@ func printDensity(w io.Writer, d *curvature.Density) {
 	}
 	tw.Flush()
 }
+
+// curvatureOperator is what the command needs of an operator: products,
+// their count, a stamp, and the loss and gradient at the weights.
+type curvatureOperator interface {
+	curvature.Operator
+	curvature.Counter
+	Describe() curvature.Stamp
+	Loss() (float64, int)
+	Gradient() []float64
+}
+
+// covarianceOperator gives the covariance the Network's Gradient method.
+type covarianceOperator struct{ *curvature.Covariance }
+
+func (c covarianceOperator) Gradient() []float64 { return c.MeanGradient() }
 
 // loadCurvatureData loads the training split the curvature is measured on.
 func loadCurvatureData(name string) (*data.Dataset, error) {

@@ -145,6 +145,60 @@ func TestCurvatureCommandTable(t *testing.T) {
 	}
 }
 
+// The noise covariance and the empirical Fisher from the command: the
+// library's numbers on the same examples, C's exact trace printed and
+// within the estimator's reach, and F = C + g g^T above C (lambda_max(F) >=
+// lambda_max(C), Tr F = Tr C + ||g||^2).
+func TestCurvatureCommandCovariance(t *testing.T) {
+	dir := t.TempDir()
+	weights, model := saveModel(t, dir, "w.safetensors", "mlp:784-8-10", 1)
+	run := func(operator string) curvatureReport {
+		t.Helper()
+		code, stdout, stderr := runCmd("curvature", "--weights", weights, "--examples", "200", "--trace", "30", "--operator", operator, "--json")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", operator, code, stderr)
+		}
+		var rep curvatureReport
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	c, f := run("covariance"), run("fisher")
+	if c.TraceExact == nil || f.TraceExact != nil {
+		t.Fatalf("trace_exact %v (covariance) / %v (fisher)", c.TraceExact, f.TraceExact)
+	}
+	if !strings.Contains(c.Stamp.Operator, "gradient covariance") || !strings.Contains(f.Stamp.Operator, "empirical Fisher") {
+		t.Errorf("stamps %q / %q", c.Stamp.Operator, f.Stamp.Operator)
+	}
+	trainSet, _, err := data.Load("mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, _ := trainSet.Head(200)
+	lib, err := curvature.NewGradientCovariance(model, head.All(), curvature.CovarianceConfig{Products: curvature.CovarianceStored})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := math.Abs(*c.TraceExact-lib.Trace()) / lib.Trace(); d > 1e-9 {
+		t.Errorf("Tr(C) %g from the command, %g from the library", *c.TraceExact, lib.Trace())
+	}
+	if d := math.Abs(c.Trace.Value - *c.TraceExact); d > 4*c.Trace.StdErr+1e-3**c.TraceExact {
+		t.Errorf("Hutch++ Tr(C) %g ± %g, exact %g", c.Trace.Value, c.Trace.StdErr, *c.TraceExact)
+	}
+	want := *c.TraceExact + c.GradNorm*c.GradNorm
+	if d := math.Abs(f.Trace.Value - want); d > 4*f.Trace.StdErr+1e-3*want {
+		t.Errorf("Tr(F) %g ± %g, Tr(C) + ||g||^2 = %g", f.Trace.Value, f.Trace.StdErr, want)
+	}
+	lc, lf := c.Eigen.Top[0].Value, f.Eigen.Top[0].Value
+	if !(lc > 0) || lf < lc*(1-1e-3) {
+		t.Errorf("lambda_max: C %g, F %g", lc, lf)
+	}
+	if math.Abs(c.GradNorm-f.GradNorm) > 1e-6*f.GradNorm {
+		t.Errorf("gradient norms %g / %g", c.GradNorm, f.GradNorm)
+	}
+}
+
 func TestCurvatureCommandXTrace(t *testing.T) {
 	dir := t.TempDir()
 	weights, _ := saveModel(t, dir, "w.safetensors", "mlp:784-8-10", 1)
@@ -190,7 +244,8 @@ func TestCurvatureCommandBadInput(t *testing.T) {
 		"top above dimension":  {"--weights", weights, "--top", "7000", "--bottom", "1000"},
 		"too few trace probes": {"--weights", weights, "--trace", "3"},
 		"bad tol":              {"--weights", weights, "--tol", "0"},
-		"bad operator":         {"--weights", weights, "--operator", "fisher"},
+		"bad operator":         {"--weights", weights, "--operator", "kfac"},
+		"covariance with wd":   {"--weights", weights, "--operator", "covariance", "--weight-decay", "0.01"},
 		"bad stop rule":        {"--weights", weights, "--stop", "never"},
 		"positional argument":  {"--weights", weights, "extra"},
 	}

@@ -13,7 +13,8 @@
 //
 //	NewHessian(m, b, cfg)             Hessian of m's mean loss on the examples b
 //	NewGGN(m, b, cfg)                 generalised Gauss-Newton matrix, same examples
-//	NewGradientCovariance(m, b, cfg)  C = mean_i (g_i - g)(g_i - g)^T from per-example gradients
+//	NewEmpiricalFisher(m, b, cfg)     F = mean_i g_i g_i^T, products by core/nn's FisherVP
+//	NewGradientCovariance(m, b, cfg)  C = mean_i (g_i - g)(g_i - g)^T = F - g g^T
 //	Restrict(op, lo, hi, name)        the block H[lo:hi, lo:hi]; Layers(m) lists each layer's range
 //	NewDense(n, a), NewDenseSpectrum  a symmetric matrix in memory (tests, closed forms)
 //
@@ -149,13 +150,19 @@
 //
 // # Gradient noise
 //
-// Covariance holds the per-example gradients of the examples, centred on
-// their mean in float64, and applies C v = (1/N) G_c^T (G_c v) as two GEMMs.
-// Storing G_c costs 4 N Dim bytes (2.7 GB for mlp:784-512-512-10 on 1024
-// examples); above CovarianceConfig.MaxStoreBytes (1 GiB) the gradients are
-// recomputed for every block of products, N single-example backward passes
-// per block, whatever the block size. Its trace is computed exactly when the
-// operator is built (Covariance.Trace), so Tr(C)/Tr(H) needs only a trace
+// Covariance computes C v in one of three ways (CovarianceConfig.Products).
+// Stored: the per-example gradients, centred on their mean in float64, are
+// kept and C v = (1/N) G_c^T (G_c v) is two GEMMs; storing G_c costs
+// 4 N Dim bytes (2.7 GB for mlp:784-512-512-10 on 1024 examples). Fisher:
+// nothing per example is kept; C v = F v - g (g.v), with F v one tangent
+// pass of core/nn over the kept forward passes (nn.FisherVP: the GGN with
+// the loss Hessian replaced by d_i d_i^T) and the rank-one term in float64.
+// Recompute: the per-example gradients are redone for every block (N
+// single-example backward passes per block), the exact-centring reference.
+// By default the gradients are stored when they fit MaxStoreBytes (1 GiB)
+// and Fisher products are used when they do not. The trace is exact
+// (Covariance.Trace, from the per-example gradients: at build time, or on
+// first use under Fisher products), so Tr(C)/Tr(H) needs only a trace
 // estimate of H.
 //
 // # Critical sample ratio

@@ -32,8 +32,8 @@ type NetworkConfig struct {
 	Selection string
 }
 
-// Network is the Hessian (or generalised Gauss-Newton matrix) of a network's
-// mean loss over a fixed set of examples, in evaluation mode (dropout off),
+// Network is the Hessian (or generalised Gauss-Newton matrix, or empirical
+// Fisher) of a network's mean loss over a fixed set of examples, in evaluation mode (dropout off),
 // as an Operator. It snapshots the parameters when built (it holds a clone
 // of the model), so training the model afterwards does not change it.
 //
@@ -49,12 +49,21 @@ type Network struct {
 	counter
 	model  *nn.Model
 	batch  data.Batch
-	ggn    bool
+	kind   netKind
 	cfg    NetworkConfig
 	chunks []netChunk
 	vs32   []float32
 	out32  []float32
 }
+
+// netKind is the matrix a Network multiplies by.
+type netKind int
+
+const (
+	netHessian netKind = iota
+	netGGN
+	netFisher
+)
 
 type netChunk struct {
 	b     data.Batch
@@ -66,7 +75,7 @@ type netChunk struct {
 // times the identity). b must fit m (see nn.Model.CheckBatch) and hold at
 // least one example; m's parameters must be finite.
 func NewHessian(m *nn.Model, b data.Batch, cfg NetworkConfig) (*Network, error) {
-	return newNetwork("NewHessian", m, b, cfg, false)
+	return newNetwork("NewHessian", m, b, cfg, netHessian)
 }
 
 // NewGGN returns the generalised Gauss-Newton matrix mean_i J_i^T H_i J_i of
@@ -74,10 +83,24 @@ func NewHessian(m *nn.Model, b data.Batch, cfg NetworkConfig) (*Network, error) 
 // equal to the Hessian where the network is linear in its parameters, and
 // the usual stand-in for it in second-order methods.
 func NewGGN(m *nn.Model, b data.Batch, cfg NetworkConfig) (*Network, error) {
-	return newNetwork("NewGGN", m, b, cfg, true)
+	return newNetwork("NewGGN", m, b, cfg, netGGN)
 }
 
-func newNetwork(who string, m *nn.Model, b data.Batch, cfg NetworkConfig, ggn bool) (*Network, error) {
+// NewEmpiricalFisher returns the empirical Fisher F = mean_i g_i g_i^T of m
+// on b, g_i the gradient of example i's loss in evaluation mode: the
+// uncentred second moment of the per-example gradients, positive
+// semidefinite. Its products come from core/nn's FisherVP (one tangent
+// pass per block, like a GGN product), so no per-example gradient is ever
+// stored. cfg.WeightDecay must be 0: an L2 term adds wd*theta to every g_i,
+// which is not F + wd*I.
+func NewEmpiricalFisher(m *nn.Model, b data.Batch, cfg NetworkConfig) (*Network, error) {
+	if cfg.WeightDecay != 0 {
+		return nil, fmt.Errorf("curvature: NewEmpiricalFisher: WeightDecay = %g: the empirical Fisher of the data loss takes no weight decay", cfg.WeightDecay)
+	}
+	return newNetwork("NewEmpiricalFisher", m, b, cfg, netFisher)
+}
+
+func newNetwork(who string, m *nn.Model, b data.Batch, cfg NetworkConfig, kind netKind) (*Network, error) {
 	if cfg.Chunk == 0 {
 		cfg.Chunk = nn.DefaultChunk
 	}
@@ -93,7 +116,7 @@ func newNetwork(who string, m *nn.Model, b data.Batch, cfg NetworkConfig, ggn bo
 	if cfg.Selection == "" {
 		cfg.Selection = "given batch"
 	}
-	op := &Network{model: m.Clone(), batch: b, ggn: ggn, cfg: cfg}
+	op := &Network{model: m.Clone(), batch: b, kind: kind, cfg: cfg}
 	op.model.Chunk = cfg.Chunk
 	for lo := 0; lo < b.N; lo += cfg.Chunk {
 		c := netChunk{b: rows(b, op.model, lo, min(lo+cfg.Chunk, b.N))}
@@ -172,12 +195,16 @@ func (op *Network) ApplyBlock(vs []float64, k int, out []float64) {
 	narrow(vs32, vs[:k*p])
 	for ci, c := range op.chunks {
 		switch {
-		case c.cache != nil && op.ggn:
+		case c.cache != nil && op.kind == netGGN:
 			c.cache.ApplyGGN(vs32, k, out32)
+		case c.cache != nil && op.kind == netFisher:
+			c.cache.ApplyFisher(vs32, k, out32)
 		case c.cache != nil:
 			c.cache.Apply(vs32, k, out32)
-		case op.ggn:
+		case op.kind == netGGN:
 			op.model.GGNVP(c.b, vs32, k, out32)
+		case op.kind == netFisher:
+			op.model.FisherVP(c.b, vs32, k, out32)
 		default:
 			op.model.HVP(c.b, vs32, k, out32)
 		}
@@ -227,10 +254,8 @@ func (op *Network) Model() *nn.Model { return op.model }
 
 // Describe stamps the operator.
 func (op *Network) Describe() Stamp {
-	name := "Hessian"
-	if op.ggn {
-		name = "generalized Gauss-Newton"
-	}
+	name := map[netKind]string{netHessian: "Hessian", netGGN: "generalized Gauss-Newton",
+		netFisher: "empirical Fisher (mean of per-example gradient outer products)"}[op.kind]
 	return Stamp{
 		Operator:    name,
 		Model:       op.model.Spec(),

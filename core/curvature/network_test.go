@@ -221,13 +221,23 @@ func TestCovarianceClosedForm(t *testing.T) {
 	for _, x := range want {
 		wmax = math.Max(wmax, math.Abs(x))
 	}
-	for _, cfg := range []CovarianceConfig{{}, {MaxStoreBytes: 1, Chunk: 7}} {
+	for _, tc := range []struct {
+		cfg  CovarianceConfig
+		want CovarianceProducts
+	}{
+		{CovarianceConfig{}, CovarianceStored},
+		{CovarianceConfig{Products: CovarianceRecompute, Chunk: 7}, CovarianceRecompute},
+		{CovarianceConfig{MaxStoreBytes: 1}, CovarianceFisher},
+		{CovarianceConfig{Products: CovarianceFisher}, CovarianceFisher},
+		{CovarianceConfig{Products: CovarianceStored, MaxStoreBytes: 1}, CovarianceStored},
+	} {
+		cfg := tc.cfg
 		c, err := NewGradientCovariance(m, ls.Data.All(), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Stored() != (cfg.MaxStoreBytes == 0) {
-			t.Errorf("%+v: stored = %v", cfg, c.Stored())
+		if c.Products() != tc.want || c.Stored() != (tc.want == CovarianceStored) {
+			t.Errorf("%+v: products %v, stored %v; want %v", cfg, c.Products(), c.Stored(), tc.want)
 		}
 		got, asym := Materialize(c)
 		if asym > 1e-5 {
@@ -481,15 +491,19 @@ func TestNetworkDeterministicAcrossGOMAXPROCS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c, err := NewGradientCovariance(m, b, CovarianceConfig{})
-		if err != nil {
-			t.Fatal(err)
+		out := append(values(append(l.Top, l.Bottom...)), h.Value, h.StdErr)
+		for _, products := range []CovarianceProducts{CovarianceStored, CovarianceFisher} {
+			c, err := NewGradientCovariance(m, b, CovarianceConfig{Products: products})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ct, err := Hutchinson(c, TraceConfig{Budget: 8, Seed: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, c.Trace(), ct.Value)
 		}
-		ct, err := Hutchinson(c, TraceConfig{Budget: 8, Seed: 3})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return append(values(append(l.Top, l.Bottom...)), h.Value, h.StdErr, c.Trace(), ct.Value)
+		return out
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	runtime.GOMAXPROCS(1)
@@ -572,5 +586,77 @@ func TestSoftmaxRegressionClosedForm(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestCovarianceFisherProducts: on nonlinear networks (an MLP, a CNN with
+// BatchNorm in evaluation mode) the covariance built from Fisher products,
+// F - g g^T, equals the one over stored centred per-example gradients, and
+// the empirical Fisher operator equals C + g g^T; both traces agree. The
+// products are float32 with a float64 rank-one correction, so agreement is
+// to about 1e-5 of the largest entry.
+func TestCovarianceFisherProducts(t *testing.T) {
+	for _, spec := range []string{"mlp:5-6-4-3", "cnn:1x5x5:c2k3p1-bn-relu-m2-f-d3"} {
+		m, b := tinyNet(t, spec, 40)
+		stored, err := NewGradientCovariance(m, b, CovarianceConfig{Products: CovarianceStored})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fisher, err := NewGradientCovariance(m, b, CovarianceConfig{Products: CovarianceFisher})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(fisher.Describe().Operator, "Fisher") || stored.Describe().Operator != "gradient covariance (per-example gradients, stored)" {
+			t.Errorf("%s: stamps %q / %q", spec, fisher.Describe().Operator, stored.Describe().Operator)
+		}
+		want, _ := Materialize(stored)
+		got, _ := Materialize(fisher)
+		p := m.NumParams()
+		scale := 0.0
+		for i := 0; i < p; i++ {
+			for j := 0; j < p; j++ {
+				scale = math.Max(scale, math.Abs(want.At(i, j)))
+			}
+		}
+		for i := 0; i < p; i++ {
+			for j := 0; j < p; j++ {
+				if d := math.Abs(got.At(i, j) - want.At(i, j)); d > 2e-5*scale {
+					t.Fatalf("%s: C[%d,%d] Fisher %.7g, stored %.7g (max entry %.3g)", spec, i, j, got.At(i, j), want.At(i, j), scale)
+				}
+			}
+		}
+		if relErr(fisher.Trace(), stored.Trace()) > 1e-6 {
+			t.Errorf("%s: Tr(C) Fisher path %.9g, stored %.9g", spec, fisher.Trace(), stored.Trace())
+		}
+		if fisher.Precision() < 1e-6 {
+			t.Errorf("%s: Precision %g below a float32 product's", spec, fisher.Precision())
+		}
+		fl, fh := fisher.Loss()
+		sl, sh := stored.Loss()
+		if relErr(fl, sl) > 1e-6 || fh != sh {
+			t.Errorf("%s: loss %g/%d vs %g/%d", spec, fl, fh, sl, sh)
+		}
+
+		f, err := NewEmpiricalFisher(m, b, NetworkConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fm, _ := Materialize(f)
+		g := stored.MeanGradient()
+		for i := 0; i < p; i++ {
+			for j := 0; j < p; j++ {
+				w := want.At(i, j) + g[i]*g[j]
+				if d := math.Abs(fm.At(i, j) - w); d > 2e-5*(scale+dot(g, g)) {
+					t.Fatalf("%s: F[%d,%d] = %.7g, C + g g^T = %.7g", spec, i, j, fm.At(i, j), w)
+				}
+			}
+		}
+	}
+	m, b := tinyNet(t, "mlp:5-4-3", 10)
+	if _, err := NewEmpiricalFisher(m, b, NetworkConfig{WeightDecay: 1e-4}); err == nil || !strings.Contains(err.Error(), "weight decay") {
+		t.Errorf("empirical Fisher with weight decay: err = %v", err)
+	}
+	if _, err := NewGradientCovariance(m, b, CovarianceConfig{Products: 9}); err == nil {
+		t.Error("unknown Products accepted")
 	}
 }
