@@ -158,8 +158,11 @@ func runSeed(ctx context.Context, cfg config, bs blockSet, sub, val, traced *dat
 }
 
 // traceOf traces m's blocks on d and condenses the judged ones per block.
+// It keeps the per-example figures only (nn.BlockFigures, one chunk's
+// trace at a time): the full trace of 500 Fashion-MNIST images through
+// resnet20 is 470 MB, and two units run at once.
 func traceOf(m *nn.Model, bs blockSet, d *data.Dataset, epoch int) (traceRecord, error) {
-	t, err := m.TraceBlocks(d.All())
+	t, err := m.BlockFigures(d.All())
 	if err != nil {
 		return traceRecord{}, err
 	}
@@ -169,8 +172,8 @@ func traceOf(m *nn.Model, bs blockSet, d *data.Dataset, epoch int) (traceRecord,
 		st := stats[i]
 		var fs, hs float64
 		for n := range t.N {
-			fs += rowNorm(t.F[i], n, t.Sizes[i+1])
-			hs += rowNorm(t.H[i], n, t.Sizes[i])
+			fs += t.FNorm[i][n]
+			hs += t.HNorm[i][n]
 		}
 		k := float64(t.N)
 		tr.Blocks = append(tr.Blocks, blockRecord{
@@ -180,15 +183,6 @@ func traceOf(m *nn.Model, bs blockSet, d *data.Dataset, epoch int) (traceRecord,
 		})
 	}
 	return tr, nil
-}
-
-// rowNorm is the Euclidean norm of row n of a row-major N x w slice, in float64.
-func rowNorm(x []float32, n, w int) float64 {
-	var s float64
-	for _, v := range x[n*w : (n+1)*w] {
-		s += float64(v) * float64(v)
-	}
-	return math.Sqrt(s)
 }
 
 // Merge assembles C9's record from the units of the given seeds.

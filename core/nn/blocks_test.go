@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"runtime"
 	"testing"
@@ -188,4 +189,69 @@ func samePattern(a, b []bool) bool {
 		}
 	}
 	return len(a) == len(b)
+}
+
+// TestBlockFiguresMatchTrace: the chunk-by-chunk figures are bitwise the
+// full trace's per-example figures and statistics, with the batch split
+// over several chunks (the last one short), for a resmlp and a CNN ResNet
+// with downsampling blocks; and they refuse what TraceBlocks refuses.
+func TestBlockFiguresMatchTrace(t *testing.T) {
+	for _, tc := range []struct {
+		m     *Model
+		n, ch int
+	}{
+		{newTestModel(t, "resmlp:16-32x3-5", CrossEntropy, 6), 40, 16},
+		{newTestCNN(t, "resnet20:3x8x8-3", 31), 11, 4},
+	} {
+		m := tc.m
+		m.Chunk = tc.ch
+		b := testBatch(m, tc.n, 7)
+		tr, err := m.TraceBlocks(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := m.BlockFigures(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := func(what string, i int, got, want []float64) {
+			t.Helper()
+			if len(got) != len(want) {
+				t.Fatalf("%s %s block %d: %d values, want %d", m.Spec(), what, i, len(got), len(want))
+			}
+			for n := range want {
+				if math.Float64bits(got[n]) != math.Float64bits(want[n]) {
+					t.Fatalf("%s %s block %d example %d: %v, trace %v", m.Spec(), what, i, n, got[n], want[n])
+				}
+			}
+		}
+		if f.N != tr.N || f.Blocks != tr.Blocks || f.Correct != tr.Correct || math.Float64bits(f.Loss) != math.Float64bits(tr.Loss) {
+			t.Fatalf("%s: figures %d/%d/%d/%v, trace %d/%d/%d/%v", m.Spec(), f.N, f.Blocks, f.Correct, f.Loss, tr.N, tr.Blocks, tr.Correct, tr.Loss)
+		}
+		for i := 0; i < tr.Blocks; i++ {
+			same("cos", i, f.Cos[i], tr.Cosines(i))
+			same("cos next", i, f.CosNext[i], tr.CosinesNext(i))
+			same("relnorm", i, f.RelNorm[i], tr.RelativeNorms(i))
+			fn, hn := make([]float64, tr.N), make([]float64, tr.N)
+			for n := range tr.N {
+				fn[n] = norm32(tr.F[i][n*tr.Sizes[i+1] : (n+1)*tr.Sizes[i+1]])
+				hn[n] = norm32(tr.H[i][n*tr.Sizes[i] : (n+1)*tr.Sizes[i]])
+			}
+			same("||F||", i, f.FNorm[i], fn)
+			same("||h||", i, f.HNorm[i], hn)
+			if f.Identity[i] != tr.Identity[i] {
+				t.Fatalf("block %d identity %v, trace %v", i, f.Identity[i], tr.Identity[i])
+			}
+		}
+		st, ft := tr.Stats(), f.Stats()
+		for i := range st {
+			if fmt.Sprint(st[i]) != fmt.Sprint(ft[i]) {
+				t.Fatalf("%s block %d stats %+v, trace %+v", m.Spec(), i, ft[i], st[i])
+			}
+		}
+	}
+	mlp := newTestModel(t, "mlp:4-3-2", CrossEntropy, 1)
+	if _, err := mlp.BlockFigures(testBatch(mlp, 3, 1)); err == nil {
+		t.Error("BlockFigures of an MLP without blocks: no error")
+	}
 }

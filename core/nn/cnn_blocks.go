@@ -100,56 +100,62 @@ func (c *cnnArch) blockBuf(i int) int {
 	return c.res[i].in
 }
 
-// cnnTraceBlocks is TraceBlocks for a CNN ResNet (b checked).
-func (m *Model) cnnTraceBlocks(b data.Batch) *BlockTrace {
+// cnnNewTrace is newTrace for a CNN ResNet.
+func (m *Model) cnnNewTrace(n int) *BlockTrace {
 	c := m.a.cnn
 	nb := len(c.res)
-	t := &BlockTrace{N: b.N, Blocks: nb, PostReLU: true}
-	at := map[int]int{} // buffer -> i for h_i
+	t := &BlockTrace{N: n, Blocks: nb, PostReLU: true}
 	for i := 0; i <= nb; i++ {
-		buf := c.blockBuf(i)
-		at[buf] = i
-		t.Sizes = append(t.Sizes, c.shapes[buf].size())
-		t.H = append(t.H, make([]float32, b.N*t.Sizes[i]))
-		t.G = append(t.G, make([]float32, b.N*t.Sizes[i]))
+		t.Sizes = append(t.Sizes, c.shapes[c.blockBuf(i)].size())
+		t.H = append(t.H, make([]float32, n*t.Sizes[i]))
+		t.G = append(t.G, make([]float32, n*t.Sizes[i]))
 	}
 	for i, r := range c.res {
 		t.Identity = append(t.Identity, r.identity())
-		t.F = append(t.F, make([]float32, b.N*t.Sizes[i+1]))
+		t.F = append(t.F, make([]float32, n*t.Sizes[i+1]))
 		var s []float32
 		if !r.identity() {
-			s = make([]float32, b.N*t.Sizes[i+1])
+			s = make([]float32, n*t.Sizes[i+1])
 		}
 		t.S = append(t.S, s)
 	}
-	if b.N == 0 {
-		return t
+	return t
+}
+
+// cnnTraceChunks is traceChunks for a CNN ResNet (b checked, not empty).
+func (m *Model) cnnTraceChunks(b data.Batch, emit func(c *BlockTrace, r0 int)) (loss float64, correct int) {
+	c := m.a.cnn
+	nb := len(c.res)
+	at := map[int]int{} // buffer -> i for h_i
+	for i := 0; i <= nb; i++ {
+		at[c.blockBuf(i)] = i
 	}
+	buf := m.cnnNewTrace(min(m.chunk(), b.N))
 	var sum float64
 	m.eachChunk(b.X, b.N, func(p *bufs, r0, n int) {
 		s, hits := m.head(b, r0, n, p, 1, true)
 		sum += s
-		t.Correct += hits
-		rows := func(dst, src []float32, w int) { copy(dst[r0*w:(r0+n)*w], src[:n*w]) }
+		correct += hits
+		t := buf.rowsView(n)
 		for i := 0; i <= nb; i++ {
-			rows(t.H[i], p.act[c.blockBuf(i)], t.Sizes[i])
+			copy(t.H[i], p.act[c.blockBuf(i)][:n*t.Sizes[i]])
 		}
 		for i, r := range c.res {
-			rows(t.F[i], p.act[r.f], t.Sizes[i+1])
+			copy(t.F[i], p.act[r.f][:n*t.Sizes[i+1]])
 			if t.S[i] != nil {
-				rows(t.S[i], p.act[r.short], t.Sizes[i+1])
+				copy(t.S[i], p.act[r.short][:n*t.Sizes[i+1]])
 			}
 		}
 		// Each h_i's gradient as soon as it is complete, before the mask of
 		// the ReLU that produced it; no parameter or input gradients.
 		m.cnnBackwardHook(p, n, 1, nil, 0, nil, func(buf int, g []float32) {
 			if i, ok := at[buf]; ok {
-				rows(t.G[i], g, t.Sizes[i])
+				copy(t.G[i], g[:n*t.Sizes[i]])
 			}
 		})
+		emit(t, r0)
 	})
-	t.Loss = sum / float64(b.N)
-	return t
+	return sum / float64(b.N), correct
 }
 
 // cnnEvaluateFrom runs the CNN program in evaluation mode, chunk by chunk,
