@@ -48,41 +48,73 @@ func (m *Model) cnnWork(w, rows int) *cnnTangentWork {
 // cnnTangents runs a tangent job on a convolutional model. Every vector is
 // one task, run over the job's examples in tiles of rows that bound the
 // scratch space (tangentBudget floats per worker); its product sums the
-// tiles in order. Tasks go to up to GOMAXPROCS workers, and a task's
-// arithmetic does not depend on the worker, so results are the same for
-// any GOMAXPROCS.
+// tiles in order. When the number of vectors is odd (a single product, as
+// Lanczos and power iteration ask for), the last vector's rows are split
+// in two halves, run as two tasks, and the second half's product is added
+// to the first's: otherwise one core of two would idle on it (measured on
+// simplecnn, 1024 images, 2 cores: 2.3 s per product unsplit against 2.0 s
+// on one core). Tasks go to up to GOMAXPROCS workers; the split depends on
+// k and n only, and a task's arithmetic does not depend on the worker, so
+// results are the same for any GOMAXPROCS.
 func (m *Model) cnnTangents(job tangentJob) {
 	sum := 0
 	for _, w := range m.a.widths {
 		sum += w
 	}
 	tile := max(1, min(job.n, tangentBudget/(2*sum)))
+	split := job.k%2 == 1 && job.n >= 2*cnnSplitRows
+	tasks, half := job.k, (job.n+1)/2
+	if split {
+		tasks++
+	}
 	workers := 1
 	if m.a.nparams*job.n >= parallelWork {
-		workers = min(par.Procs(), job.k, maxTangentWorkers)
+		workers = min(par.Procs(), tasks, maxTangentWorkers)
 	}
 	for w := 0; w < workers; w++ {
 		m.cnnWork(w, tile)
 	}
 	np := m.a.nparams
-	task := func(w, j int) {
-		tw := m.cs.tw[w]
-		v, out := job.vs[j*np:(j+1)*np], job.out[j*np:(j+1)*np]
-		for r := 0; r < job.n; r += tile {
-			n := min(tile, job.n-r)
+	if split && len(m.ws.partial) < np {
+		m.ws.partial = make([]float32, np)
+	}
+	// rows runs vector v over rows [lo, hi) into out, tile by tile.
+	rows := func(tw *cnnTangentWork, v, out []float32, lo, hi int, accumulate bool) {
+		for r := lo; r < hi; r += tile {
+			n := min(tile, hi-r)
 			job.p.rowsInto(m.a, r, n, &tw.view)
 			tw.view.act[0] = job.p.act[0][r*m.a.widths[0] : (r+n)*m.a.widths[0]]
-			m.cnnTangent(tw, n, v, out, job.accumulate || r > 0, job.inv, job.kind)
+			m.cnnTangent(tw, n, v, out, accumulate || r > lo, job.inv, job.kind)
+		}
+	}
+	task := func(w, i int) {
+		tw := m.cs.tw[w]
+		j := min(i, job.k-1)
+		v, out := job.vs[j*np:(j+1)*np], job.out[j*np:(j+1)*np]
+		switch {
+		case !split || i < job.k-1:
+			rows(tw, v, out, 0, job.n, job.accumulate)
+		case i == job.k-1: // the last vector's first half
+			rows(tw, v, out, 0, half, job.accumulate)
+		default: // its second half, into the partial product
+			rows(tw, v, m.ws.partial[:np], half, job.n, false)
 		}
 	}
 	if workers <= 1 {
-		for j := 0; j < job.k; j++ {
-			task(0, j)
+		for i := 0; i < tasks; i++ {
+			task(0, i)
 		}
-		return
+	} else {
+		par.Tasks(tasks, workers, task)
 	}
-	par.Tasks(job.k, workers, task)
+	if split {
+		kernels.Axpy(np, 1, m.ws.partial[:np], job.out[(job.k-1)*np:job.k*np])
+	}
 }
+
+// cnnSplitRows is the fewest rows per half for which a CNN job splits its
+// last vector (see cnnTangents). A variable for the tests.
+var cnnSplitRows = 8
 
 // bnEval returns the evaluation-mode mean and 1/std of channel ch of BN
 // node nd.

@@ -481,3 +481,48 @@ func TestCNNConvGroups(t *testing.T) {
 		t.Errorf("one example per GEMM: value %d = %v, groups %v", i, got[i], want[i])
 	}
 }
+
+// TestCNNSplitLastVector: splitting the last of an odd number of vectors
+// into two halves of rows (cnnTangents) gives the unsplit products up to
+// float32 rounding, for the Hessian, GGN and Fisher, from scratch and on
+// kept passes, accumulating across chunks included.
+func TestCNNSplitLastVector(t *testing.T) {
+	defer func(w, r int) { parallelWork, cnnSplitRows = w, r }(parallelWork, cnnSplitRows)
+	parallelWork = 1
+	m := newTestCNN(t, "cnn:1x10x10:c8k3p1-bn-relu-m2-c8k3-relu-f-d32-relu-d3", 21)
+	m.Chunk = 24 // two chunks of 40 rows: the second job accumulates
+	b := testBatch(m, 40, 5)
+	p := m.NumParams()
+	for _, k := range []int{1, 3} {
+		vs := randVectors(k, p, 9)
+		products := func() [][]float32 {
+			var res [][]float32
+			for _, f := range []func(out []float32){
+				func(out []float32) { m.HVP(b, vs, k, out) },
+				func(out []float32) { m.GGNVP(b, vs, k, out) },
+				func(out []float32) { m.FisherVP(b, vs, k, out) },
+				func(out []float32) { m.NewHVP(b).Apply(vs, k, out) },
+			} {
+				out := make([]float32, k*p)
+				f(out)
+				res = append(res, out)
+			}
+			return res
+		}
+		cnnSplitRows = 1 << 30
+		want := products()
+		cnnSplitRows = 4
+		got := products()
+		for i := range want {
+			var diff, norm float64
+			for j := range want[i] {
+				d := float64(got[i][j] - want[i][j])
+				diff += d * d
+				norm += float64(want[i][j]) * float64(want[i][j])
+			}
+			if !(norm > 0) || math.Sqrt(diff/norm) > 1e-5 {
+				t.Errorf("k=%d product %d: split differs from unsplit by %.2g relative (norm %g)", k, i, math.Sqrt(diff/norm), math.Sqrt(norm))
+			}
+		}
+	}
+}
