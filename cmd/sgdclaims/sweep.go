@@ -16,6 +16,7 @@ import (
 	"github.com/sgdclaims/sgdclaims/claims"
 	"github.com/sgdclaims/sgdclaims/core/data"
 	"github.com/sgdclaims/sgdclaims/core/kernels"
+	"github.com/sgdclaims/sgdclaims/internal/provenance"
 	"github.com/sgdclaims/sgdclaims/runner"
 )
 
@@ -234,6 +235,12 @@ func sweepRun(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	if provenance.Current().Revision == "" {
+		// Found on 2026-12-04: a binary built with GOFLAGS=-buildvcs=false
+		// and run outside the checkout stamped 112 results "commit unknown".
+		fmt.Fprintln(stderr, "sweep run: warning: this binary carries no commit (built with -buildvcs=false, or outside a git checkout, and run outside one): "+
+			"its results will say \"commit unknown\"; build it with go build -buildvcs=true in the checkout")
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	drain := make(chan struct{})
