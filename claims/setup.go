@@ -121,6 +121,9 @@ func NotRunResult(c Claim, spec Spec, why error) *Result {
 // Data (every one when Data is empty); synthetic setups always run.
 type SetupFilter struct {
 	Data []string
+	// Setups, when set, keeps only the setups with these IDs (sweep plan
+	// --setups), on top of Data.
+	Setups []string
 }
 
 // ParseSetupFilter parses verify's --data: "all" (or "") for every setup,
@@ -149,6 +152,9 @@ func ParseSetupFilter(list string) (SetupFilter, error) {
 
 // Keeps reports whether the filter keeps spec.
 func (f SetupFilter) Keeps(spec Spec) bool {
+	if len(f.Setups) > 0 && !slices.Contains(f.Setups, spec.SetupID) {
+		return false
+	}
 	return len(f.Data) == 0 || spec.Data == Synthetic || slices.Contains(f.Data, spec.Data)
 }
 

@@ -288,6 +288,15 @@ func (c *ClaimUnitConfig) Execute(ctx context.Context, env *Env) (*Output, error
 // listed in skipped with the reason (a cluster that has the data plans it
 // there).
 func ClaimRuns(list, scale string, seeds int, dataList string) (runs []Run, skipped []string, err error) {
+	return ClaimRunsOf(list, scale, seeds, dataList, "")
+}
+
+// ClaimRunsOf is ClaimRuns restricted further to the setups named in
+// setupList (comma-separated setup IDs; "" for every setup): sweep plan
+// --setups, for planning one setup of a claim without the others that
+// share its data (the Fashion-MNIST MLP without the SimpleCNN). A name
+// that is no setup of the selected claims at this scale is an error.
+func ClaimRunsOf(list, scale string, seeds int, dataList, setupList string) (runs []Run, skipped []string, err error) {
 	selected, err := claims.Select(list)
 	if err != nil {
 		return nil, nil, fieldErr("claim", "%v", err)
@@ -298,6 +307,21 @@ func ClaimRuns(list, scale string, seeds int, dataList string) (runs []Run, skip
 	}
 	if _, err := claims.ParseScale(scale); err != nil {
 		return nil, nil, fieldErr("scale", "%v", err)
+	}
+	if setupList != "" {
+		var known []string
+		for _, c := range selected {
+			for _, sp := range claims.Specs(c, claims.Scale(scale)) {
+				known = append(known, sp.SetupID)
+			}
+		}
+		for _, id := range strings.Split(setupList, ",") {
+			id = strings.TrimSpace(id)
+			if !slices.Contains(known, id) {
+				return nil, nil, fieldErr("setups", "%q: not a %s setup of %s (known: %s)", id, scale, list, strings.Join(known, ", "))
+			}
+			filter.Setups = append(filter.Setups, id)
+		}
 	}
 	add := func(kind string, v Config, label string) error {
 		raw, _ := json.Marshal(v)

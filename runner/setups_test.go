@@ -167,3 +167,19 @@ func TestUpgradeReidentifiesOldClaimSweeps(t *testing.T) {
 		t.Error("a refused upgrade changed the manifest")
 	}
 }
+
+// --setups plans only the named setups: the others are neither planned nor
+// listed as skipped, and a name that is no setup of the claim is refused.
+func TestClaimRunsOfNamedSetups(t *testing.T) {
+	t.Setenv("SGDCLAIMS_DATA", t.TempDir())
+	runs, skipped, err := ClaimRunsOf("rs2", "quick", 0, "all", "toy-synthetic")
+	if err != nil || len(runs) != 1 || len(skipped) != 0 {
+		t.Fatalf("--setups toy-synthetic: %d runs, skipped %q, %v", len(runs), skipped, err)
+	}
+	if _, _, err := ClaimRunsOf("rs2", "quick", 0, "all", "toy-cifar10"); err == nil || !strings.Contains(err.Error(), "nothing to plan") {
+		t.Errorf("--setups of a setup whose data are absent: %v", err)
+	}
+	if _, _, err := ClaimRunsOf("rs2", "quick", 0, "all", "toy-synthetic,nope"); err == nil || !strings.Contains(err.Error(), `"nope": not a quick setup`) || !strings.Contains(err.Error(), "toy-cifar10") {
+		t.Errorf("unknown setup: %v", err)
+	}
+}

@@ -112,6 +112,7 @@ func sweepPlan(args []string, stdout, stderr io.Writer) error {
 	scale := fs.String("scale", "full", "claim `scale`: quick or full")
 	seeds := fs.Int("seeds", 0, "replicates per claim (0: the claim's default)")
 	dataName := fs.String("data", "all", "the setups to plan, by their data: `all` or a comma-separated list of "+strings.Join(data.Names, ", ")+" (synthetic setups always; a setup whose data are absent here is left out, with a note)")
+	setupList := fs.String("setups", "", "plan only these setup `IDS` of the claims (comma-separated, e.g. mlp-fashion-mnist; default every setup --data keeps)")
 	specFile := fs.String("spec", "", "spec `FILE` (JSON, or YAML when named .yaml or .yml) describing a grid of runs; see runner/doc.go")
 	force := fs.Bool("force", false, "replace a different plan already in DIR (results of runs in both plans still count)")
 	if err := parseFlags(fs, args); err != nil {
@@ -131,6 +132,8 @@ func sweepPlan(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case (*claimList == "") == (*specFile == ""):
 		return usagef("give one of --claim IDS or --spec FILE")
+	case *specFile != "" && *setupList != "":
+		return usagef("--setups: only with --claim (a spec file lists its own runs)")
 	case *specFile != "":
 		b, err := os.ReadFile(*specFile)
 		if err != nil {
@@ -149,7 +152,7 @@ func sweepPlan(args []string, stdout, stderr io.Writer) error {
 			err     error
 			skipped []string
 		)
-		runs, skipped, err = runner.ClaimRuns(*claimList, *scale, *seeds, *dataName)
+		runs, skipped, err = runner.ClaimRunsOf(*claimList, *scale, *seeds, *dataName, *setupList)
 		for _, s := range skipped {
 			fmt.Fprintln(stderr, s)
 		}

@@ -374,3 +374,31 @@ func TestSweepKill9ThenResume(t *testing.T) {
 		}
 	}
 }
+
+// sweep plan --setups: one setup of a claim planned alone; an unknown
+// setup or --setups with a spec file is a one-line usage error, nothing
+// written.
+func TestSweepPlanSetups(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s")
+	code, stdout, stderr := runCmd("sweep", "plan", "--claim", "c3", "--scale", "full", "--setups", "mlp-fashion-mnist", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout+stderr, "planned 64 runs") || strings.Contains(stdout, "simplecnn") || strings.Contains(stdout, "c3 mlp-mnist") {
+		t.Errorf("plan output:\n%s%s", stdout, stderr)
+	}
+	for name, args := range map[string][]string{
+		"unknown setup":  {"--claim", "c3", "--setups", "mlp-cifar10"},
+		"with a spec":    {"--spec", "x.json", "--setups", "mlp-mnist"},
+		"quick-only one": {"--claim", "c3", "--scale", "full", "--setups", "mlp-mnist,bogus"},
+	} {
+		d := filepath.Join(t.TempDir(), "s")
+		code, _, stderr := runCmd(append([]string{"sweep", "plan", "--dir", d}, args...)...)
+		if code != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%s: exit %d, stderr %q", name, code, stderr)
+		}
+		if _, err := os.Stat(d); err == nil {
+			t.Errorf("%s: %s written", name, d)
+		}
+	}
+}
