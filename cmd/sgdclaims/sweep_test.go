@@ -388,9 +388,9 @@ func TestSweepPlanSetups(t *testing.T) {
 		t.Errorf("plan output:\n%s%s", stdout, stderr)
 	}
 	for name, args := range map[string][]string{
-		"unknown setup":  {"--claim", "c3", "--setups", "mlp-cifar10"},
-		"with a spec":    {"--spec", "x.json", "--setups", "mlp-mnist"},
-		"quick-only one": {"--claim", "c3", "--scale", "full", "--setups", "mlp-mnist,bogus"},
+		"unknown setup":           {"--claim", "c3", "--setups", "mlp-cifar10"},
+		"with a spec":             {"--spec", "x.json", "--setups", "mlp-mnist"},
+		"one unknown among known": {"--claim", "c3", "--scale", "full", "--setups", "mlp-mnist,bogus"},
 	} {
 		d := filepath.Join(t.TempDir(), "s")
 		code, _, stderr := runCmd(append([]string{"sweep", "plan", "--dir", d}, args...)...)

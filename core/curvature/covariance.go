@@ -99,7 +99,6 @@ type Covariance struct {
 	products CovarianceProducts // resolved: never CovarianceAuto
 	fisher   *Network           // F, under CovarianceFisher
 	traced   bool               // trace computed (lazily under CovarianceFisher)
-	meanNorm float64            // ||g||^2, for Precision
 }
 
 // NewGradientCovariance computes the per-example gradients of m on b (N
@@ -145,7 +144,6 @@ func NewGradientCovariance(m *nn.Model, b data.Batch, cfg CovarianceConfig) (*Co
 			return nil, err
 		}
 		c.fisher, c.mean = f, f.Gradient()
-		c.meanNorm = dot(c.mean, c.mean)
 		return c, nil
 	}
 
@@ -185,7 +183,6 @@ func NewGradientCovariance(m *nn.Model, b data.Batch, cfg CovarianceConfig) (*Co
 	c.trace /= float64(n)
 	c.gc = all
 	c.traced = true
-	c.meanNorm = dot(c.mean, c.mean)
 	return c, nil
 }
 
@@ -193,12 +190,13 @@ func NewGradientCovariance(m *nn.Model, b data.Batch, cfg CovarianceConfig) (*Co
 // over centred gradients, taken as for Network. Fisher products subtract
 // g (g.v) from F v, each about as accurate as a Network product relative
 // to ||F||, so their error relative to C grows by Tr(F)/Tr(C) =
-// 1 + ||g||^2/Tr(C).
+// 1 + ||g||^2/Tr(C). Under Fisher products this needs Tr(C), so the first
+// call (Lanczos makes it) computes the exact trace (see Trace).
 func (c *Covariance) Precision() float64 {
 	if c.products != CovarianceFisher {
 		return 1e-6
 	}
-	return 1e-6 * (1 + c.meanNorm/c.Trace())
+	return 1e-6 * (1 + dot(c.mean, c.mean)/c.Trace())
 }
 
 // PreferredBlock is 64 when the gradients are recomputed (each block costs

@@ -186,16 +186,15 @@ func (m *Model) BlockFigures(b data.Batch) (*BlockFigures, error) {
 	}
 	nb := m.ResidualBlocks()
 	f := &BlockFigures{N: b.N, Blocks: nb}
-	for range nb {
+	for _, bi := range m.ResidualBlockInfo() {
+		f.Identity = append(f.Identity, bi.Identity)
 		f.Cos = append(f.Cos, make([]float64, 0, b.N))
 		f.CosNext = append(f.CosNext, make([]float64, 0, b.N))
 		f.RelNorm = append(f.RelNorm, make([]float64, 0, b.N))
 		f.FNorm = append(f.FNorm, make([]float64, 0, b.N))
 		f.HNorm = append(f.HNorm, make([]float64, 0, b.N))
 	}
-	var identity []bool
 	f.Loss, f.Correct = m.traceChunks(b, func(c *BlockTrace, _ int) {
-		identity = c.Identity
 		for i := range nb {
 			f.Cos[i] = append(f.Cos[i], c.Cosines(i)...)
 			f.CosNext[i] = append(f.CosNext[i], c.CosinesNext(i)...)
@@ -207,10 +206,6 @@ func (m *Model) BlockFigures(b data.Batch) (*BlockFigures, error) {
 			}
 		}
 	})
-	if identity == nil {
-		identity = m.newTrace(0).Identity
-	}
-	f.Identity = identity
 	return f, nil
 }
 
