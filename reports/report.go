@@ -198,12 +198,19 @@ func markdown(w io.Writer, rs *claims.Results, opt Options, rendered map[string]
 	p := &printer{w: w}
 	p.f("# %s\n\n", title)
 	if len(rs.Results) > 0 {
-		ev := rs.Results[0].Evidence
-		prov := rs.Provenance
-		if prov.Revision == "" {
-			prov = ev.Provenance
+		prov := rs.Provenance.String()
+		if rs.Provenance.Revision == "" {
+			prov = shared(rs, "several builds (each setup's verdict names its own)", func(ev *claims.Evidence) string { return ev.Provenance.String() })
 		}
-		p.f("Scale **%s**, started %s; commit **%s**; kernels **%s**, GOMAXPROCS %d, %s.", rs.Scale, rs.Started, prov, ev.ISA, ev.GOMAXPROCS, ev.GoVersion)
+		isa := shared(rs, "per setup", func(ev *claims.Evidence) string { return ev.ISA })
+		procs := shared(rs, "per setup", func(ev *claims.Evidence) string {
+			if ev.GOMAXPROCS == 0 { // a merge of units that ran with different parallelism
+				return "mixed"
+			}
+			return fmt.Sprint(ev.GOMAXPROCS)
+		})
+		goVersion := shared(rs, "Go per setup", func(ev *claims.Evidence) string { return ev.GoVersion })
+		p.f("Scale **%s**, started %s; commit **%s**; kernels **%s**, GOMAXPROCS %s, %s.", rs.Scale, rs.Started, prov, isa, procs, goVersion)
 		var total float64
 		for _, r := range rs.Results {
 			total += r.Evidence.Seconds
@@ -335,4 +342,17 @@ func (p *printer) table(h []string, rows [][]string) {
 	if p.err == nil {
 		p.err = Table(p.w, h, rows)
 	}
+}
+
+// shared is what every result's evidence gives for field, or differ when
+// they do not all agree: a sweep merged from units of several builds, ISAs
+// or GOMAXPROCS settings must not be headed by its first setup's.
+func shared(rs *claims.Results, differ string, field func(*claims.Evidence) string) string {
+	v := field(rs.Results[0].Evidence)
+	for i := range rs.Results[1:] {
+		if field(rs.Results[i+1].Evidence) != v {
+			return differ
+		}
+	}
+	return v
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sgdclaims/sgdclaims/claims"
 	"github.com/sgdclaims/sgdclaims/claims/stats"
+	"github.com/sgdclaims/sgdclaims/internal/provenance"
 )
 
 func sampleResults() *claims.Results {
@@ -93,5 +94,32 @@ func TestTableEscapes(t *testing.T) {
 	}
 	if !strings.Contains(lines[0], `a\|b`) || !strings.Contains(lines[2], `x\|y`) || !strings.Contains(lines[2], "z w") {
 		t.Errorf("pipes or newlines not escaped:\n%s", b.String())
+	}
+}
+
+// TestHeaderOfMergedSetups: a report of setups that ran from different
+// builds or GOMAXPROCS settings must not be headed by the first setup's.
+func TestHeaderOfMergedSetups(t *testing.T) {
+	header := func(rs *claims.Results) string {
+		var b bytes.Buffer
+		if err := Markdown(&b, rs, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		line, _, _ := strings.Cut(strings.SplitN(b.String(), "\n\n", 3)[1], "\n")
+		return line
+	}
+	rs := sampleResults()
+	rs.Results[0].Evidence.Provenance = provenance.Info{Revision: "02b739f000000000000000000000000000000000"}
+	one := header(rs)
+	if !strings.Contains(one, "commit **02b739f00000**") || !strings.Contains(one, "kernels **generic**, GOMAXPROCS 2, go1.26.") {
+		t.Errorf("one setup's header: %s", one)
+	}
+	second := *rs.Results[0].Evidence
+	second.Provenance = provenance.Info{Revision: "df2b4a4000000000000000000000000000000000"}
+	second.GOMAXPROCS = 1
+	rs.Results = append(rs.Results, claims.Result{Evidence: &second, Verdict: rs.Results[0].Verdict})
+	two := header(rs)
+	if !strings.Contains(two, "commit **several builds (each setup's verdict names its own)**") || !strings.Contains(two, "kernels **generic**, GOMAXPROCS per setup, go1.26.") {
+		t.Errorf("two setups' header: %s", two)
 	}
 }
