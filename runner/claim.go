@@ -274,8 +274,27 @@ func (c *ClaimUnitConfig) Execute(ctx context.Context, env *Env) (*Output, error
 		}
 		return nil, err
 	}
-	return &Output{Record: ClaimUnitRecord{Claim: c.Claim, Unit: c.Unit, Seed: u.Seed, Result: b},
-		Figures: map[string]float64{}, ISA: kernels.Active().Name()}, nil
+	out := &Output{Record: ClaimUnitRecord{Claim: c.Claim, Unit: c.Unit, Seed: u.Seed, Result: b},
+		Figures: map[string]float64{}, ISA: kernels.Active().Name()}
+	out.Diverged, out.DivergedStep = unitDiverged(b)
+	return out, nil
+}
+
+// unitDiverged reads the claims' convention for a unit whose training
+// diverged: its result object says so at the top level, as "diverged": true
+// and/or a non-zero "diverged_step" (claims.CurvResult has both; most
+// claims only the step). The sweep then counts and lists the unit as
+// diverged (a finished run all the same, merged into the verdict, which
+// judges the divergence itself) instead of as an ordinary done run.
+func unitDiverged(result json.RawMessage) (bool, int) {
+	var d struct {
+		Diverged bool `json:"diverged"`
+		Step     int  `json:"diverged_step"`
+	}
+	if json.Unmarshal(result, &d) != nil { // not an object: no such convention
+		return false, 0
+	}
+	return d.Diverged || d.Step > 0, d.Step
 }
 
 // ClaimRuns plans the claims in list (IDs or short names separated by

@@ -123,6 +123,14 @@ func (s *Sweep) Load(run Run) (*Result, State, error) {
 	if r.ID != run.ID {
 		return nil, Corrupt, fmt.Errorf("%s: holds run %s", path, r.ID)
 	}
+	if !r.Diverged && run.Kind == "claim-unit" {
+		// A claim unit says it diverged inside its own result; results
+		// stored before Execute read that (2026-12-04) carry false here.
+		var rec ClaimUnitRecord
+		if json.Unmarshal(r.Record, &rec) == nil {
+			r.Diverged, r.DivergedStep = unitDiverged(rec.Result)
+		}
+	}
 	if r.Diverged {
 		return r, Diverged, nil
 	}
