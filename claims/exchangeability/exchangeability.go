@@ -266,7 +266,8 @@ func (c Claim) spec(scale claims.Scale, setup string) claims.Spec {
 		claims.Full: "measured as a sweep, twice (v1 checks): 112 units of at most 23-37 s each on one core (diverged ones stop at once), 1,171-1,386 s in all (10-12 min as two shards on 2 cores; reports/archive/full-v1/c1)"}[scale]
 	switch setup {
 	case setupMLP20:
-		budget = "not measured here: a sweep of 112 units, each several times the 4-layer MLP's cost"
+		budget = "a cluster sweep of 112 units, about 4.9 CPU-h: seed 1's 14 units measured 2,202 CPU-s on one core (AMD Zen 4, 2026-12-04; 245-304 s per unit that trains its 30 epochs, " +
+			"4-44 s for the 6 that diverge at eta >= 0.2; reports/partial/c1-mlp20)"
 	case setupResNet56, setupVGG11:
 		budget = "needs CIFAR-10 and a cluster: 27 units of 100 epochs each"
 	}
